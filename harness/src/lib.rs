@@ -1,0 +1,10 @@
+//! metrig's engine: instruments behind narrow async traits, their real
+//! drivers and the simulated rig, meter profiles, and the Modbus link.
+
+pub mod drivers;
+pub mod load_point;
+pub mod modbus;
+pub mod profile;
+pub mod quantity;
+pub mod rig;
+pub mod sim;

@@ -1,0 +1,65 @@
+//! Modbus below the profile: frames, CRC, and the transport that never takes
+//! a late reply for the next answer.
+
+mod crc;
+mod link;
+mod pdu;
+mod transport;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::crc::{append_crc, crc16, crc_ok};
+pub use link::ModbusMeterLink;
+pub use pdu::{
+    PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
+    exception_code_u8, rtu_request_len,
+};
+pub use transport::{LineControl, ModbusTransport, Port, SharedSerial};
+
+/// Why a meter request did not give an answer. A Modbus exception is an
+/// answer, kept apart from transport failures all the way into the record.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkError {
+    #[error("no reply within {timeout_ms} ms")]
+    Timeout { timeout_ms: u64 },
+    #[error("exception {code:02X} ({name}) for {request}")]
+    Exception {
+        code: u8,
+        name: String,
+        request: String,
+    },
+    #[error("transport: {message}")]
+    Transport { message: String },
+    #[error("protocol: {message}")]
+    Protocol { message: String },
+    #[error("{message}")]
+    Profile { message: String },
+    #[error("decode: {message}")]
+    Decode { message: String },
+}
+
+impl LinkError {
+    pub fn profile(message: impl Into<String>) -> Self {
+        LinkError::Profile {
+            message: message.into(),
+        }
+    }
+}
+
+/// One exchange on the interface, for the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    /// Milliseconds since the link was opened (wall clock).
+    pub at_ms: f64,
+    pub unit: u8,
+    /// The request PDU (function code and data) in hex.
+    pub request: String,
+    /// "ok <response PDU hex>", "exception 02", "timeout", "transport: ...".
+    pub outcome: String,
+    pub round_trip_us: u64,
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,354 @@
+//! Rig files (`fixtures/rigs/*.toml`): which instruments make up the bench,
+//! their limits, and for a simulated bench, each meter's identity and faults.
+//! A lab runs the same plan on its own bench by swapping this file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::RigError;
+use super::safety::SourceLimits;
+use crate::profile::{Framing, LineSettings, MeterProfile, Variant, load_profile};
+use crate::quantity::{Amps, Hertz, MeterConstant, Percent, Volts};
+use crate::sim::faults::Faults;
+use crate::sim::meter_model::SimIdentity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RigKind {
+    /// The built-in simulated rig.
+    Sim,
+    /// Real instruments.
+    Lab,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstrumentKind {
+    Sim,
+    /// No controllable instrument (a meter energised by hand, read only).
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct RigConfig {
+    pub file: PathBuf,
+    pub name: String,
+    pub kind: RigKind,
+    pub seed: u64,
+    /// Whether `--load` may energise a real rig from the command line.
+    pub manual_energising: bool,
+    pub source: SourceConfig,
+    pub reference: ReferenceConfig,
+    pub positions: Vec<PositionConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub kind: InstrumentKind,
+    pub limits: SourceLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferenceConfig {
+    pub kind: InstrumentKind,
+    pub uncertainty_pf1: Percent,
+    pub uncertainty_low_pf: Percent,
+    pub constant: MeterConstant,
+}
+
+#[derive(Debug, Clone)]
+pub struct PositionConfig {
+    pub index: usize,
+    pub meter_file: PathBuf,
+    pub profile: Arc<MeterProfile>,
+    pub link: LinkConfig,
+    /// Modbus address override (else the profile's default).
+    pub address: Option<u8>,
+    /// Per-request timeout (else the profile's response time + 50 %).
+    pub timeout: Duration,
+    pub sim: Option<SimMeterConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkConfig {
+    None,
+    SimRtu,
+    SimTcp,
+    Rtu { device: PathBuf, line: Option<LineSettings> },
+    Tcp { address: SocketAddr },
+}
+
+#[derive(Debug, Clone)]
+pub struct SimMeterConfig {
+    pub identity: SimIdentity,
+    pub faults: Faults,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRig {
+    rig: RawRigHead,
+    source: RawSource,
+    reference: RawReference,
+    positions: Vec<RawPosition>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRigHead {
+    name: String,
+    kind: RigKind,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default)]
+    manual_energising: bool,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    kind: InstrumentKind,
+    max_voltage_v: f64,
+    max_current_a: f64,
+    frequency_hz: [f64; 2],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReference {
+    kind: InstrumentKind,
+    #[serde(default = "default_u")]
+    uncertainty_pct: f64,
+    #[serde(default = "default_u_low")]
+    uncertainty_low_pf_pct: f64,
+    #[serde(default = "default_k")]
+    constant_imp_per_kwh: f64,
+}
+
+fn default_u() -> f64 {
+    0.02
+}
+fn default_u_low() -> f64 {
+    0.04
+}
+fn default_k() -> f64 {
+    1_000_000.0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosition {
+    meter: PathBuf,
+    link: RawLink,
+    address: Option<u8>,
+    timeout_ms: Option<u64>,
+    sim: Option<RawSim>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawLink {
+    None,
+    SimRtu,
+    SimTcp,
+    Rtu {
+        device: PathBuf,
+        baud: Option<u32>,
+        framing: Option<Framing>,
+    },
+    Tcp {
+        address: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSim {
+    model_id: Option<u32>,
+    serial_number: Option<u32>,
+    firmware: Option<String>,
+    #[serde(default)]
+    faults: Faults,
+}
+
+/// Loads a rig file and every meter profile it names.
+pub fn load_rig(path: &Path) -> Result<RigConfig, RigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RigError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_rig(&text, path)
+}
+
+/// Validates a rig file's text; `path` names it in errors and anchors the
+/// meter paths, which are relative to the rig file.
+pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
+    let raw: RawRig = toml::from_str(text).map_err(|e| RigError::Syntax {
+        file: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let bad = |key: String, value: String, allowed: String| RigError::Invalid {
+        file: path.to_path_buf(),
+        key,
+        value,
+        allowed,
+    };
+    let s = &raw.source;
+    if !(s.max_voltage_v > 0.0 && s.max_voltage_v <= 1000.0) {
+        return Err(bad("source.max_voltage_v".into(), s.max_voltage_v.to_string(), "within 0 (exclusive)..=1000 V".into()));
+    }
+    if !(s.max_current_a > 0.0 && s.max_current_a <= 200.0) {
+        return Err(bad("source.max_current_a".into(), s.max_current_a.to_string(), "within 0 (exclusive)..=200 A".into()));
+    }
+    let [flo, fhi] = s.frequency_hz;
+    if !(flo > 0.0 && flo < fhi && fhi <= 1000.0) {
+        return Err(bad("source.frequency_hz".into(), format!("[{flo}, {fhi}]"), "[low, high] with 0 < low < high <= 1000 Hz".into()));
+    }
+    let r = &raw.reference;
+    for (key, v) in [("reference.uncertainty_pct", r.uncertainty_pct), ("reference.uncertainty_low_pf_pct", r.uncertainty_low_pf_pct)] {
+        if !(v > 0.0 && v <= 1.0) {
+            return Err(bad(key.into(), v.to_string(), "an expanded uncertainty within 0 (exclusive)..=1 %".into()));
+        }
+    }
+    if !(r.constant_imp_per_kwh > 0.0 && r.constant_imp_per_kwh.is_finite()) {
+        return Err(bad("reference.constant_imp_per_kwh".into(), r.constant_imp_per_kwh.to_string(), "a positive constant".into()));
+    }
+    let kind = raw.rig.kind;
+    let allowed_instrument = match kind {
+        RigKind::Sim => InstrumentKind::Sim,
+        RigKind::Lab => InstrumentKind::None,
+    };
+    for (key, k) in [("source.kind", s.kind), ("reference.kind", r.kind)] {
+        if k != allowed_instrument {
+            let allowed = match kind {
+                RigKind::Sim => "\"sim\" on a simulated rig",
+                RigKind::Lab => "\"none\" on a lab rig in this build (no source driver yet: the meter is energised by hand and only read)",
+            };
+            return Err(bad(key.into(), format!("{k:?}").to_lowercase(), allowed.into()));
+        }
+    }
+    if raw.positions.is_empty() || raw.positions.len() > 64 {
+        return Err(bad("positions".into(), raw.positions.len().to_string(), "1..=64 positions".into()));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut positions = Vec::new();
+    for (i, p) in raw.positions.into_iter().enumerate() {
+        let key = |k: &str| format!("positions[{i}].{k}");
+        let meter_file = base.join(&p.meter);
+        let profile = Arc::new(load_profile(&meter_file)?);
+        let link = match p.link {
+            RawLink::None => LinkConfig::None,
+            RawLink::SimRtu => LinkConfig::SimRtu,
+            RawLink::SimTcp => LinkConfig::SimTcp,
+            RawLink::Rtu { device, baud, framing } => {
+                let line = match (&profile.serial, baud, framing) {
+                    (Some(s), b, f) => Some(LineSettings {
+                        baud: b.unwrap_or(s.baud_default),
+                        framing: f.unwrap_or(s.framing_default),
+                    }),
+                    (None, _, _) => None,
+                };
+                LinkConfig::Rtu { device, line }
+            }
+            RawLink::Tcp { address } => {
+                let addr: SocketAddr = address
+                    .parse()
+                    .map_err(|_| bad(key("link.address"), format!("\"{address}\""), "host:port, e.g. \"127.0.0.1:5020\"".into()))?;
+                LinkConfig::Tcp { address: addr }
+            }
+        };
+        let link_name = match &link {
+            LinkConfig::None => "none",
+            LinkConfig::SimRtu => "sim-rtu",
+            LinkConfig::SimTcp => "sim-tcp",
+            LinkConfig::Rtu { .. } => "rtu",
+            LinkConfig::Tcp { .. } => "tcp",
+        };
+        let allowed_links: &[&str] = match (kind, profile.variant) {
+            (_, Variant::Pulse) => &["none"],
+            (RigKind::Sim, Variant::Modbus) => &["sim-rtu", "sim-tcp"],
+            (RigKind::Lab, Variant::Modbus) => &["rtu", "tcp", "none"],
+        };
+        if !allowed_links.contains(&link_name) {
+            return Err(bad(
+                key("link.kind"),
+                format!("\"{link_name}\""),
+                format!("one of {allowed_links:?} for a {:?} meter on a {kind:?} rig", profile.variant).to_lowercase(),
+            ));
+        }
+        if let (Some(a), Some(serial)) = (p.address, &profile.serial) {
+            let (lo, hi) = serial.address_range;
+            if a < lo || a > hi {
+                return Err(bad(key("address"), a.to_string(), format!("within {lo}..={hi} (profile {})", profile.id)));
+            }
+        }
+        let timeout = match p.timeout_ms {
+            Some(ms) if (1..=60_000).contains(&ms) => Duration::from_millis(ms),
+            Some(ms) => return Err(bad(key("timeout_ms"), ms.to_string(), "within 1..=60000 ms".into())),
+            None => profile.serial.as_ref().map_or(Duration::from_millis(300), |s| s.response_timeout * 3 / 2),
+        };
+        let sim = match (kind, p.sim) {
+            (RigKind::Sim, raw_sim) => {
+                let raw_sim = raw_sim.unwrap_or(RawSim {
+                    model_id: None,
+                    serial_number: None,
+                    firmware: None,
+                    faults: Faults::default(),
+                });
+                raw_sim.faults.validate().map_err(|(k, v, a)| bad(format!("positions[{i}].sim.faults.{k}"), v, a))?;
+                let default_model = profile.model.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
+                Some(SimMeterConfig {
+                    identity: SimIdentity {
+                        model_id: raw_sim.model_id.unwrap_or(default_model),
+                        serial_number: raw_sim.serial_number.unwrap_or(i as u32 + 1),
+                        firmware: raw_sim.firmware.unwrap_or_else(|| "1.00".into()),
+                    },
+                    faults: raw_sim.faults,
+                })
+            }
+            (RigKind::Lab, Some(_)) => {
+                return Err(bad(key("sim"), "a table".into(), "only positions on a simulated rig have a [positions.sim] table".into()));
+            }
+            (RigKind::Lab, None) => None,
+        };
+        positions.push(PositionConfig {
+            index: i,
+            meter_file,
+            profile,
+            link,
+            address: p.address,
+            timeout,
+            sim,
+        });
+    }
+    Ok(RigConfig {
+        file: path.to_path_buf(),
+        name: raw.rig.name,
+        kind,
+        seed: raw.rig.seed,
+        manual_energising: raw.rig.manual_energising,
+        source: SourceConfig {
+            kind: s.kind,
+            limits: SourceLimits {
+                max_voltage: Volts(s.max_voltage_v),
+                max_current: Amps(s.max_current_a),
+                frequency: (Hertz(flo), Hertz(fhi)),
+            },
+        },
+        reference: ReferenceConfig {
+            kind: r.kind,
+            uncertainty_pf1: Percent(r.uncertainty_pct),
+            uncertainty_low_pf: Percent(r.uncertainty_low_pf_pct),
+            constant: MeterConstant(r.constant_imp_per_kwh),
+        },
+        positions,
+    })
+}

@@ -1,0 +1,35 @@
+//! What an instrument says it is. Every record carries one per instrument, so a
+//! notified body can trace each figure to a calibrated device.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The instrument's role on the rig: "source", "reference", "meter 1", ...
+    pub role: String,
+    pub maker: String,
+    pub model: String,
+    pub serial: String,
+    pub firmware: Option<String>,
+    /// Calibration due date, for instruments that are calibrated.
+    pub calibration_due: Option<NaiveDate>,
+    /// True for a simulated instrument: reports must say so.
+    pub simulated: bool,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} {} s/n {}", self.role, self.maker, self.model, self.serial)?;
+        if let Some(fw) = &self.firmware {
+            write!(f, ", firmware {fw}")?;
+        }
+        if let Some(due) = self.calibration_due {
+            write!(f, ", calibration due {due}")?;
+        }
+        if self.simulated {
+            f.write_str(" (simulated)")?;
+        }
+        Ok(())
+    }
+}

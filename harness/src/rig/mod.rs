@@ -1,0 +1,137 @@
+//! The rig model: one source, one reference standard, one or more positions
+//! (a meter, its Modbus link, its pulse inputs, its tariff output), and the
+//! rig's clock. Instruments sit behind narrow async traits, one
+//! implementation per file; the simulator is just another implementation.
+
+pub mod clock;
+pub mod config;
+mod error;
+pub mod flasher;
+mod identity;
+pub mod meter_link;
+pub mod pulse_input;
+pub mod reference;
+pub mod safety;
+pub mod source;
+pub mod tariff_output;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use clock::{RigClock, RigInstant, WallClock};
+pub use config::{RigConfig, RigKind, load_rig, parse_rig};
+pub use error::RigError;
+pub use identity::Identity;
+
+use crate::load_point::LoadPoint;
+use crate::profile::MeterProfile;
+use meter_link::MeterLink;
+use pulse_input::PulseInput;
+use reference::ReferenceStandard;
+use source::Source;
+use tariff_output::TariffOutput;
+
+/// One meter's place on the bench.
+#[derive(Debug)]
+pub struct Position {
+    pub index: usize,
+    pub profile: Arc<MeterProfile>,
+    pub link: Option<Box<dyn MeterLink>>,
+    pub pulses: Option<Box<dyn PulseInput>>,
+    pub tariff: Option<Box<dyn TariffOutput>>,
+}
+
+impl Position {
+    /// "position 1 (legrand-412083)".
+    pub fn name(&self) -> String {
+        format!("position {} ({})", self.index + 1, self.profile.id)
+    }
+}
+
+#[derive(Debug)]
+pub struct Rig {
+    pub config: Arc<RigConfig>,
+    pub clock: Arc<dyn RigClock>,
+    pub source: Option<Box<dyn Source>>,
+    pub reference: Option<Box<dyn ReferenceStandard>>,
+    pub positions: Vec<Position>,
+    /// Background tasks (simulated servers) that end with the rig.
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The simulated world, for switching off without awaiting on drop.
+    pub(crate) sim: Option<crate::sim::world::SharedWorld>,
+}
+
+impl Rig {
+    /// Opens every instrument the rig file names.
+    pub async fn open(config: RigConfig) -> Result<Rig, RigError> {
+        match config.kind {
+            RigKind::Sim => crate::sim::open_sim_rig(config).await,
+            RigKind::Lab => crate::drivers::open_lab_rig(config).await,
+        }
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        self.sim.is_some()
+    }
+
+    /// Checks `point` against every meter's ratings and the source's limits,
+    /// then applies it. Nothing is energised if any check fails.
+    pub async fn energise(&mut self, point: LoadPoint) -> Result<(), RigError> {
+        let limits = self.config.source.limits;
+        for p in &self.positions {
+            safety::check_load_point(&point, &p.profile.ratings, &p.name(), &limits)?;
+        }
+        let source = self
+            .source
+            .as_mut()
+            .ok_or_else(|| RigError::instrument("source", "this rig has no controllable source"))?;
+        source.apply(point).await
+    }
+
+    /// Switches the source output off (a no-op for a rig without a source).
+    pub async fn off(&mut self) -> Result<(), RigError> {
+        match self.source.as_mut() {
+            Some(s) => s.off().await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn dwell(&self, d: Duration) {
+        self.clock.dwell(d).await;
+    }
+
+    pub fn now(&self) -> RigInstant {
+        self.clock.now()
+    }
+
+    /// Every instrument's identity, for the record.
+    pub fn identities(&self) -> Vec<Identity> {
+        let mut ids = Vec::new();
+        if let Some(s) = &self.source {
+            ids.push(s.identity());
+        }
+        if let Some(r) = &self.reference {
+            ids.push(r.identity());
+        }
+        for p in &self.positions {
+            if let Some(pi) = &p.pulses {
+                ids.push(pi.identity());
+            }
+            if let Some(t) = &p.tariff {
+                ids.push(t.identity());
+            }
+        }
+        ids
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if let Some(world) = &self.sim {
+            crate::sim::source::SimSource::off_now(world);
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Defects a simulated meter can be given, declared in a rig file under
+//! `[positions.sim.faults]`. The key names are a contract: labs use them to
+//! check that each suite catches the defect it guards against. A missing key
+//! means a good meter; an unknown key is an error naming it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::quantity::{Amps, PhaseAngle, PowerFactor};
+
+/// One point of an error curve as written in the rig file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvePoint {
+    pub current_a: f64,
+    pub pf: String,
+    pub error_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactiveCurvePoint {
+    pub current_a: f64,
+    pub sin_phi: String,
+    pub error_pct: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Active-energy error by current and power factor.
+    #[serde(default)]
+    pub error_curve: Vec<CurvePoint>,
+    /// Reactive-energy error by current and sin φ.
+    #[serde(default)]
+    pub reactive_error_curve: Vec<ReactiveCurvePoint>,
+    /// Standard deviation of the meter's error, redrawn every noise epoch
+    /// (`NOISE_EPOCH` of rig time, and at every change of load).
+    #[serde(default)]
+    pub noise_pct: f64,
+    /// The current below which the meter registers nothing (a good meter
+    /// starts well below Ist).
+    pub starting_current_a: Option<f64>,
+    /// Active power registered when the current is below the starting
+    /// threshold (no-load creep).
+    #[serde(default)]
+    pub creep_w: f64,
+    /// S0 ON duration regardless of the setting.
+    pub s0_on_ms: Option<u64>,
+    /// Loses every n-th S0 pulse (0 = never).
+    #[serde(default)]
+    pub s0_drop_every: u64,
+    /// Counts T1 energy in T2 registers and the reverse.
+    #[serde(default)]
+    pub tariff_swapped: bool,
+    /// Reply delay, uniform in [min, max] ms.
+    pub latency_ms: Option<[u64; 2]>,
+    /// Leaves every n-th request unanswered (0 = never).
+    #[serde(default)]
+    pub drop_response_every: u64,
+    /// Answers frames whose CRC is wrong instead of ignoring them.
+    #[serde(default)]
+    pub answers_bad_crc: bool,
+    /// The exception code sent for an illegal data address (a good meter: 2).
+    pub exception_for_bad_address: Option<u8>,
+    /// Answers requests addressed to another unit.
+    #[serde(default)]
+    pub answers_any_address: bool,
+    /// Reboots once at this rig time (seconds since the rig opened).
+    pub reboot_at_s: Option<f64>,
+}
+
+impl Faults {
+    pub fn is_good(&self) -> bool {
+        *self == Faults::default()
+    }
+
+    /// Checks every value; `Err((key, value, allowed))` names the first bad one.
+    pub fn validate(&self) -> Result<(), (String, String, String)> {
+        let bad = |k: String, v: String, a: &str| Err((k, v, a.to_string()));
+        for (i, p) in self.error_curve.iter().enumerate() {
+            if !(p.current_a.is_finite() && p.current_a > 0.0) {
+                return bad(format!("error_curve[{i}].current_a"), p.current_a.to_string(), "a current above 0 A");
+            }
+            if let Err(e) = PowerFactor::parse(&p.pf) {
+                return bad(format!("error_curve[{i}].pf"), format!("\"{}\"", p.pf), &format!("{e}; write \"1\", \"0.5L\", \"0.8C\""));
+            }
+            if !(p.error_pct.is_finite() && p.error_pct.abs() <= 100.0) {
+                return bad(format!("error_curve[{i}].error_pct"), p.error_pct.to_string(), "within -100..=100");
+            }
+        }
+        for (i, p) in self.reactive_error_curve.iter().enumerate() {
+            if !(p.current_a.is_finite() && p.current_a > 0.0) {
+                return bad(format!("reactive_error_curve[{i}].current_a"), p.current_a.to_string(), "a current above 0 A");
+            }
+            if let Err(e) = PowerFactor::parse(&p.sin_phi) {
+                return bad(format!("reactive_error_curve[{i}].sin_phi"), format!("\"{}\"", p.sin_phi), &format!("{e}; write \"1\", \"0.5L\", \"0.25C\""));
+            }
+            if !(p.error_pct.is_finite() && p.error_pct.abs() <= 100.0) {
+                return bad(format!("reactive_error_curve[{i}].error_pct"), p.error_pct.to_string(), "within -100..=100");
+            }
+        }
+        if !(0.0..=50.0).contains(&self.noise_pct) {
+            return bad("noise_pct".into(), self.noise_pct.to_string(), "within 0..=50");
+        }
+        if let Some(a) = self.starting_current_a
+            && !(a.is_finite() && a > 0.0 && a <= 10.0)
+        {
+            return bad("starting_current_a".into(), a.to_string(), "within 0 (exclusive)..=10 A");
+        }
+        if !(0.0..=1000.0).contains(&self.creep_w) {
+            return bad("creep_w".into(), self.creep_w.to_string(), "within 0..=1000 W");
+        }
+        if let Some(ms) = self.s0_on_ms
+            && !(1..=10_000).contains(&ms)
+        {
+            return bad("s0_on_ms".into(), ms.to_string(), "within 1..=10000 ms");
+        }
+        if let Some([lo, hi]) = self.latency_ms
+            && (lo > hi || hi > 60_000)
+        {
+            return bad("latency_ms".into(), format!("[{lo}, {hi}]"), "[min, max] with min <= max <= 60000 ms");
+        }
+        if let Some(code) = self.exception_for_bad_address
+            && code == 0
+        {
+            return bad("exception_for_bad_address".into(), "0".into(), "an exception code within 1..=255");
+        }
+        if let Some(t) = self.reboot_at_s
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return bad("reboot_at_s".into(), t.to_string(), "a rig time of 0 s or more");
+        }
+        Ok(())
+    }
+}
+
+/// An error curve ready to evaluate: per power factor, points sorted by current.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorCurve {
+    branches: Vec<(PowerFactor, Vec<(f64, f64)>)>,
+}
+
+impl ErrorCurve {
+    /// Builds from (current, pf-notation, error) triples already validated.
+    pub fn new<'a>(points: impl Iterator<Item = (f64, &'a str, f64)>) -> Self {
+        let mut branches: Vec<(PowerFactor, Vec<(f64, f64)>)> = Vec::new();
+        for (i, pf, e) in points {
+            let Ok(pf) = PowerFactor::parse(pf) else { continue };
+            match branches.iter_mut().find(|(p, _)| same_pf(*p, pf)) {
+                Some((_, pts)) => pts.push((i, e)),
+                None => branches.push((pf, vec![(i, e)])),
+            }
+        }
+        for (_, pts) in &mut branches {
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        Self { branches }
+    }
+
+    /// The error at a current and power factor: linear in log(current)
+    /// between listed currents, the end value beyond them, zero for a power
+    /// factor the curve does not list.
+    pub fn error_pct(&self, current: Amps, pf: PowerFactor) -> f64 {
+        let Some((_, pts)) = self.branches.iter().find(|(p, _)| same_pf(*p, pf)) else {
+            return 0.0;
+        };
+        let i = current.0;
+        if pts.is_empty() || i <= 0.0 {
+            return 0.0;
+        }
+        if i <= pts[0].0 {
+            return pts[0].1;
+        }
+        if let Some(last) = pts.last()
+            && i >= last.0
+        {
+            return last.1;
+        }
+        for w in pts.windows(2) {
+            let ((i0, e0), (i1, e1)) = (w[0], w[1]);
+            if i >= i0 && i <= i1 {
+                if i1 == i0 {
+                    return e1;
+                }
+                let x = (i.ln() - i0.ln()) / (i1.ln() - i0.ln());
+                return e0 + x * (e1 - e0);
+            }
+        }
+        0.0
+    }
+}
+
+fn same_pf(a: PowerFactor, b: PowerFactor) -> bool {
+    (a.magnitude - b.magnitude).abs() < 1e-3 && a.lag == b.lag
+}
+
+/// The power factor a load point presents, as the active table reads it.
+pub fn active_pf(phase: PhaseAngle) -> PowerFactor {
+    PowerFactor::from_angle(phase)
+}
+
+/// sin φ as the reactive table reads it (0.5L: 30° lagging).
+pub fn reactive_sin(phase: PhaseAngle) -> PowerFactor {
+    let s = phase.sin();
+    let c = phase.cos();
+    let magnitude = (s.abs() * 1e6).round() / 1e6;
+    let lag = if magnitude >= 1.0 || c == 0.0 {
+        None
+    } else if (s >= 0.0) == (c > 0.0) {
+        Some(crate::quantity::Lag::L)
+    } else {
+        Some(crate::quantity::Lag::C)
+    };
+    PowerFactor { magnitude, lag }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve() -> ErrorCurve {
+        ErrorCurve::new(
+            [(1.0, "0.8C", 0.0), (10.0, "0.8C", 1.3), (63.0, "0.8C", 0.0)]
+                .into_iter(),
+        )
+    }
+
+    #[test]
+    fn interpolates_in_log_current_and_holds_beyond() {
+        let c = curve();
+        let pf = PowerFactor::parse("0.8C").expect("valid");
+        assert!((c.error_pct(Amps(10.0), pf) - 1.3).abs() < 1e-12);
+        // Half way in log between 1 A and 10 A is √10 A.
+        assert!((c.error_pct(Amps(10f64.sqrt()), pf) - 0.65).abs() < 1e-9);
+        assert_eq!(c.error_pct(Amps(0.5), pf), 0.0);
+        assert_eq!(c.error_pct(Amps(80.0), pf), 0.0);
+        assert_eq!(c.error_pct(Amps(10.0), PowerFactor::UNITY), 0.0, "pf not listed");
+    }
+
+    #[test]
+    fn reactive_sin_notation() {
+        let l = PowerFactor::parse("0.5L").expect("valid").angle_from_sin();
+        assert_eq!(reactive_sin(l).notation(), "0.5L");
+        let c = PowerFactor::parse("0.25C").expect("valid").angle_from_sin();
+        assert_eq!(reactive_sin(c).notation(), "0.25C");
+    }
+}

@@ -1,0 +1,169 @@
+//! The simulated meter's register map: the profile, served.
+//!
+//! The same profile that the link uses to decode is used here to encode, so
+//! a profile is checked end to end over real Modbus. The rules are those a
+//! careful meter follows: a read must start and end on whole values and touch
+//! only mapped, readable addresses (else exception 02); settings are written
+//! whole, with protected ones refused until the password is written.
+
+use std::collections::BTreeMap;
+
+use tokio_modbus::ExceptionCode;
+
+use super::meter_model::{MeterModel, Refusal};
+use crate::profile::{MeterProfile, MeterSetting, Placement, SettingValue, Table};
+
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Register(usize),
+    Setting(usize),
+}
+
+/// Wire address → the value that starts there.
+#[derive(Debug, Default)]
+pub struct RegisterIndex {
+    starts: BTreeMap<(Table, u16), Entry>,
+    same_table: bool,
+}
+
+impl RegisterIndex {
+    pub fn new(profile: &MeterProfile) -> Self {
+        let same_table = profile.modbus.as_ref().is_some_and(|m| m.input_equals_holding);
+        let table = |t: Table| if same_table { Table::Holding } else { t };
+        let mut starts = BTreeMap::new();
+        for (i, r) in profile.registers.iter().enumerate() {
+            starts.insert((table(r.place.table), r.place.address), Entry::Register(i));
+        }
+        for (i, s) in profile.settings.iter().enumerate() {
+            starts.insert((table(s.place.table), s.place.address), Entry::Setting(i));
+        }
+        Self { starts, same_table }
+    }
+
+    fn table(&self, t: Table) -> Table {
+        if self.same_table { Table::Holding } else { t }
+    }
+
+    /// Reads `count` words from `addr` in `table`.
+    pub fn read(
+        &self,
+        profile: &MeterProfile,
+        model: &MeterModel,
+        table: Table,
+        addr: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, ExceptionCode> {
+        let table = self.table(table);
+        let end = addr as u32 + count as u32;
+        let mut out = Vec::with_capacity(count as usize);
+        let mut a = addr as u32;
+        while a < end {
+            let entry = self
+                .starts
+                .get(&(table, a as u16))
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
+            let (place, words) = match *entry {
+                Entry::Register(i) => {
+                    let r = &profile.registers[i];
+                    if !r.place.access.readable() {
+                        return Err(ExceptionCode::IllegalDataAddress);
+                    }
+                    let counter = r.quantity.dimension().is_counter();
+                    (&r.place, r.place.encode_saturating(model.quantity(r.quantity), counter))
+                }
+                Entry::Setting(i) => {
+                    let s = &profile.settings[i];
+                    if !s.place.access.readable() {
+                        return Err(ExceptionCode::IllegalDataAddress);
+                    }
+                    let value = model.setting_value(s.setting).ok_or(ExceptionCode::IllegalDataAddress)?;
+                    let in_unit = to_unit(&value, &s.place);
+                    let code = s.code_for(&in_unit).map_err(|_| ExceptionCode::ServerDeviceFailure)?;
+                    (&s.place, s.place.coding.encode(code).map_err(|_| ExceptionCode::ServerDeviceFailure)?)
+                }
+            };
+            if a + place.words() as u32 > end {
+                // The read would split a multi-word value.
+                return Err(ExceptionCode::IllegalDataAddress);
+            }
+            out.extend_from_slice(&words);
+            a += place.words() as u32;
+        }
+        Ok(out)
+    }
+
+    /// Writes `words` from `addr` (holding table).
+    pub fn write(
+        &self,
+        profile: &MeterProfile,
+        model: &mut MeterModel,
+        addr: u16,
+        words: &[u16],
+    ) -> Result<(), ExceptionCode> {
+        // Validate the whole request before applying any of it.
+        let mut plan: Vec<(usize, f64)> = Vec::new();
+        let mut a = addr as usize;
+        let end = addr as usize + words.len();
+        while a < end {
+            let Some(Entry::Setting(i)) = self.starts.get(&(Table::Holding, a as u16)).copied() else {
+                return Err(ExceptionCode::IllegalDataAddress);
+            };
+            let s = &profile.settings[i];
+            let n = s.place.words() as usize;
+            if a + n > end || !s.place.access.writable() {
+                return Err(ExceptionCode::IllegalDataAddress);
+            }
+            let off = a - addr as usize;
+            let code = s
+                .place
+                .coding
+                .decode(&words[off..off + n])
+                .map_err(|_| ExceptionCode::IllegalDataValue)?;
+            plan.push((i, code));
+            a += n;
+        }
+        for (i, code) in plan {
+            let s = &profile.settings[i];
+            if s.setting == MeterSetting::Password {
+                let right = s.code == Some(code);
+                model.enter_password(right);
+                if !right {
+                    return Err(ExceptionCode::IllegalDataValue);
+                }
+                continue;
+            }
+            if s.protected && !model.is_unlocked() {
+                return Err(ExceptionCode::IllegalDataValue);
+            }
+            let value = if let Some(expected) = s.code {
+                if code != expected {
+                    return Err(ExceptionCode::IllegalDataValue);
+                }
+                SettingValue::Number(1.0)
+            } else {
+                let v = s.value_for(code).ok_or(ExceptionCode::IllegalDataValue)?;
+                // Numeric settings must also lie in the profile's range.
+                s.code_for(&v).map_err(|_| ExceptionCode::IllegalDataValue)?;
+                from_unit(&v, &s.place)
+            };
+            model.apply_setting(s.setting, &value).map_err(|r| match r {
+                Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn to_unit(v: &SettingValue, place: &Placement) -> SettingValue {
+    match v {
+        SettingValue::Number(n) => SettingValue::Number(n / place.unit_factor),
+        t => t.clone(),
+    }
+}
+
+fn from_unit(v: &SettingValue, place: &Placement) -> SettingValue {
+    match v {
+        SettingValue::Number(n) => SettingValue::Number(n * place.unit_factor),
+        t => t.clone(),
+    }
+}
