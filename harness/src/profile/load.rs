@@ -243,7 +243,7 @@ impl Checker<'_> {
         let base = modbus.as_ref().map_or(0, |m| m.address_base);
         let mut registers = Vec::new();
         for (i, r) in raw.registers.iter().enumerate() {
-            let key = format!("registers[{i}]");
+            let key = format!("registers[{i}] ({})", r.quantity);
             if registers.iter().any(|d: &RegisterDef| d.quantity == r.quantity) {
                 return Err(self.bad(format!("{key}.quantity"), r.quantity, "each quantity may appear once"));
             }
@@ -255,7 +255,7 @@ impl Checker<'_> {
         }
         let mut settings = Vec::new();
         for (i, s) in raw.settings.iter().enumerate() {
-            let key = format!("settings[{i}]");
+            let key = format!("settings[{i}] ({})", s.setting);
             if settings.iter().any(|d: &SettingDef| d.setting == s.setting) {
                 return Err(self.bad(format!("{key}.setting"), s.setting, "each setting may appear once"));
             }

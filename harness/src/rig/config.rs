@@ -243,7 +243,11 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
     for (i, p) in raw.positions.into_iter().enumerate() {
         let key = |k: &str| format!("positions[{i}].{k}");
         let meter_file = base.join(&p.meter);
-        let profile = Arc::new(load_profile(&meter_file)?);
+        let profile = Arc::new(load_profile(&meter_file).map_err(|source| RigError::MeterProfile {
+            file: path.to_path_buf(),
+            key: key("meter"),
+            source,
+        })?);
         let link = match p.link {
             RawLink::None => LinkConfig::None,
             RawLink::SimRtu => LinkConfig::SimRtu,

@@ -22,6 +22,13 @@ pub enum RigError {
     },
     #[error(transparent)]
     Profile(#[from] crate::profile::ProfileError),
+    #[error("{file}: `{key}`: {source}")]
+    MeterProfile {
+        file: PathBuf,
+        key: String,
+        #[source]
+        source: crate::profile::ProfileError,
+    },
     #[error("{instrument}: {message}")]
     Instrument { instrument: String, message: String },
     #[error("{instrument}: {source}")]

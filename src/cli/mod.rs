@@ -1,0 +1,127 @@
+//! The command line: one file a subcommand.
+
+/// Prints a line to stdout, returning an error instead of panicking when
+/// stdout is closed (`metrig read ... | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+mod doctor;
+mod read;
+mod sim;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use harness::profile::ProfileError;
+use harness::rig::RigError;
+
+/// Exit codes (README, "Exit codes").
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_BAD_INPUT: u8 = 2;
+pub const EXIT_RIG_FAILED: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(name = "metrig", version, about = "Conformance test harness for MID electricity meters")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read and print every readable quantity of a meter through its profile.
+    Read {
+        /// The rig file.
+        #[arg(long)]
+        rig: PathBuf,
+        /// Which position (1-based).
+        #[arg(long, default_value_t = 1)]
+        position: usize,
+        /// Load point to apply first, e.g. "230V 10A 0.5L 50Hz" (default on a
+        /// simulated rig: Un, Iref, PF 1, fn).
+        #[arg(long)]
+        load: Option<String>,
+    },
+    /// The simulated meter on its own.
+    Sim {
+        #[command(subcommand)]
+        command: sim::SimCommand,
+    },
+    /// Check that each instrument of a rig answers and say what it is.
+    Doctor {
+        #[arg(long)]
+        rig: PathBuf,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Read { rig, position, load } => read::run(&rig, position, load.as_deref()).await,
+        Command::Sim { command } => sim::run(command).await,
+        Command::Doctor { rig } => doctor::run(&rig).await,
+    }
+}
+
+/// The error and its causes, each cause only once: the library errors
+/// already name their source in their own message.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
+/// True when the error is only a closed stdout: not worth a message.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Usage errors or bad files → 2; instruments that fail → 3.
+pub fn exit_code_for(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if let Some(r) = cause.downcast_ref::<RigError>() {
+            return match r {
+                RigError::Io { .. }
+                | RigError::Syntax { .. }
+                | RigError::Invalid { .. }
+                | RigError::Profile(_)
+                | RigError::MeterProfile { .. }
+                | RigError::Safety(_) => EXIT_BAD_INPUT,
+                RigError::Instrument { .. } | RigError::Link { .. } => EXIT_RIG_FAILED,
+            };
+        }
+        if cause.downcast_ref::<ProfileError>().is_some() || cause.downcast_ref::<UsageError>().is_some() {
+            return EXIT_BAD_INPUT;
+        }
+    }
+    EXIT_RIG_FAILED
+}
+
+/// A command-line argument that makes no sense.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
