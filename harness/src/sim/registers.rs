@@ -69,7 +69,12 @@ impl RegisterIndex {
                         return Err(ExceptionCode::IllegalDataAddress);
                     }
                     let counter = r.quantity.dimension().is_counter();
-                    (&r.place, r.place.encode_saturating(model.quantity(r.quantity), counter))
+                    let mut value = model.quantity(r.quantity);
+                    if r.place.coding.kind.raw_range().is_some_and(|(lo, _)| lo >= 0.0) {
+                        // Unsigned registers hold the magnitude; the sign has its own register.
+                        value = value.abs();
+                    }
+                    (&r.place, r.place.encode_saturating(value, counter))
                 }
                 Entry::Setting(i) => {
                     let s = &profile.settings[i];
