@@ -43,7 +43,13 @@ fn read_prints_every_quantity_over_rtu() {
 
 #[test]
 fn read_applies_the_load_point_over_tcp() {
-    let (code, out, err) = metrig(&["read", "--rig", "fixtures/rigs/sim-tcp.toml", "--load", "230V 5A 0.5L 50Hz"]);
+    let (code, out, err) = metrig(&[
+        "read",
+        "--rig",
+        "fixtures/rigs/sim-tcp.toml",
+        "--load",
+        "230V 5A 0.5L 50Hz",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("link: TCP 127.0.0.1:"), "{out}");
     assert_eq!(value_of(&out, "active_power"), "575.0 W");
@@ -56,18 +62,33 @@ fn read_applies_the_load_point_over_tcp() {
 fn bad_input_exits_2_naming_file_and_key() {
     let (code, _, err) = metrig(&["read", "--rig", "fixtures/bad/rig-unknown-fault-key.toml"]);
     assert_eq!(code, 2);
-    assert!(err.contains("rig-unknown-fault-key.toml") && err.contains("unknown field `creep`"), "{err}");
+    assert!(
+        err.contains("rig-unknown-fault-key.toml") && err.contains("unknown field `creep`"),
+        "{err}"
+    );
     let (code, _, err) = metrig(&["read", "--rig", "fixtures/rigs/sim.toml", "--position", "2"]);
     assert_eq!(code, 2, "{err}");
 }
 
 #[test]
 fn a_load_beyond_the_meters_ratings_energises_nothing() {
-    let (code, out, err) = metrig(&["read", "--rig", "fixtures/rigs/sim.toml", "--load", "230V 80A"]);
+    let (code, out, err) = metrig(&[
+        "read",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--load",
+        "230V 80A",
+    ]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("Imax"), "{err}");
     assert!(!out.contains("load:"), "nothing was applied: {out}");
-    let (code, _, err) = metrig(&["read", "--rig", "fixtures/rigs/sim.toml", "--load", "300V 10A"]);
+    let (code, _, err) = metrig(&[
+        "read",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--load",
+        "300V 10A",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("Un + 15 %"), "{err}");
 }
@@ -76,7 +97,13 @@ fn a_load_beyond_the_meters_ratings_energises_nothing() {
 fn doctor_names_every_instrument() {
     let (code, out, err) = metrig(&["doctor", "--rig", "fixtures/rigs/sim.toml"]);
     assert_eq!(code, 0, "{out}{err}");
-    for what in ["source:", "reference:", "pulse input 1", "answers — model 412083", "all instruments answer"] {
+    for what in [
+        "source:",
+        "reference:",
+        "pulse input 1",
+        "answers — model 412083",
+        "all instruments answer",
+    ] {
         assert!(out.contains(what), "`{what}` missing:\n{out}");
     }
 }
@@ -86,17 +113,33 @@ fn doctor_names_every_instrument() {
 #[test]
 fn sim_serve_is_readable_from_another_process() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(["sim", "serve", "--meter", "fixtures/meters/legrand-412083.toml", "--tcp", "127.0.0.1:0", "--load", "230V 20A 1 50Hz"])
+        .args([
+            "sim",
+            "serve",
+            "--meter",
+            "fixtures/meters/legrand-412083.toml",
+            "--tcp",
+            "127.0.0.1:0",
+            "--load",
+            "230V 20A 1 50Hz",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .spawn()
         .expect("serves");
     let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("prints its address");
-    let addr = first.split_whitespace().nth(2).expect("modbus tcp ADDR unit N").to_string();
+    // Keep the pipe open for the child's later lines.
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("prints its address");
+    let addr = first
+        .split_whitespace()
+        .nth(2)
+        .expect("modbus tcp ADDR unit N")
+        .to_string();
     let dir = tempfile::tempdir().expect("temp dir");
     let rig = dir.path().join("lab.toml");
-    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/meters/legrand-412083.toml");
+    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/meters/legrand-412083.toml");
     std::fs::write(
         &rig,
         format!(
@@ -109,18 +152,46 @@ fn sim_serve_is_readable_from_another_process() {
     let (code, out, err) = metrig(&["read", "--rig", &rig_path]);
     let (refused, _, refusal) = metrig(&["read", "--rig", &rig_path, "--load", "230V 1A"]);
     let mbpoll = Command::new("mbpoll")
-        .args(["-m", "tcp", "-p", addr.rsplit(':').next().unwrap_or("0"), "-a", "5", "-r", "4099", "-t", "4:int", "-B", "-1", "-o", "2", "127.0.0.1"])
+        .args([
+            "-m",
+            "tcp",
+            "-p",
+            addr.rsplit(':').next().unwrap_or("0"),
+            "-a",
+            "5",
+            "-r",
+            "4099",
+            "-t",
+            "4:int",
+            "-B",
+            "-1",
+            "-o",
+            "2",
+            "127.0.0.1",
+        ])
         .output();
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let status = wait(&mut child);
+    drop(stdout);
     assert_eq!(code, 0, "{err}");
     assert_eq!(value_of(&out, "current"), "20.000 A");
-    assert!(!out.contains("load:"), "a lab rig applies no load by itself");
-    assert_eq!(refused, 2, "--load on a rig without manual energising is refused");
+    assert!(
+        !out.contains("load:"),
+        "a lab rig applies no load by itself"
+    );
+    assert_eq!(
+        refused, 2,
+        "--load on a rig without manual energising is refused"
+    );
     assert!(refusal.contains("manual_energising"), "{refusal}");
     if let Ok(m) = mbpoll {
         let text = String::from_utf8_lossy(&m.stdout);
-        assert!(text.contains("[4099]: \t20000"), "mbpoll reads 20 A as 20000 mA:\n{text}");
+        assert!(
+            text.contains("[4099]: \t20000"),
+            "mbpoll reads 20 A as 20000 mA:\n{text}"
+        );
     }
     assert_eq!(status, Some(0), "SIGTERM ends sim serve cleanly");
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::quantity::{Amps, Hertz, PhaseAngle, PowerFactor, VoltAmps, Vars, Volts, Watts};
+use crate::quantity::{Amps, Hertz, PhaseAngle, PowerFactor, Vars, VoltAmps, Volts, Watts};
 
 /// One steady test condition: voltage, current, the current's phase angle
 /// against the voltage, and frequency (EN 50470-3 §8.1 names a test point by
@@ -89,7 +89,7 @@ impl LoadPoint {
 impl fmt::Display for LoadPoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let phi = self.phase.normalised().degrees();
-        let pf = if phi < 90.0 || phi > 270.0 {
+        let pf = if !(90.0..=270.0).contains(&phi) {
             self.power_factor().notation()
         } else {
             format!("{phi}deg")

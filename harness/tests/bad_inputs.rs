@@ -11,7 +11,11 @@ use harness::rig::load_rig;
 fn every_bad_file_is_refused_with_its_own_message() {
     let dir = common::fixtures().join("bad");
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("fixtures/bad exists").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures/bad exists")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
@@ -23,7 +27,11 @@ fn every_bad_file_is_refused_with_its_own_message() {
             .next()
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{} must start with `# expect: ...`", path.display()));
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let message = if name.starts_with("profile-") {
             load_profile(&path).map(|_| ()).map_err(|e| e.to_string())
         } else if name.starts_with("rig-") {
@@ -32,12 +40,22 @@ fn every_bad_file_is_refused_with_its_own_message() {
             continue;
         }
         .expect_err(&format!("{name} must be refused"));
-        assert!(message.contains(expect), "{name}: expected `{expect}` in:\n{message}");
+        assert!(
+            message.contains(expect),
+            "{name}: expected `{expect}` in:\n{message}"
+        );
         assert!(
             message.contains(&name) || message.contains("no-such-meter"),
             "{name}: the error must name the file:\n{message}"
         );
-        assert_eq!(message.lines().filter(|l| !l.trim().is_empty()).count().min(1), 1);
+        assert_eq!(
+            message
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count()
+                .min(1),
+            1
+        );
         println!("{name}: {}", message.lines().next().unwrap_or_default());
         checked += 1;
     }

@@ -6,10 +6,18 @@ mod common;
 use harness::profile::{MeterProfile, RegisterKind, load_profile};
 use proptest::prelude::*;
 
-const PROFILES: [&str; 4] = ["legrand-412083", "legrand-412082", "eastron-sdm120", "carlo-gavazzi-em111"];
+const PROFILES: [&str; 4] = [
+    "legrand-412083",
+    "legrand-412082",
+    "eastron-sdm120",
+    "carlo-gavazzi-em111",
+];
 
 fn profiles() -> Vec<MeterProfile> {
-    PROFILES.iter().map(|p| load_profile(&common::meter(p)).expect("shipped profile loads")).collect()
+    PROFILES
+        .iter()
+        .map(|p| load_profile(&common::meter(p)).expect("shipped profile loads"))
+        .collect()
 }
 
 #[test]
@@ -18,7 +26,12 @@ fn shipped_profiles_load_with_their_status() {
     assert_eq!(ps[0].status, harness::profile::MapStatus::Unverified);
     assert!(ps[1].registers.is_empty() && ps[1].pulse.s0.is_some());
     assert!(ps[2].modbus.as_ref().is_some_and(|m| m.odd_count_refused));
-    assert!(ps[3].modbus.as_ref().is_some_and(|m| m.input_equals_holding));
+    assert!(
+        ps[3]
+            .modbus
+            .as_ref()
+            .is_some_and(|m| m.input_equals_holding)
+    );
     for p in &ps {
         assert!(p.ratings.ist.0 < p.ratings.imin.0 && p.ratings.imin.0 < p.ratings.itr.0);
     }

@@ -13,15 +13,33 @@ use harness::rig::pulse_input::PulseChannel;
 use harness::rig::tariff_output::Tariff;
 
 fn lp(v: f64, i: f64, pf: &str) -> LoadPoint {
-    LoadPoint::new(Volts(v), Amps(i), PowerFactor::parse(pf).expect("pf"), Hertz(50.0))
+    LoadPoint::new(
+        Volts(v),
+        Amps(i),
+        PowerFactor::parse(pf).expect("pf"),
+        Hertz(50.0),
+    )
 }
 
 async fn read(rig: &mut Rig, q: Q) -> f64 {
-    rig.positions[0].link.as_mut().expect("link").read(q).await.expect("reads").canonical()
+    rig.positions[0]
+        .link
+        .as_mut()
+        .expect("link")
+        .read(q)
+        .await
+        .expect("reads")
+        .canonical()
 }
 
 async fn write(rig: &mut Rig, s: MeterSetting, v: f64) {
-    rig.positions[0].link.as_mut().expect("link").write(s, SettingValue::Number(v)).await.expect("written");
+    rig.positions[0]
+        .link
+        .as_mut()
+        .expect("link")
+        .write(s, SettingValue::Number(v))
+        .await
+        .expect("written");
 }
 
 fn pulses(rig: &mut Rig) -> &mut Box<dyn harness::rig::pulse_input::PulseInput> {
@@ -32,8 +50,14 @@ fn pulses(rig: &mut Rig) -> &mut Box<dyn harness::rig::pulse_input::PulseInput> 
 async fn led_pulses_come_at_the_constant() {
     let mut rig = common::open_sim("legrand-412083", "sim-tcp", "").await;
     rig.energise(lp(230.0, 10.0, "1")).await.expect("ok");
-    pulses(&mut rig).start_capture(PulseChannel::Led).await.expect("capture");
-    let train = pulses(&mut rig).wait_pulses(PulseChannel::Led, 11, Duration::from_secs(60)).await.expect("waits");
+    pulses(&mut rig)
+        .start_capture(PulseChannel::Led)
+        .await
+        .expect("capture");
+    let train = pulses(&mut rig)
+        .wait_pulses(PulseChannel::Led, 11, Duration::from_secs(60))
+        .await
+        .expect("waits");
     let rising: Vec<_> = train.rising().collect();
     assert_eq!(rising.len(), 11);
     // 1 Wh per pulse at 2300 W: 3600/2300 s apart.
@@ -48,9 +72,15 @@ async fn a_good_meter_starts_at_ist_and_a_defective_one_does_not() {
     for (faults, expect_pulse) in [("", true), ("starting_current_a = 0.06", false)] {
         let mut rig = common::open_sim("legrand-412083", "sim-tcp", faults).await;
         rig.energise(lp(230.0, 0.04, "1")).await.expect("ok");
-        pulses(&mut rig).start_capture(PulseChannel::Led).await.expect("capture");
+        pulses(&mut rig)
+            .start_capture(PulseChannel::Led)
+            .await
+            .expect("capture");
         // Theoretical period at Ist: 3.6e6 / (1000 · 230 · 0.04) = 391 s.
-        let train = pulses(&mut rig).wait_pulses(PulseChannel::Led, 1, Duration::from_secs(600)).await.expect("waits");
+        let train = pulses(&mut rig)
+            .wait_pulses(PulseChannel::Led, 1, Duration::from_secs(600))
+            .await
+            .expect("waits");
         assert_eq!(train.pulse_count() == 1, expect_pulse, "faults `{faults}`");
         if expect_pulse {
             let t = train.rising().next().expect("one").secs_f64();
@@ -64,25 +94,46 @@ async fn creep_shows_only_when_configured() {
     for (faults, expect) in [("", 0usize), ("creep_w = 5.0", 2)] {
         let mut rig = common::open_sim("legrand-412083", "sim-tcp", faults).await;
         rig.energise(lp(264.5, 0.0, "1")).await.expect("ok");
-        pulses(&mut rig).start_capture(PulseChannel::Led).await.expect("capture");
-        let train = pulses(&mut rig).wait_pulses(PulseChannel::Led, 2, Duration::from_secs(3600)).await.expect("waits");
+        pulses(&mut rig)
+            .start_capture(PulseChannel::Led)
+            .await
+            .expect("capture");
+        let train = pulses(&mut rig)
+            .wait_pulses(PulseChannel::Led, 2, Duration::from_secs(3600))
+            .await
+            .expect("waits");
         assert_eq!(train.pulse_count(), expect, "faults `{faults}`");
     }
 }
 
 #[tokio::test]
 async fn energy_goes_to_the_active_tariff_and_swapped_inputs_show_it() {
-    for (faults, t2_register) in [("", Q::ActiveImportT2), ("tariff_swapped = true", Q::ActiveImportT1)] {
+    for (faults, t2_register) in [
+        ("", Q::ActiveImportT2),
+        ("tariff_swapped = true", Q::ActiveImportT1),
+    ] {
         let mut rig = common::open_sim("legrand-412083", "sim-tcp", faults).await;
         rig.energise(lp(230.0, 10.0, "1")).await.expect("ok");
-        rig.positions[0].tariff.as_mut().expect("tariff output").select(Tariff::T2).await.expect("selects");
+        rig.positions[0]
+            .tariff
+            .as_mut()
+            .expect("tariff output")
+            .select(Tariff::T2)
+            .await
+            .expect("selects");
         rig.dwell(Duration::from_secs(3600)).await;
         let in_t2 = read(&mut rig, t2_register).await;
-        assert!((in_t2 - 2300.0).abs() <= 10.0 + 0.1, "faults `{faults}`: {in_t2} Wh");
+        assert!(
+            (in_t2 - 2300.0).abs() <= 10.0 + 0.1,
+            "faults `{faults}`: {in_t2} Wh"
+        );
         let total = read(&mut rig, Q::ActiveImportTotal).await;
         let t1 = read(&mut rig, Q::ActiveImportT1).await;
         let t2 = read(&mut rig, Q::ActiveImportT2).await;
-        assert!((t1 + t2 - total).abs() <= 10.0 + 1e-6, "faults `{faults}`: T1 {t1} + T2 {t2} = total {total}");
+        assert!(
+            (t1 + t2 - total).abs() <= 10.0 + 1e-6,
+            "faults `{faults}`: T1 {t1} + T2 {t2} = total {total}"
+        );
     }
 }
 
@@ -93,7 +144,13 @@ async fn a_tariff_glitch_shorter_than_debounce_is_ignored() {
     let t = rig.positions[0].tariff.as_mut().expect("tariff output");
     t.select(Tariff::T2).await.expect("selects");
     rig.dwell(Duration::from_millis(20)).await;
-    rig.positions[0].tariff.as_mut().expect("tariff output").select(Tariff::T1).await.expect("selects");
+    rig.positions[0]
+        .tariff
+        .as_mut()
+        .expect("tariff output")
+        .select(Tariff::T1)
+        .await
+        .expect("selects");
     rig.dwell(Duration::from_secs(3600)).await;
     assert_eq!(read(&mut rig, Q::ActiveImportT2).await, 0.0);
     assert_eq!(read(&mut rig, Q::ActiveTariff).await, 1.0);
@@ -110,8 +167,15 @@ async fn counters_survive_a_power_cycle_and_ram_does_not() {
     rig.dwell(Duration::from_secs(60)).await;
     rig.energise(lp(230.0, 0.0, "1")).await.expect("ok");
     assert_eq!(read(&mut rig, Q::ActiveImportTotal).await, before);
-    assert_eq!(read(&mut rig, Q::AveragePower).await, 0.0, "the moving window restarts");
-    assert!(read(&mut rig, Q::AveragePowerMax).await > 2000.0, "the maximum is kept");
+    assert_eq!(
+        read(&mut rig, Q::AveragePower).await,
+        0.0,
+        "the moving window restarts"
+    );
+    assert!(
+        read(&mut rig, Q::AveragePowerMax).await > 2000.0,
+        "the maximum is kept"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +190,10 @@ async fn registers_roll_over_past_9_999_999_99_kwh() {
     assert!(after < 100.0, "rolled over to {after} Wh");
     write(&mut rig, MeterSetting::PartialReset, 1.0).await;
     assert_eq!(read(&mut rig, Q::ActiveImportPartial).await, 0.0);
-    assert!(read(&mut rig, Q::ActiveImportTotal).await == after, "partial reset leaves the total");
+    assert!(
+        read(&mut rig, Q::ActiveImportTotal).await == after,
+        "partial reset leaves the total"
+    );
 }
 
 #[tokio::test]
@@ -138,10 +205,16 @@ async fn s0_pulses_queue_at_high_power_and_a_lossy_meter_loses_them() {
         write(&mut rig, MeterSetting::S0Duration, 500.0).await;
         // 1.15 Un × Imax: 16.7 kW, a pulse every 216 ms — 500 ms pulses cannot keep up.
         rig.energise(lp(264.5, 63.0, "1")).await.expect("ok");
-        pulses(&mut rig).start_capture(PulseChannel::S0).await.expect("capture");
+        pulses(&mut rig)
+            .start_capture(PulseChannel::S0)
+            .await
+            .expect("capture");
         rig.dwell(Duration::from_secs(60)).await;
         rig.energise(lp(230.0, 0.0, "1")).await.expect("ok");
-        let train = pulses(&mut rig).wait_pulses(PulseChannel::S0, usize::MAX, Duration::from_secs(600)).await.expect("waits");
+        let train = pulses(&mut rig)
+            .wait_pulses(PulseChannel::S0, usize::MAX, Duration::from_secs(600))
+            .await
+            .expect("waits");
         let expected = 264.5 * 63.0 * 60.0 / 3600.0;
         let n = train.pulse_count() as f64;
         for off in train.off_durations() {
@@ -153,7 +226,10 @@ async fn s0_pulses_queue_at_high_power_and_a_lossy_meter_loses_them() {
         if lost {
             assert!(n < expected * 0.85, "{n} pulses for {expected} Wh");
         } else {
-            assert!((n - expected).abs() <= 1.0, "{n} pulses for {expected} Wh: queued, none lost");
+            assert!(
+                (n - expected).abs() <= 1.0,
+                "{n} pulses for {expected} Wh: queued, none lost"
+            );
         }
     }
 }
@@ -166,7 +242,11 @@ async fn average_power_follows_the_window_and_the_hour_meter_its_threshold() {
     write(&mut rig, MeterSetting::HourMeterThreshold, 3000.0).await;
     rig.dwell(Duration::from_secs(600)).await;
     assert!((read(&mut rig, Q::AveragePower).await - 2300.0).abs() <= 1.0);
-    assert_eq!(read(&mut rig, Q::HourMeter).await, 0.0, "2300 W is below the 3000 W threshold");
+    assert_eq!(
+        read(&mut rig, Q::HourMeter).await,
+        0.0,
+        "2300 W is below the 3000 W threshold"
+    );
     rig.energise(lp(230.0, 20.0, "1")).await.expect("ok");
     rig.dwell(Duration::from_secs(600)).await;
     assert!((read(&mut rig, Q::AveragePower).await - 4600.0).abs() <= 1.0);
@@ -182,7 +262,10 @@ async fn a_meter_that_reboots_is_silent_then_back_with_its_counters() {
     let before = read(&mut rig, Q::ActiveImportTotal).await;
     rig.dwell(Duration::from_secs(2)).await;
     let link = rig.positions[0].link.as_mut().expect("link");
-    assert!(link.read(Q::Voltage).await.is_err(), "silent while rebooting");
+    assert!(
+        link.read(Q::Voltage).await.is_err(),
+        "silent while rebooting"
+    );
     rig.dwell(Duration::from_secs(5)).await;
     let after = read(&mut rig, Q::ActiveImportTotal).await;
     assert!(after >= before, "counters kept across the reboot");
@@ -200,5 +283,8 @@ async fn export_energy_lands_in_export_registers_by_quadrant() {
     assert_eq!(read(&mut rig, Q::ActiveImportTotal).await, 0.0);
     assert!((read(&mut rig, Q::ReactiveQ3Total).await - 1991.9).abs() <= 10.0);
     assert_eq!(read(&mut rig, Q::ActivePowerSign).await, 1.0);
-    assert!(read(&mut rig, Q::ActivePower).await < 0.0, "the link signs the magnitude");
+    assert!(
+        read(&mut rig, Q::ActivePower).await < 0.0,
+        "the link signs the magnitude"
+    );
 }

@@ -17,7 +17,11 @@ use harness::sim::world::{SimWorld, lock};
 use harness::sim::{serve_on_pty, tcp_server};
 
 fn mbpoll_available() -> bool {
-    if std::process::Command::new("mbpoll").arg("-h").output().is_ok() {
+    if std::process::Command::new("mbpoll")
+        .arg("-h")
+        .output()
+        .is_ok()
+    {
         return true;
     }
     assert!(
@@ -31,14 +35,37 @@ fn mbpoll_available() -> bool {
 async fn mbpoll(args: &[&str], reference: u32) -> i64 {
     let out = tokio::process::Command::new("mbpoll")
         .args(args)
-        .args(["-a", "5", "-r", &reference.to_string(), "-t", "4:int", "-B", "-1", "-o", "2"])
+        .args([
+            "-a",
+            "5",
+            "-r",
+            &reference.to_string(),
+            "-t",
+            "4:int",
+            "-B",
+            "-1",
+            "-o",
+            "2",
+        ])
         .output();
-    let out = tokio::time::timeout(Duration::from_secs(20), out).await.expect("mbpoll finishes").expect("mbpoll runs");
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("mbpoll finishes")
+        .expect("mbpoll runs");
     let text = String::from_utf8_lossy(&out.stdout);
     let tag = format!("[{reference}]:");
     text.lines()
-        .find_map(|l| l.trim().strip_prefix(&tag).map(|v| v.trim().parse::<i64>().expect("a number")))
-        .unwrap_or_else(|| panic!("mbpoll {args:?} printed no value:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&tag)
+                .map(|v| v.trim().parse::<i64>().expect("a number"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "mbpoll {args:?} printed no value:\n{text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +79,12 @@ async fn mbpoll_reads_the_models_values_over_tcp_and_rtu() {
         serial_number: 9,
         firmware: "1.02".into(),
     };
-    let model = Arc::new(Mutex::new(MeterModel::new(profile.clone(), identity, Default::default(), 3)));
+    let model = Arc::new(Mutex::new(MeterModel::new(
+        profile.clone(),
+        identity,
+        Default::default(),
+        3,
+    )));
     let world = Arc::new(Mutex::new(SimWorld::new(vec![model.clone()])));
     let point = LoadPoint::new(Volts(231.5), Amps(12.5), PowerFactor::UNITY, Hertz(50.0));
     {
@@ -61,21 +93,42 @@ async fn mbpoll_reads_the_models_values_over_tcp_and_rtu() {
         w.advance(Duration::from_secs(10 * 3600));
     }
     let service = Arc::new(MeterService::new(model.clone(), 3));
-    let (addr, _tcp) = tcp_server::spawn_tcp(service.clone(), "127.0.0.1:0".parse().expect("addr")).await.expect("listens");
+    let (addr, _tcp) = tcp_server::spawn_tcp(service.clone(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listens");
     let rtu = serve_on_pty(service, false).expect("pty");
 
-    let m = lock(&model);
-    let voltage_mv = (m.quantity(MeterQuantity::Voltage) * 1000.0).round() as i64;
-    let energy_steps = (m.quantity(MeterQuantity::ActiveImportTotal) / 10.0).floor() as i64;
-    drop(m);
+    let (voltage_mv, energy_steps) = {
+        let m = lock(&model);
+        (
+            (m.quantity(MeterQuantity::Voltage) * 1000.0).round() as i64,
+            (m.quantity(MeterQuantity::ActiveImportTotal) / 10.0).floor() as i64,
+        )
+    };
     assert_eq!(voltage_mv, 231_500);
     assert_eq!(energy_steps, 2893, "231.5 V × 12.5 A × 10 h = 28.9375 kWh");
 
     let port = addr.port().to_string();
     let tcp = ["-m", "tcp", "-p", port.as_str(), "127.0.0.1"];
-    assert_eq!(mbpoll(&tcp, 0x1000 + 1).await, voltage_mv, "voltage over TCP");
-    assert_eq!(mbpoll(&tcp, 0x1100 + 1).await, energy_steps, "energy over TCP");
+    assert_eq!(
+        mbpoll(&tcp, 0x1000 + 1).await,
+        voltage_mv,
+        "voltage over TCP"
+    );
+    assert_eq!(
+        mbpoll(&tcp, 0x1100 + 1).await,
+        energy_steps,
+        "energy over TCP"
+    );
     let rtu_args = ["-m", "rtu", "-b", "19200", "-P", "even", rtu.path.as_str()];
-    assert_eq!(mbpoll(&rtu_args, 0x1000 + 1).await, voltage_mv, "voltage over RTU");
-    assert_eq!(mbpoll(&rtu_args, 0x1100 + 1).await, energy_steps, "energy over RTU");
+    assert_eq!(
+        mbpoll(&rtu_args, 0x1000 + 1).await,
+        voltage_mv,
+        "voltage over RTU"
+    );
+    assert_eq!(
+        mbpoll(&rtu_args, 0x1100 + 1).await,
+        energy_steps,
+        "energy over RTU"
+    );
 }

@@ -11,7 +11,12 @@ use super::{EXIT_OK, EXIT_RIG_FAILED};
 
 pub async fn run(rig_file: &Path) -> anyhow::Result<ExitCode> {
     let config = load_rig(rig_file)?;
-    say!("rig: {} ({:?}, {})", config.name, config.kind, rig_file.display())?;
+    say!(
+        "rig: {} ({:?}, {})",
+        config.name,
+        config.kind,
+        rig_file.display()
+    )?;
     let mut rig = Rig::open(config).await?;
     let failures = check(&mut rig).await;
     let off = rig.off().await;
@@ -64,7 +69,12 @@ async fn check(rig: &mut Rig) -> std::io::Result<usize> {
     }
     if let Some(r) = rig.reference.as_mut() {
         match r.measure().await {
-            Ok(m) => say!("ok   reference reads {:.3} V, {:.3} A, U = {} (k=2)", m.voltage.0, m.current.0, m.uncertainty)?,
+            Ok(m) => say!(
+                "ok   reference reads {:.3} V, {:.3} A, U = {} (k=2)",
+                m.voltage.0,
+                m.current.0,
+                m.uncertainty
+            )?,
             Err(e) => {
                 failures += 1;
                 say!("FAIL reference: {e}")?;
@@ -84,7 +94,10 @@ async fn check(rig: &mut Rig) -> std::io::Result<usize> {
                 )?,
                 Err(e) => {
                     failures += 1;
-                    say!("FAIL {name}: {} — {e} (is the meter powered, address and line settings right?)", link.describe())?;
+                    say!(
+                        "FAIL {name}: {} — {e} (is the meter powered, address and line settings right?)",
+                        link.describe()
+                    )?;
                 }
             },
             None => say!("--   {name}: no Modbus link (pulse outputs only)")?,

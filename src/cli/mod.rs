@@ -26,7 +26,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_RIG_FAILED: u8 = 3;
 
 #[derive(Debug, Parser)]
-#[command(name = "metrig", version, about = "Conformance test harness for MID electricity meters")]
+#[command(
+    name = "metrig",
+    version,
+    about = "Conformance test harness for MID electricity meters"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,7 +65,11 @@ enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Read { rig, position, load } => read::run(&rig, position, load.as_deref()).await,
+        Command::Read {
+            rig,
+            position,
+            load,
+        } => read::run(&rig, position, load.as_deref()).await,
         Command::Sim { command } => sim::run(command).await,
         Command::Doctor { rig } => doctor::run(&rig).await,
     }
@@ -85,8 +93,10 @@ pub fn error_text(e: &anyhow::Error) -> String {
 
 /// True when the error is only a closed stdout: not worth a message.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Usage errors or bad files → 2; instruments that fail → 3.
@@ -103,7 +113,9 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
                 RigError::Instrument { .. } | RigError::Link { .. } => EXIT_RIG_FAILED,
             };
         }
-        if cause.downcast_ref::<ProfileError>().is_some() || cause.downcast_ref::<UsageError>().is_some() {
+        if cause.downcast_ref::<ProfileError>().is_some()
+            || cause.downcast_ref::<UsageError>().is_some()
+        {
             return EXIT_BAD_INPUT;
         }
     }

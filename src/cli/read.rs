@@ -13,7 +13,12 @@ use super::{EXIT_OK, usage};
 
 /// Un, Iref, PF 1, fn: the meter's reference point.
 pub fn reference_point(p: &MeterProfile) -> LoadPoint {
-    LoadPoint::new(p.ratings.un, p.ratings.iref, PowerFactor::UNITY, p.ratings.fn_default())
+    LoadPoint::new(
+        p.ratings.un,
+        p.ratings.iref,
+        PowerFactor::UNITY,
+        p.ratings.fn_default(),
+    )
 }
 
 pub async fn run(rig_file: &Path, position: usize, load: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -37,7 +42,10 @@ pub async fn run(rig_file: &Path, position: usize, load: Option<&str>) -> anyhow
 async fn read(rig: &mut Rig, index: usize, load: Option<&str>) -> anyhow::Result<ExitCode> {
     let profile = rig.positions[index].profile.clone();
     let point = match load {
-        Some(text) => Some(LoadPoint::parse(text, reference_point(&profile)).map_err(|e| usage(format!("--load: {e}")))?),
+        Some(text) => Some(
+            LoadPoint::parse(text, reference_point(&profile))
+                .map_err(|e| usage(format!("--load: {e}")))?,
+        ),
         None if rig.is_simulated() => Some(reference_point(&profile)),
         None => None,
     };
@@ -49,19 +57,36 @@ async fn read(rig: &mut Rig, index: usize, load: Option<&str>) -> anyhow::Result
             )));
         }
         rig.energise(point).await?;
-        say!("load: {point}{}", if rig.is_simulated() { " (simulated source)" } else { "" })?;
+        say!(
+            "load: {point}{}",
+            if rig.is_simulated() {
+                " (simulated source)"
+            } else {
+                ""
+            }
+        )?;
     }
     let pos = &mut rig.positions[index];
     say!(
         "meter: {} {} — profile {} ({:?} map: {})",
-        profile.maker, profile.model, profile.id, profile.status, profile.source
+        profile.maker,
+        profile.model,
+        profile.id,
+        profile.status,
+        profile.source
     )?;
     let Some(link) = pos.link.as_mut() else {
-        say!("{} has no Modbus link: a pulse-only meter is read through its pulse outputs.", pos.name())?;
+        say!(
+            "{} has no Modbus link: a pulse-only meter is read through its pulse outputs.",
+            pos.name()
+        )?;
         return Ok(ExitCode::from(EXIT_OK));
     };
     say!("link: {}", link.describe())?;
-    let me = link.identify().await.context("the meter does not identify itself")?;
+    let me = link
+        .identify()
+        .await
+        .context("the meter does not identify itself")?;
     say!(
         "says: model {}, serial {}, firmware {}",
         me.model_id.as_deref().unwrap_or("?"),

@@ -43,16 +43,31 @@ pub enum SimCommand {
 }
 
 pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
-    let SimCommand::Serve { meter, tcp, rtu, rig, load } = cmd;
+    let SimCommand::Serve {
+        meter,
+        tcp,
+        rtu,
+        rig,
+        load,
+    } = cmd;
     if tcp.is_none() && !rtu {
         return Err(usage("say where to serve: --tcp ADDR or --rtu"));
     }
     let profile = Arc::new(load_profile(&meter)?);
     if !profile.has_modbus() {
-        return Err(usage(format!("{} is a pulse-only meter: there is nothing to serve over Modbus", meter.display())));
+        return Err(usage(format!(
+            "{} is a pulse-only meter: there is nothing to serve over Modbus",
+            meter.display()
+        )));
     }
     let mut identity = SimIdentity {
-        model_id: profile.model.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0),
+        model_id: profile
+            .model
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0),
         serial_number: 1,
         firmware: "1.00".into(),
     };
@@ -66,7 +81,13 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             .positions
             .iter()
             .find(|p| p.profile.id == profile.id && p.sim.is_some())
-            .ok_or_else(|| usage(format!("{} has no simulated position with profile {}", rig_file.display(), profile.id)))?;
+            .ok_or_else(|| {
+                usage(format!(
+                    "{} has no simulated position with profile {}",
+                    rig_file.display(),
+                    profile.id
+                ))
+            })?;
         if let Some(sim) = &pos.sim {
             identity = sim.identity.clone();
             faults = sim.faults.clone();
@@ -74,18 +95,29 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         address = pos.address;
     }
     let point = match load {
-        Some(text) => LoadPoint::parse(&text, reference_point(&profile)).map_err(|e| usage(format!("--load: {e}")))?,
+        Some(text) => LoadPoint::parse(&text, reference_point(&profile))
+            .map_err(|e| usage(format!("--load: {e}")))?,
         None => reference_point(&profile),
     };
     let limits = harness::rig::safety::SourceLimits {
         max_voltage: profile.ratings.u_max(),
         max_current: profile.ratings.imax,
-        frequency: (harness::quantity::Hertz(0.0), harness::quantity::Hertz(1000.0)),
+        frequency: (
+            harness::quantity::Hertz(0.0),
+            harness::quantity::Hertz(1000.0),
+        ),
     };
-    harness::rig::safety::check_load_point(&point, &profile.ratings, &profile.id, &limits).map_err(|e| usage(format!("--load: {e}")))?;
-    let model = Arc::new(Mutex::new(MeterModel::new(profile.clone(), identity, faults, seed)));
+    harness::rig::safety::check_load_point(&point, &profile.ratings, &profile.id, &limits)
+        .map_err(|e| usage(format!("--load: {e}")))?;
+    let model = Arc::new(Mutex::new(MeterModel::new(
+        profile.clone(),
+        identity,
+        faults,
+        seed,
+    )));
     if let Some(a) = address {
-        let _ = lock(&model).apply_setting(MeterSetting::Address, &SettingValue::Number(f64::from(a)));
+        let _ =
+            lock(&model).apply_setting(MeterSetting::Address, &SettingValue::Number(f64::from(a)));
     }
     let world = Arc::new(Mutex::new(SimWorld::new(vec![model.clone()])));
     lock(&world).set_source(SourceState::On(point));
@@ -99,10 +131,17 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     } else {
         let ep = serve_on_pty(service, false)?;
         say!("modbus rtu {} unit {unit}", ep.path)?;
-        say!("(a pseudo-terminal carries no line settings: any baud and parity reach the meter)")?;
+        // Notices after the address line are best effort: a reader that took
+        // only the address must not stop the meter.
+        let _ = say!(
+            "(a pseudo-terminal carries no line settings: any baud and parity reach the meter)"
+        );
         _keep_client_end = Some(ep.client);
     }
-    say!("meter {} at {point}; rig time follows the wall clock; Ctrl-C stops", profile.id)?;
+    let _ = say!(
+        "meter {} at {point}; rig time follows the wall clock; Ctrl-C stops",
+        profile.id
+    );
     let started = Instant::now();
     let ticker = {
         let world = world.clone();

@@ -16,17 +16,38 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
     let mut positions = Vec::new();
     for p in &config.positions {
         let who = format!("position {}", p.index + 1);
-        let address = p.address.unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
+        let address = p
+            .address
+            .unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
         let link: Option<Box<dyn MeterLink>> = match &p.link {
             LinkConfig::Rtu { device, line } => {
-                let line = line.ok_or_else(|| RigError::instrument(&who, "an RTU link needs a profile with [serial]"))?;
-                Some(Box::new(modbus_rtu::open(device, line, address, p.timeout, p.profile.clone()).map_err(|e| RigError::Link { instrument: who.clone(), source: e })?))
+                let line = line.ok_or_else(|| {
+                    RigError::instrument(&who, "an RTU link needs a profile with [serial]")
+                })?;
+                Some(Box::new(
+                    modbus_rtu::open(device, line, address, p.timeout, p.profile.clone()).map_err(
+                        |e| RigError::Link {
+                            instrument: who.clone(),
+                            source: e,
+                        },
+                    )?,
+                ))
             }
             LinkConfig::Tcp { address: addr } => Some(Box::new(
-                modbus_tcp::open(*addr, address, p.timeout, p.profile.clone()).map_err(|e| RigError::Link { instrument: who.clone(), source: e })?,
+                modbus_tcp::open(*addr, address, p.timeout, p.profile.clone()).map_err(|e| {
+                    RigError::Link {
+                        instrument: who.clone(),
+                        source: e,
+                    }
+                })?,
             )),
             LinkConfig::None => None,
-            other => return Err(RigError::instrument(&who, format!("link {other:?} needs a simulated rig"))),
+            other => {
+                return Err(RigError::instrument(
+                    &who,
+                    format!("link {other:?} needs a simulated rig"),
+                ));
+            }
         };
         positions.push(Position {
             index: p.index,

@@ -8,11 +8,20 @@ use std::time::Duration;
 use crate::modbus::{LineControl, LinkError, ModbusMeterLink, ModbusTransport, Port, SharedSerial};
 use crate::profile::{LineSettings, MeterProfile};
 
-pub fn open(device: &Path, line: LineSettings, address: u8, timeout: Duration, profile: Arc<MeterProfile>) -> Result<ModbusMeterLink, LinkError> {
+pub fn open(
+    device: &Path,
+    line: LineSettings,
+    address: u8,
+    timeout: Duration,
+    profile: Arc<MeterProfile>,
+) -> Result<ModbusMeterLink, LinkError> {
     let name = device.display().to_string();
-    let stream = tokio_serial::SerialStream::open(&tokio_serial::new(&name, line.baud)).map_err(|e| LinkError::Transport {
-        message: format!("cannot open {name}: {e}"),
-    })?;
+    let stream =
+        tokio_serial::SerialStream::open(&tokio_serial::new(&name, line.baud)).map_err(|e| {
+            LinkError::Transport {
+                message: format!("cannot open {name}: {e}"),
+            }
+        })?;
     let port = Port::Serial {
         stream: SharedSerial::new(stream),
         name,
@@ -20,6 +29,12 @@ pub fn open(device: &Path, line: LineSettings, address: u8, timeout: Duration, p
         control: LineControl::Termios,
     };
     // Wait past the meter's promised response time before flushing.
-    let settle = profile.serial.as_ref().map_or(timeout, |s| s.response_timeout * 2);
-    Ok(ModbusMeterLink::new(ModbusTransport::new(port, address, timeout, settle)?, profile))
+    let settle = profile
+        .serial
+        .as_ref()
+        .map_or(timeout, |s| s.response_timeout * 2);
+    Ok(ModbusMeterLink::new(
+        ModbusTransport::new(port, address, timeout, settle)?,
+        profile,
+    ))
 }

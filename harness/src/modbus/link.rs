@@ -29,7 +29,9 @@ impl ModbusMeterLink {
         let m = self.profile.modbus.as_ref();
         let f = table.read_function();
         match m {
-            Some(m) if !m.read_functions.contains(&f) && m.input_equals_holding => m.read_functions[0],
+            Some(m) if !m.read_functions.contains(&f) && m.input_equals_holding => {
+                m.read_functions[0]
+            }
             _ => f,
         }
     }
@@ -41,7 +43,11 @@ impl ModbusMeterLink {
         } else {
             Request::ReadHoldingRegisters(place.address, place.words())
         };
-        let desc = format!("read {what} (function {f:02X}, 0x{:04X} × {})", place.address, place.words());
+        let desc = format!(
+            "read {what} (function {f:02X}, 0x{:04X} × {})",
+            place.address,
+            place.words()
+        );
         match self.transport.call(req).await? {
             Ok(Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w)) => {
                 if w.len() != place.words() as usize {
@@ -58,7 +64,12 @@ impl ModbusMeterLink {
         }
     }
 
-    async fn write_words(&mut self, what: &str, place: &Placement, words: Vec<u16>) -> Result<(), LinkError> {
+    async fn write_words(
+        &mut self,
+        what: &str,
+        place: &Placement,
+        words: Vec<u16>,
+    ) -> Result<(), LinkError> {
         let functions = self
             .profile
             .modbus
@@ -93,7 +104,9 @@ impl ModbusMeterLink {
     async fn signed(&mut self, value: f64, sign: MeterQuantity) -> Result<f64, LinkError> {
         if let Some(reg) = self.profile.register(sign).cloned() {
             let w = self.read_words(sign.name(), &reg.place).await?;
-            let s = reg.place.decode(&w).map_err(|e| LinkError::Decode { message: e.to_string() })?;
+            let s = reg.place.decode(&w).map_err(|e| LinkError::Decode {
+                message: e.to_string(),
+            })?;
             if s >= 0.5 {
                 return Ok(-value.abs());
             }
@@ -121,53 +134,66 @@ impl MeterLink for ModbusMeterLink {
     }
 
     async fn read(&mut self, quantity: MeterQuantity) -> Result<Reading, LinkError> {
-        let reg = self
-            .profile
-            .register(quantity)
-            .cloned()
-            .ok_or_else(|| LinkError::profile(format!("profile {} has no register for `{quantity}`", self.profile.id)))?;
+        let reg = self.profile.register(quantity).cloned().ok_or_else(|| {
+            LinkError::profile(format!(
+                "profile {} has no register for `{quantity}`",
+                self.profile.id
+            ))
+        })?;
         if !reg.place.access.readable() {
-            return Err(LinkError::profile(format!("`{quantity}` is not readable in profile {}", self.profile.id)));
+            return Err(LinkError::profile(format!(
+                "`{quantity}` is not readable in profile {}",
+                self.profile.id
+            )));
         }
         let words = self.read_words(quantity.name(), &reg.place).await?;
-        let mut value = reg
-            .place
-            .decode(&words)
-            .map_err(|e| LinkError::Decode { message: format!("{quantity}: {e}") })?;
+        let mut value = reg.place.decode(&words).map_err(|e| LinkError::Decode {
+            message: format!("{quantity}: {e}"),
+        })?;
         value = match quantity {
-            MeterQuantity::ActivePower => self.signed(value, MeterQuantity::ActivePowerSign).await?,
-            MeterQuantity::ReactivePower => self.signed(value, MeterQuantity::ReactivePowerSign).await?,
+            MeterQuantity::ActivePower => {
+                self.signed(value, MeterQuantity::ActivePowerSign).await?
+            }
+            MeterQuantity::ReactivePower => {
+                self.signed(value, MeterQuantity::ReactivePowerSign).await?
+            }
             _ => value,
         };
         Ok(Reading::from_canonical(quantity.dimension(), value))
     }
 
     async fn read_setting(&mut self, setting: MeterSetting) -> Result<SettingValue, LinkError> {
-        let def = self
-            .profile
-            .setting(setting)
-            .cloned()
-            .ok_or_else(|| LinkError::profile(format!("profile {} has no setting `{setting}`", self.profile.id)))?;
+        let def = self.profile.setting(setting).cloned().ok_or_else(|| {
+            LinkError::profile(format!(
+                "profile {} has no setting `{setting}`",
+                self.profile.id
+            ))
+        })?;
         if !def.place.access.readable() {
-            return Err(LinkError::profile(format!("setting `{setting}` cannot be read back")));
+            return Err(LinkError::profile(format!(
+                "setting `{setting}` cannot be read back"
+            )));
         }
         let words = self.read_words(setting.name(), &def.place).await?;
         let code = def
             .place
             .coding
             .decode(&words)
-            .map_err(|e| LinkError::Decode { message: format!("{setting}: {e}") })?;
+            .map_err(|e| LinkError::Decode {
+                message: format!("{setting}: {e}"),
+            })?;
         def.value_for(code).ok_or_else(|| LinkError::Decode {
             message: format!("{setting}: code {code} is none of the profile's choices"),
         })
     }
 
     async fn write(&mut self, setting: MeterSetting, value: SettingValue) -> Result<(), LinkError> {
-        let def = self
-            .profile
-            .setting(setting)
-            .cloned()
-            .ok_or_else(|| LinkError::profile(format!("profile {} has no setting `{setting}`", self.profile.id)))?;
+        let def = self.profile.setting(setting).cloned().ok_or_else(|| {
+            LinkError::profile(format!(
+                "profile {} has no setting `{setting}`",
+                self.profile.id
+            ))
+        })?;
         let code = match def.code {
             Some(code) => code,
             None => def.code_for(&value).map_err(LinkError::profile)?,
@@ -187,7 +213,11 @@ impl MeterLink for ModbusMeterLink {
         self.transport.call(request).await
     }
 
-    async fn reconnect(&mut self, address: u8, line: Option<LineSettings>) -> Result<(), LinkError> {
+    async fn reconnect(
+        &mut self,
+        address: u8,
+        line: Option<LineSettings>,
+    ) -> Result<(), LinkError> {
         self.transport.retarget(address, line).await
     }
 

@@ -8,7 +8,7 @@ mod transport;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::crc::{append_crc, crc16, crc_ok};
+pub use self::crc::{append_crc, crc_ok, crc16};
 pub use link::ModbusMeterLink;
 pub use pdu::{
     PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
@@ -61,5 +61,9 @@ pub struct FrameRecord {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

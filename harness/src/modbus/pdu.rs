@@ -38,9 +38,15 @@ pub fn decode_request(pdu: &[u8]) -> Result<Request<'static>, PduError> {
         function,
         message: message.to_string(),
     };
-    let need = |n: usize| if data.len() < n { Err(bad("too short")) } else { Ok(()) };
+    let need = |n: usize| {
+        if data.len() < n {
+            Err(bad("too short"))
+        } else {
+            Ok(())
+        }
+    };
     Ok(match function {
-        0x01 | 0x02 | 0x03 | 0x04 => {
+        0x01..=0x04 => {
             need(4)?;
             let (addr, qty) = (be(data, 0), be(data, 2));
             match function {
@@ -68,7 +74,9 @@ pub fn decode_request(pdu: &[u8]) -> Result<Request<'static>, PduError> {
             if count != qty.div_ceil(8) || data.len() < 5 + count {
                 return Err(bad("byte count does not match quantity"));
             }
-            let coils = (0..qty).map(|i| data[5 + i / 8] >> (i % 8) & 1 == 1).collect::<Vec<_>>();
+            let coils = (0..qty)
+                .map(|i| data[5 + i / 8] >> (i % 8) & 1 == 1)
+                .collect::<Vec<_>>();
             Request::WriteMultipleCoils(addr, Cow::Owned(coils))
         }
         0x10 => {
@@ -88,7 +96,10 @@ pub fn encode_request(req: &Request<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(8);
     let push16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_be_bytes());
     match req {
-        Request::ReadCoils(a, q) | Request::ReadDiscreteInputs(a, q) | Request::ReadHoldingRegisters(a, q) | Request::ReadInputRegisters(a, q) => {
+        Request::ReadCoils(a, q)
+        | Request::ReadDiscreteInputs(a, q)
+        | Request::ReadHoldingRegisters(a, q)
+        | Request::ReadInputRegisters(a, q) => {
             out.push(req.function_code().value());
             push16(&mut out, *a);
             push16(&mut out, *q);
@@ -186,21 +197,34 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
 
 /// Decodes a response PDU to a request of function `function`: the answer,
 /// an exception, or why the bytes are not a valid answer.
-pub fn decode_response(function: u8, pdu: &[u8]) -> Result<Result<Response, ExceptionCode>, PduError> {
+pub fn decode_response(
+    function: u8,
+    pdu: &[u8],
+) -> Result<Result<Response, ExceptionCode>, PduError> {
     let (&f, data) = pdu.split_first().ok_or(PduError::Empty)?;
-    let bad = |message: String| PduError::Malformed { function: f, message };
+    let bad = |message: String| PduError::Malformed {
+        function: f,
+        message,
+    };
     if f == function | 0x80 {
-        let code = *data.first().ok_or_else(|| bad("exception without a code".into()))?;
+        let code = *data
+            .first()
+            .ok_or_else(|| bad("exception without a code".into()))?;
         return Ok(Err(ExceptionCode::new(code)));
     }
     if f != function {
-        return Err(bad(format!("answers function {f:02X} to a request of {function:02X}")));
+        return Err(bad(format!(
+            "answers function {f:02X} to a request of {function:02X}"
+        )));
     }
     Ok(Ok(match f {
         0x03 | 0x04 => {
             let count = *data.first().ok_or_else(|| bad("no byte count".into()))? as usize;
-            if count % 2 != 0 || data.len() != 1 + count {
-                return Err(bad(format!("byte count {count} does not match {} data bytes", data.len().saturating_sub(1))));
+            if !count.is_multiple_of(2) || data.len() != 1 + count {
+                return Err(bad(format!(
+                    "byte count {count} does not match {} data bytes",
+                    data.len().saturating_sub(1)
+                )));
             }
             let words = (0..count / 2).map(|i| be(data, 1 + 2 * i)).collect();
             if f == 0x03 {
@@ -241,9 +265,18 @@ mod tests {
         let r = Response::ReadHoldingRegisters(vec![1, 2, 3]);
         let b = encode_response(&r);
         assert_eq!(decode_response(3, &b).expect("valid"), Ok(r));
-        assert_eq!(decode_response(3, &[0x83, 0x02]).expect("valid"), Err(ExceptionCode::IllegalDataAddress));
-        assert!(decode_response(3, &[0x04, 2, 0, 1]).is_err(), "wrong function echo");
-        assert!(decode_response(3, &[0x03, 4, 0, 1]).is_err(), "wrong byte count");
+        assert_eq!(
+            decode_response(3, &[0x83, 0x02]).expect("valid"),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+        assert!(
+            decode_response(3, &[0x04, 2, 0, 1]).is_err(),
+            "wrong function echo"
+        );
+        assert!(
+            decode_response(3, &[0x03, 4, 0, 1]).is_err(),
+            "wrong byte count"
+        );
     }
 
     #[test]

@@ -75,14 +75,22 @@ impl SharedSerial {
 }
 
 impl AsyncRead for SharedSerial {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let mut s = self.lock();
         Pin::new(&mut *s).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for SharedSerial {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let mut s = self.lock();
         Pin::new(&mut *s).poll_write(cx, buf)
     }
@@ -159,7 +167,12 @@ impl ModbusTransport {
     /// `timeout` bounds each request; `settle` is how long after a timeout
     /// the line must stay untouched before the input is flushed (longer than
     /// the meter's slowest reply).
-    pub fn new(port: Port, unit: u8, timeout: Duration, settle: Duration) -> Result<Self, LinkError> {
+    pub fn new(
+        port: Port,
+        unit: u8,
+        timeout: Duration,
+        settle: Duration,
+    ) -> Result<Self, LinkError> {
         let mut t = Self {
             port,
             unit,
@@ -201,11 +214,19 @@ impl ModbusTransport {
     }
 
     fn apply_line(&mut self, new: LineSettings) -> Result<(), LinkError> {
-        if let Port::Serial { stream, line, control, .. } = &mut self.port {
+        if let Port::Serial {
+            stream,
+            line,
+            control,
+            ..
+        } = &mut self.port
+        {
             match control {
-                LineControl::Termios => stream.configure(new).map_err(|e| LinkError::Transport {
-                    message: format!("cannot set {new} on the serial port: {e}"),
-                })?,
+                LineControl::Termios => {
+                    stream.configure(new).map_err(|e| LinkError::Transport {
+                        message: format!("cannot set {new} on the serial port: {e}"),
+                    })?
+                }
                 LineControl::Announced(meta) => {
                     *meta.lock().unwrap_or_else(|e| e.into_inner()) = Some(new);
                 }
@@ -217,7 +238,11 @@ impl ModbusTransport {
     }
 
     /// Talks to another unit and/or with other line settings from now on.
-    pub async fn retarget(&mut self, unit: u8, line: Option<LineSettings>) -> Result<(), LinkError> {
+    pub async fn retarget(
+        &mut self,
+        unit: u8,
+        line: Option<LineSettings>,
+    ) -> Result<(), LinkError> {
         self.unit = unit;
         if let Some(ctx) = &mut self.ctx {
             ctx.set_slave(Slave(unit));
@@ -242,18 +267,38 @@ impl ModbusTransport {
         }
         if self.ctx.is_none() {
             let ctx = match &self.port {
-                Port::Serial { stream, .. } => tokio_modbus::client::rtu::attach_slave(stream.clone(), Slave(self.unit)),
+                Port::Serial { stream, .. } => {
+                    tokio_modbus::client::rtu::attach_slave(stream.clone(), Slave(self.unit))
+                }
                 Port::Tcp { addr } => {
-                    match tokio::time::timeout(self.timeout.max(Duration::from_secs(1)), tokio_modbus::client::tcp::connect_slave(*addr, Slave(self.unit))).await {
+                    match tokio::time::timeout(
+                        self.timeout.max(Duration::from_secs(1)),
+                        tokio_modbus::client::tcp::connect_slave(*addr, Slave(self.unit)),
+                    )
+                    .await
+                    {
                         Ok(Ok(ctx)) => ctx,
-                        Ok(Err(e)) => return Err(LinkError::Transport { message: format!("cannot connect to {addr}: {e}") }),
-                        Err(_) => return Err(LinkError::Transport { message: format!("no connection to {addr} within {} ms", self.timeout.max(Duration::from_secs(1)).as_millis()) }),
+                        Ok(Err(e)) => {
+                            return Err(LinkError::Transport {
+                                message: format!("cannot connect to {addr}: {e}"),
+                            });
+                        }
+                        Err(_) => {
+                            return Err(LinkError::Transport {
+                                message: format!(
+                                    "no connection to {addr} within {} ms",
+                                    self.timeout.max(Duration::from_secs(1)).as_millis()
+                                ),
+                            });
+                        }
                     }
                 }
             };
             self.ctx = Some(ctx);
         }
-        self.ctx.as_mut().ok_or_else(|| LinkError::Transport { message: "no client context".into() })
+        self.ctx.as_mut().ok_or_else(|| LinkError::Transport {
+            message: "no client context".into(),
+        })
     }
 
     /// Sends one request and waits at most `timeout` for its answer.
@@ -268,8 +313,12 @@ impl ModbusTransport {
                 Err(_) => Err(LinkError::Timeout {
                     timeout_ms: timeout.as_millis() as u64,
                 }),
-                Ok(Err(tokio_modbus::Error::Transport(e))) => Err(LinkError::Transport { message: e.to_string() }),
-                Ok(Err(tokio_modbus::Error::Protocol(e))) => Err(LinkError::Protocol { message: e.to_string() }),
+                Ok(Err(tokio_modbus::Error::Transport(e))) => Err(LinkError::Transport {
+                    message: e.to_string(),
+                }),
+                Ok(Err(tokio_modbus::Error::Protocol(e))) => Err(LinkError::Protocol {
+                    message: e.to_string(),
+                }),
                 Ok(Ok(answer)) => Ok(answer),
             },
         };

@@ -197,7 +197,12 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn bad(&self, key: impl Into<String>, value: impl std::fmt::Display, allowed: impl Into<String>) -> ProfileError {
+    fn bad(
+        &self,
+        key: impl Into<String>,
+        value: impl std::fmt::Display,
+        allowed: impl Into<String>,
+    ) -> ProfileError {
         ProfileError::Invalid {
             file: self.file.to_path_buf(),
             key: key.into(),
@@ -244,10 +249,23 @@ impl Checker<'_> {
         let mut registers = Vec::new();
         for (i, r) in raw.registers.iter().enumerate() {
             let key = format!("registers[{i}] ({})", r.quantity);
-            if registers.iter().any(|d: &RegisterDef| d.quantity == r.quantity) {
-                return Err(self.bad(format!("{key}.quantity"), r.quantity, "each quantity may appear once"));
+            if registers
+                .iter()
+                .any(|d: &RegisterDef| d.quantity == r.quantity)
+            {
+                return Err(self.bad(
+                    format!("{key}.quantity"),
+                    r.quantity,
+                    "each quantity may appear once",
+                ));
             }
-            let place = self.place(&key, &r.place, r.quantity.dimension(), base, modbus.as_ref())?;
+            let place = self.place(
+                &key,
+                &r.place,
+                r.quantity.dimension(),
+                base,
+                modbus.as_ref(),
+            )?;
             registers.push(RegisterDef {
                 quantity: r.quantity,
                 place,
@@ -257,7 +275,11 @@ impl Checker<'_> {
         for (i, s) in raw.settings.iter().enumerate() {
             let key = format!("settings[{i}] ({})", s.setting);
             if settings.iter().any(|d: &SettingDef| d.setting == s.setting) {
-                return Err(self.bad(format!("{key}.setting"), s.setting, "each setting may appear once"));
+                return Err(self.bad(
+                    format!("{key}.setting"),
+                    s.setting,
+                    "each setting may appear once",
+                ));
             }
             let place = self.place(&key, &s.place, s.setting.dimension(), base, modbus.as_ref())?;
             settings.push(self.setting(&key, s, place)?);
@@ -285,7 +307,11 @@ impl Checker<'_> {
     fn ratings(&self, r: &RawRatings) -> Result<Ratings, ProfileError> {
         let un = self.positive("ratings.un_v", r.un_v)?;
         if !(0.0..=50.0).contains(&r.un_tolerance_pct) {
-            return Err(self.bad("ratings.un_tolerance_pct", r.un_tolerance_pct, "must lie within 0..=50"));
+            return Err(self.bad(
+                "ratings.un_tolerance_pct",
+                r.un_tolerance_pct,
+                "must lie within 0..=50",
+            ));
         }
         let iref = self.positive("ratings.iref_a", r.iref_a)?;
         let imin = self.positive("ratings.imin_a", r.imin_a)?;
@@ -296,16 +322,32 @@ impl Checker<'_> {
             None => iref / 10.0,
         };
         if ist >= imin {
-            return Err(self.bad("ratings.ist_a", ist, format!("must be below imin_a ({imin})")));
+            return Err(self.bad(
+                "ratings.ist_a",
+                ist,
+                format!("must be below imin_a ({imin})"),
+            ));
         }
         if imin >= itr {
-            return Err(self.bad("ratings.imin_a", imin, format!("must be below the transitional current ({itr})")));
+            return Err(self.bad(
+                "ratings.imin_a",
+                imin,
+                format!("must be below the transitional current ({itr})"),
+            ));
         }
         if itr > iref {
-            return Err(self.bad("ratings.itr_a", itr, format!("must not exceed iref_a ({iref})")));
+            return Err(self.bad(
+                "ratings.itr_a",
+                itr,
+                format!("must not exceed iref_a ({iref})"),
+            ));
         }
         if iref >= imax {
-            return Err(self.bad("ratings.imax_a", imax, format!("must exceed iref_a ({iref})")));
+            return Err(self.bad(
+                "ratings.imax_a",
+                imax,
+                format!("must exceed iref_a ({iref})"),
+            ));
         }
         if r.fn_hz.is_empty() || r.fn_hz.len() != r.f_ranges_hz.len() {
             return Err(self.bad(
@@ -325,20 +367,36 @@ impl Checker<'_> {
             }
         }
         if !matches!(r.active_class.as_str(), "A" | "B" | "C" | "0.5" | "1" | "2") {
-            return Err(self.bad("ratings.active_class", &r.active_class, "one of A, B, C (MID) or 0.5, 1, 2 (IEC)"));
+            return Err(self.bad(
+                "ratings.active_class",
+                &r.active_class,
+                "one of A, B, C (MID) or 0.5, 1, 2 (IEC)",
+            ));
         }
         if r.elements == 0 || r.elements > 3 {
-            return Err(self.bad("ratings.elements", r.elements, "1, 2 or 3 measuring elements"));
+            return Err(self.bad(
+                "ratings.elements",
+                r.elements,
+                "1, 2 or 3 measuring elements",
+            ));
         }
         let [tlo, thi] = r.operating_temp_c;
         if tlo >= thi {
-            return Err(self.bad("ratings.operating_temp_c", format!("[{tlo}, {thi}]"), "low must be below high"));
+            return Err(self.bad(
+                "ratings.operating_temp_c",
+                format!("[{tlo}, {thi}]"),
+                "low must be below high",
+            ));
         }
         Ok(Ratings {
             un: Volts(un),
             un_tolerance_pct: r.un_tolerance_pct,
             fn_hz: r.fn_hz.iter().map(|f| Hertz(*f)).collect(),
-            f_ranges: r.f_ranges_hz.iter().map(|[a, b]| (Hertz(*a), Hertz(*b))).collect(),
+            f_ranges: r
+                .f_ranges_hz
+                .iter()
+                .map(|[a, b]| (Hertz(*a), Hertz(*b)))
+                .collect(),
             iref: Amps(iref),
             imin: Amps(imin),
             imax: Amps(imax),
@@ -361,25 +419,48 @@ impl Checker<'_> {
                 }
                 for (i, d) in durations.iter().enumerate() {
                     if *d == 0 || *d > 10_000 {
-                        return Err(self.bad(format!("pulse.s0_durations_ms[{i}]"), d, "must lie within 1..=10000 ms"));
+                        return Err(self.bad(
+                            format!("pulse.s0_durations_ms[{i}]"),
+                            d,
+                            "must lie within 1..=10000 ms",
+                        ));
                     }
                 }
                 let wd = p.s0_weight_default_wh.ok_or_else(|| {
-                    self.bad("pulse.s0_weight_default_wh", "missing", "required when s0_weights_wh is given")
+                    self.bad(
+                        "pulse.s0_weight_default_wh",
+                        "missing",
+                        "required when s0_weights_wh is given",
+                    )
                 })?;
                 if !weights.contains(&wd) {
-                    return Err(self.bad("pulse.s0_weight_default_wh", wd, format!("must be one of {weights:?}")));
+                    return Err(self.bad(
+                        "pulse.s0_weight_default_wh",
+                        wd,
+                        format!("must be one of {weights:?}"),
+                    ));
                 }
                 let dd = p.s0_duration_default_ms.ok_or_else(|| {
-                    self.bad("pulse.s0_duration_default_ms", "missing", "required when s0_durations_ms is given")
+                    self.bad(
+                        "pulse.s0_duration_default_ms",
+                        "missing",
+                        "required when s0_durations_ms is given",
+                    )
                 })?;
                 if !durations.contains(&dd) {
-                    return Err(self.bad("pulse.s0_duration_default_ms", dd, format!("must be one of {durations:?}")));
+                    return Err(self.bad(
+                        "pulse.s0_duration_default_ms",
+                        dd,
+                        format!("must be one of {durations:?}"),
+                    ));
                 }
                 Some(S0Spec {
                     weights: weights.iter().map(|w| PulseWeight(*w)).collect(),
                     weight_default: PulseWeight(wd),
-                    durations: durations.iter().map(|d| Duration::from_millis(*d)).collect(),
+                    durations: durations
+                        .iter()
+                        .map(|d| Duration::from_millis(*d))
+                        .collect(),
                     duration_default: Duration::from_millis(dd),
                 })
             }
@@ -406,7 +487,11 @@ impl Checker<'_> {
             return Err(self.bad("tariff.input_v", format!("[{lo}, {hi}]"), "0 < low <= high"));
         }
         if t.debounce_ms > 10_000 {
-            return Err(self.bad("tariff.debounce_ms", t.debounce_ms, "must lie within 0..=10000"));
+            return Err(self.bad(
+                "tariff.debounce_ms",
+                t.debounce_ms,
+                "must lie within 0..=10000",
+            ));
         }
         Ok(TariffSpec {
             tariffs: t.tariffs,
@@ -418,26 +503,48 @@ impl Checker<'_> {
     fn serial(&self, s: &RawSerial) -> Result<SerialSpec, ProfileError> {
         let [lo, hi] = s.address_range;
         if lo == 0 || lo > hi {
-            return Err(self.bad("serial.address_range", format!("[{lo}, {hi}]"), "1 <= low <= high <= 255"));
+            return Err(self.bad(
+                "serial.address_range",
+                format!("[{lo}, {hi}]"),
+                "1 <= low <= high <= 255",
+            ));
         }
         if !(lo..=hi).contains(&s.address_default) {
-            return Err(self.bad("serial.address_default", s.address_default, format!("must lie within {lo}..={hi}")));
+            return Err(self.bad(
+                "serial.address_default",
+                s.address_default,
+                format!("must lie within {lo}..={hi}"),
+            ));
         }
-        const BAUDS: [u32; 9] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115_200, 230_400];
+        const BAUDS: [u32; 9] = [
+            1200, 2400, 4800, 9600, 19200, 38400, 57600, 115_200, 230_400,
+        ];
         for (i, b) in s.bauds.iter().enumerate() {
             if !BAUDS.contains(b) {
                 return Err(self.bad(format!("serial.bauds[{i}]"), b, format!("one of {BAUDS:?}")));
             }
         }
         if !s.bauds.contains(&s.baud_default) {
-            return Err(self.bad("serial.baud_default", s.baud_default, format!("must be one of {:?}", s.bauds)));
+            return Err(self.bad(
+                "serial.baud_default",
+                s.baud_default,
+                format!("must be one of {:?}", s.bauds),
+            ));
         }
         if !s.framings.contains(&s.framing_default) {
             let names: Vec<String> = s.framings.iter().map(|f| f.to_string()).collect();
-            return Err(self.bad("serial.framing_default", s.framing_default, format!("must be one of {names:?}")));
+            return Err(self.bad(
+                "serial.framing_default",
+                s.framing_default,
+                format!("must be one of {names:?}"),
+            ));
         }
         if s.response_timeout_ms == 0 || s.response_timeout_ms > 10_000 {
-            return Err(self.bad("serial.response_timeout_ms", s.response_timeout_ms, "must lie within 1..=10000"));
+            return Err(self.bad(
+                "serial.response_timeout_ms",
+                s.response_timeout_ms,
+                "must lie within 1..=10000",
+            ));
         }
         Ok(SerialSpec {
             address_default: s.address_default,
@@ -453,22 +560,42 @@ impl Checker<'_> {
     fn modbus(&self, m: &RawModbus) -> Result<ModbusSpec, ProfileError> {
         for (i, f) in m.read_functions.iter().enumerate() {
             if !matches!(f, 3 | 4) {
-                return Err(self.bad(format!("modbus.read_functions[{i}]"), f, "3 (holding) or 4 (input)"));
+                return Err(self.bad(
+                    format!("modbus.read_functions[{i}]"),
+                    f,
+                    "3 (holding) or 4 (input)",
+                ));
             }
         }
         for (i, f) in m.write_functions.iter().enumerate() {
             if !matches!(f, 6 | 16) {
-                return Err(self.bad(format!("modbus.write_functions[{i}]"), f, "6 (single) or 16 (multiple)"));
+                return Err(self.bad(
+                    format!("modbus.write_functions[{i}]"),
+                    f,
+                    "6 (single) or 16 (multiple)",
+                ));
             }
         }
         if m.address_base > 1 {
-            return Err(self.bad("modbus.address_base", m.address_base, "0 (wire addresses) or 1 (register numbers)"));
+            return Err(self.bad(
+                "modbus.address_base",
+                m.address_base,
+                "0 (wire addresses) or 1 (register numbers)",
+            ));
         }
         if !(1..=125).contains(&m.max_read_registers) {
-            return Err(self.bad("modbus.max_read_registers", m.max_read_registers, "must lie within 1..=125 (Modbus limit)"));
+            return Err(self.bad(
+                "modbus.max_read_registers",
+                m.max_read_registers,
+                "must lie within 1..=125 (Modbus limit)",
+            ));
         }
         if !(1..=123).contains(&m.max_write_registers) {
-            return Err(self.bad("modbus.max_write_registers", m.max_write_registers, "must lie within 1..=123 (Modbus limit)"));
+            return Err(self.bad(
+                "modbus.max_write_registers",
+                m.max_write_registers,
+                "must lie within 1..=123 (Modbus limit)",
+            ));
         }
         Ok(ModbusSpec {
             read_functions: m.read_functions.clone(),
@@ -495,7 +622,11 @@ impl Checker<'_> {
             return Err(self.bad(
                 format!("{key}.address"),
                 p.address,
-                format!("must lie within {lowest}..={} for a {}-word register", 0xFFFF + lowest - words + 1, words),
+                format!(
+                    "must lie within {lowest}..={} for a {}-word register",
+                    0xFFFF + lowest - words + 1,
+                    words
+                ),
             ));
         }
         let unit_factor = dim
@@ -504,14 +635,26 @@ impl Checker<'_> {
             .find(|(u, _)| *u == p.unit)
             .map(|(_, f)| *f)
             .ok_or_else(|| {
-                let units: Vec<String> = dim.units().iter().map(|(u, _)| format!("\"{u}\"")).collect();
-                self.bad(format!("{key}.unit"), format!("\"{}\"", p.unit), format!("a {dim:?} value is in one of {}", units.join(", ")))
+                let units: Vec<String> = dim
+                    .units()
+                    .iter()
+                    .map(|(u, _)| format!("\"{u}\""))
+                    .collect();
+                self.bad(
+                    format!("{key}.unit"),
+                    format!("\"{}\"", p.unit),
+                    format!("a {dim:?} value is in one of {}", units.join(", ")),
+                )
             })?;
         if !(p.scale.is_finite() && p.scale > 0.0) {
             return Err(self.bad(format!("{key}.scale"), p.scale, "must be a positive number"));
         }
         if p.kind.words() == 1 && p.word_order != WordOrder::HighFirst {
-            return Err(self.bad(format!("{key}.word_order"), "\"low_first\"", "a one-word register has no word order"));
+            return Err(self.bad(
+                format!("{key}.word_order"),
+                "\"low_first\"",
+                "a one-word register has no word order",
+            ));
         }
         if let Some(m) = modbus {
             let f = p.table.read_function();
@@ -521,11 +664,18 @@ impl Checker<'_> {
                 return Err(self.bad(
                     format!("{key}.table"),
                     format!("{:?}", p.table).to_lowercase(),
-                    format!("function {f} is not among modbus.read_functions {:?}", m.read_functions),
+                    format!(
+                        "function {f} is not among modbus.read_functions {:?}",
+                        m.read_functions
+                    ),
                 ));
             }
             if p.access.writable() && p.table == Table::Input {
-                return Err(self.bad(format!("{key}.access"), "\"w\"", "input registers cannot be written"));
+                return Err(self.bad(
+                    format!("{key}.access"),
+                    "\"w\"",
+                    "input registers cannot be written",
+                ));
             }
         } else {
             return Err(self.bad(key, "a register", "registers need a [modbus] section"));
@@ -545,17 +695,36 @@ impl Checker<'_> {
         })
     }
 
-    fn setting(&self, key: &str, s: &RawSetting, place: Placement) -> Result<SettingDef, ProfileError> {
+    fn setting(
+        &self,
+        key: &str,
+        s: &RawSetting,
+        place: Placement,
+    ) -> Result<SettingDef, ProfileError> {
         if !place.access.writable() {
-            return Err(self.bad(format!("{key}.access"), "\"r\"", "a setting must be writable (\"w\" or \"rw\")"));
+            return Err(self.bad(
+                format!("{key}.access"),
+                "\"r\"",
+                "a setting must be writable (\"w\" or \"rw\")",
+            ));
         }
         let mut choices = Vec::new();
         for (i, c) in s.choices.iter().enumerate() {
-            if place.coding.encode(c.code).is_err() || c.code.fract() != 0.0 && place.coding.kind != RegisterKind::F32 {
-                return Err(self.bad(format!("{key}.choices[{i}].code"), c.code, format!("must fit a {:?} register", place.coding.kind)));
+            if place.coding.encode(c.code).is_err()
+                || c.code.fract() != 0.0 && place.coding.kind != RegisterKind::F32
+            {
+                return Err(self.bad(
+                    format!("{key}.choices[{i}].code"),
+                    c.code,
+                    format!("must fit a {:?} register", place.coding.kind),
+                ));
             }
             if choices.iter().any(|x: &Choice| x.code == c.code) {
-                return Err(self.bad(format!("{key}.choices[{i}].code"), c.code, "codes must be distinct"));
+                return Err(self.bad(
+                    format!("{key}.choices[{i}].code"),
+                    c.code,
+                    "codes must be distinct",
+                ));
             }
             choices.push(Choice {
                 value: c.value.clone(),
@@ -566,14 +735,26 @@ impl Checker<'_> {
         if let Some((lo, hi)) = range
             && lo > hi
         {
-            return Err(self.bad(format!("{key}.range"), format!("[{lo}, {hi}]"), "low must not exceed high"));
+            return Err(self.bad(
+                format!("{key}.range"),
+                format!("[{lo}, {hi}]"),
+                "low must not exceed high",
+            ));
         }
         let needs_code = s.setting.is_command() || s.setting == MeterSetting::Password;
         if needs_code && s.code.is_none() {
-            return Err(self.bad(format!("{key}.code"), "missing", format!("{} needs the code to write", s.setting)));
+            return Err(self.bad(
+                format!("{key}.code"),
+                "missing",
+                format!("{} needs the code to write", s.setting),
+            ));
         }
         if !needs_code && choices.is_empty() && range.is_none() {
-            return Err(self.bad(format!("{key}.range"), "missing", "a setting needs `choices` or a `range`"));
+            return Err(self.bad(
+                format!("{key}.range"),
+                "missing",
+                "a setting needs `choices` or a `range`",
+            ));
         }
         Ok(SettingDef {
             setting: s.setting,
@@ -589,14 +770,20 @@ impl Checker<'_> {
         let same_table = p.modbus.as_ref().is_some_and(|m| m.input_equals_holding);
         let mut taken: BTreeMap<(Table, u16), String> = BTreeMap::new();
         for (name, place) in p.placements() {
-            let table = if same_table { Table::Holding } else { place.table };
+            let table = if same_table {
+                Table::Holding
+            } else {
+                place.table
+            };
             for w in 0..place.words() {
                 let addr = place.address + w;
                 if let Some(other) = taken.insert((table, addr), name.clone()) {
                     return Err(self.bad(
                         format!("{name}.address"),
                         format!("0x{:04X}", place.address),
-                        format!("overlaps `{other}` at wire address 0x{addr:04X} in the {table:?} table"),
+                        format!(
+                            "overlaps `{other}` at wire address 0x{addr:04X} in the {table:?} table"
+                        ),
                     ));
                 }
             }

@@ -151,7 +151,9 @@ impl TryFrom<String> for Framing {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let b = s.as_bytes();
-        let bad = || format!("`{s}` is not a framing: write data bits, parity N/E/O, stop bits, e.g. 8E1");
+        let bad = || {
+            format!("`{s}` is not a framing: write data bits, parity N/E/O, stop bits, e.g. 8E1")
+        };
         if b.len() != 3 {
             return Err(bad());
         }
@@ -331,7 +333,9 @@ impl Placement {
         if !raw.is_finite() {
             raw = 0.0;
         }
-        self.coding.encode(raw).unwrap_or_else(|_| vec![0; self.coding.kind.words()])
+        self.coding
+            .encode(raw)
+            .unwrap_or_else(|_| vec![0; self.coding.kind.words()])
     }
 
     pub fn decode(&self, words: &[u16]) -> Result<f64, CodecError> {
@@ -394,8 +398,13 @@ impl SettingDef {
                 .find(|c| setting_values_match(&c.value, value))
                 .map(|c| c.code)
                 .ok_or_else(|| {
-                    let allowed: Vec<String> = self.choices.iter().map(|c| c.value.to_string()).collect();
-                    format!("{} = {value} is not offered; allowed: {}", self.setting, allowed.join(", "))
+                    let allowed: Vec<String> =
+                        self.choices.iter().map(|c| c.value.to_string()).collect();
+                    format!(
+                        "{} = {value} is not offered; allowed: {}",
+                        self.setting,
+                        allowed.join(", ")
+                    )
                 });
         }
         match value {
@@ -416,14 +425,19 @@ impl SettingDef {
         if self.choices.is_empty() {
             Some(SettingValue::Number(code * self.place.scale))
         } else {
-            self.choices.iter().find(|c| c.code == code).map(|c| c.value.clone())
+            self.choices
+                .iter()
+                .find(|c| c.code == code)
+                .map(|c| c.value.clone())
         }
     }
 }
 
 fn setting_values_match(a: &SettingValue, b: &SettingValue) -> bool {
     match (a, b) {
-        (SettingValue::Number(x), SettingValue::Number(y)) => (x - y).abs() < 1e-9 * x.abs().max(1.0),
+        (SettingValue::Number(x), SettingValue::Number(y)) => {
+            (x - y).abs() < 1e-9 * x.abs().max(1.0)
+        }
         (SettingValue::Text(x), SettingValue::Text(y)) => x.eq_ignore_ascii_case(y),
         _ => false,
     }
@@ -452,6 +466,10 @@ impl MeterProfile {
         self.registers
             .iter()
             .map(|r| (r.quantity.to_string(), &r.place))
-            .chain(self.settings.iter().map(|s| (s.setting.to_string(), &s.place)))
+            .chain(
+                self.settings
+                    .iter()
+                    .map(|s| (s.setting.to_string(), &s.place)),
+            )
     }
 }

@@ -179,7 +179,9 @@ impl MeterSetting {
     pub fn is_command(self) -> bool {
         matches!(
             self,
-            MeterSetting::PartialReset | MeterSetting::HourMeterReset | MeterSetting::AverageMaxReset
+            MeterSetting::PartialReset
+                | MeterSetting::HourMeterReset
+                | MeterSetting::AverageMaxReset
         )
     }
 }

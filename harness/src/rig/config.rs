@@ -78,8 +78,13 @@ pub enum LinkConfig {
     None,
     SimRtu,
     SimTcp,
-    Rtu { device: PathBuf, line: Option<LineSettings> },
-    Tcp { address: SocketAddr },
+    Rtu {
+        device: PathBuf,
+        line: Option<LineSettings>,
+    },
+    Tcp {
+        address: SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -203,23 +208,46 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
     };
     let s = &raw.source;
     if !(s.max_voltage_v > 0.0 && s.max_voltage_v <= 1000.0) {
-        return Err(bad("source.max_voltage_v".into(), s.max_voltage_v.to_string(), "within 0 (exclusive)..=1000 V".into()));
+        return Err(bad(
+            "source.max_voltage_v".into(),
+            s.max_voltage_v.to_string(),
+            "within 0 (exclusive)..=1000 V".into(),
+        ));
     }
     if !(s.max_current_a > 0.0 && s.max_current_a <= 200.0) {
-        return Err(bad("source.max_current_a".into(), s.max_current_a.to_string(), "within 0 (exclusive)..=200 A".into()));
+        return Err(bad(
+            "source.max_current_a".into(),
+            s.max_current_a.to_string(),
+            "within 0 (exclusive)..=200 A".into(),
+        ));
     }
     let [flo, fhi] = s.frequency_hz;
     if !(flo > 0.0 && flo < fhi && fhi <= 1000.0) {
-        return Err(bad("source.frequency_hz".into(), format!("[{flo}, {fhi}]"), "[low, high] with 0 < low < high <= 1000 Hz".into()));
+        return Err(bad(
+            "source.frequency_hz".into(),
+            format!("[{flo}, {fhi}]"),
+            "[low, high] with 0 < low < high <= 1000 Hz".into(),
+        ));
     }
     let r = &raw.reference;
-    for (key, v) in [("reference.uncertainty_pct", r.uncertainty_pct), ("reference.uncertainty_low_pf_pct", r.uncertainty_low_pf_pct)] {
+    for (key, v) in [
+        ("reference.uncertainty_pct", r.uncertainty_pct),
+        ("reference.uncertainty_low_pf_pct", r.uncertainty_low_pf_pct),
+    ] {
         if !(v > 0.0 && v <= 1.0) {
-            return Err(bad(key.into(), v.to_string(), "an expanded uncertainty within 0 (exclusive)..=1 %".into()));
+            return Err(bad(
+                key.into(),
+                v.to_string(),
+                "an expanded uncertainty within 0 (exclusive)..=1 %".into(),
+            ));
         }
     }
     if !(r.constant_imp_per_kwh > 0.0 && r.constant_imp_per_kwh.is_finite()) {
-        return Err(bad("reference.constant_imp_per_kwh".into(), r.constant_imp_per_kwh.to_string(), "a positive constant".into()));
+        return Err(bad(
+            "reference.constant_imp_per_kwh".into(),
+            r.constant_imp_per_kwh.to_string(),
+            "a positive constant".into(),
+        ));
     }
     let kind = raw.rig.kind;
     let allowed_instrument = match kind {
@@ -230,29 +258,46 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
         if k != allowed_instrument {
             let allowed = match kind {
                 RigKind::Sim => "\"sim\" on a simulated rig",
-                RigKind::Lab => "\"none\" on a lab rig in this build (no source driver yet: the meter is energised by hand and only read)",
+                RigKind::Lab => {
+                    "\"none\" on a lab rig in this build (no source driver yet: the meter is energised by hand and only read)"
+                }
             };
-            return Err(bad(key.into(), format!("{k:?}").to_lowercase(), allowed.into()));
+            return Err(bad(
+                key.into(),
+                format!("{k:?}").to_lowercase(),
+                allowed.into(),
+            ));
         }
     }
     if raw.positions.is_empty() || raw.positions.len() > 64 {
-        return Err(bad("positions".into(), raw.positions.len().to_string(), "1..=64 positions".into()));
+        return Err(bad(
+            "positions".into(),
+            raw.positions.len().to_string(),
+            "1..=64 positions".into(),
+        ));
     }
     let base = path.parent().unwrap_or(Path::new("."));
     let mut positions = Vec::new();
     for (i, p) in raw.positions.into_iter().enumerate() {
         let key = |k: &str| format!("positions[{i}].{k}");
         let meter_file = base.join(&p.meter);
-        let profile = Arc::new(load_profile(&meter_file).map_err(|source| RigError::MeterProfile {
-            file: path.to_path_buf(),
-            key: key("meter"),
-            source,
-        })?);
+        let profile =
+            Arc::new(
+                load_profile(&meter_file).map_err(|source| RigError::MeterProfile {
+                    file: path.to_path_buf(),
+                    key: key("meter"),
+                    source: Box::new(source),
+                })?,
+            );
         let link = match p.link {
             RawLink::None => LinkConfig::None,
             RawLink::SimRtu => LinkConfig::SimRtu,
             RawLink::SimTcp => LinkConfig::SimTcp,
-            RawLink::Rtu { device, baud, framing } => {
+            RawLink::Rtu {
+                device,
+                baud,
+                framing,
+            } => {
                 let line = match (&profile.serial, baud, framing) {
                     (Some(s), b, f) => Some(LineSettings {
                         baud: b.unwrap_or(s.baud_default),
@@ -263,9 +308,13 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 LinkConfig::Rtu { device, line }
             }
             RawLink::Tcp { address } => {
-                let addr: SocketAddr = address
-                    .parse()
-                    .map_err(|_| bad(key("link.address"), format!("\"{address}\""), "host:port, e.g. \"127.0.0.1:5020\"".into()))?;
+                let addr: SocketAddr = address.parse().map_err(|_| {
+                    bad(
+                        key("link.address"),
+                        format!("\"{address}\""),
+                        "host:port, e.g. \"127.0.0.1:5020\"".into(),
+                    )
+                })?;
                 LinkConfig::Tcp { address: addr }
             }
         };
@@ -285,19 +334,36 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             return Err(bad(
                 key("link.kind"),
                 format!("\"{link_name}\""),
-                format!("one of {allowed_links:?} for a {:?} meter on a {kind:?} rig", profile.variant).to_lowercase(),
+                format!(
+                    "one of {allowed_links:?} for a {:?} meter on a {kind:?} rig",
+                    profile.variant
+                )
+                .to_lowercase(),
             ));
         }
         if let (Some(a), Some(serial)) = (p.address, &profile.serial) {
             let (lo, hi) = serial.address_range;
             if a < lo || a > hi {
-                return Err(bad(key("address"), a.to_string(), format!("within {lo}..={hi} (profile {})", profile.id)));
+                return Err(bad(
+                    key("address"),
+                    a.to_string(),
+                    format!("within {lo}..={hi} (profile {})", profile.id),
+                ));
             }
         }
         let timeout = match p.timeout_ms {
             Some(ms) if (1..=60_000).contains(&ms) => Duration::from_millis(ms),
-            Some(ms) => return Err(bad(key("timeout_ms"), ms.to_string(), "within 1..=60000 ms".into())),
-            None => profile.serial.as_ref().map_or(Duration::from_millis(300), |s| s.response_timeout * 3 / 2),
+            Some(ms) => {
+                return Err(bad(
+                    key("timeout_ms"),
+                    ms.to_string(),
+                    "within 1..=60000 ms".into(),
+                ));
+            }
+            None => profile
+                .serial
+                .as_ref()
+                .map_or(Duration::from_millis(300), |s| s.response_timeout * 3 / 2),
         };
         let sim = match (kind, p.sim) {
             (RigKind::Sim, raw_sim) => {
@@ -307,8 +373,17 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                     firmware: None,
                     faults: Faults::default(),
                 });
-                raw_sim.faults.validate().map_err(|(k, v, a)| bad(format!("positions[{i}].sim.faults.{k}"), v, a))?;
-                let default_model = profile.model.chars().filter(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0);
+                raw_sim
+                    .faults
+                    .validate()
+                    .map_err(|(k, v, a)| bad(format!("positions[{i}].sim.faults.{k}"), v, a))?;
+                let default_model = profile
+                    .model
+                    .chars()
+                    .filter(|c| c.is_ascii_digit())
+                    .collect::<String>()
+                    .parse()
+                    .unwrap_or(0);
                 Some(SimMeterConfig {
                     identity: SimIdentity {
                         model_id: raw_sim.model_id.unwrap_or(default_model),
@@ -319,7 +394,11 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 })
             }
             (RigKind::Lab, Some(_)) => {
-                return Err(bad(key("sim"), "a table".into(), "only positions on a simulated rig have a [positions.sim] table".into()));
+                return Err(bad(
+                    key("sim"),
+                    "a table".into(),
+                    "only positions on a simulated rig have a [positions.sim] table".into(),
+                ));
             }
             (RigKind::Lab, None) => None,
         };

@@ -21,13 +21,13 @@ pub enum RigError {
         allowed: String,
     },
     #[error(transparent)]
-    Profile(#[from] crate::profile::ProfileError),
+    Profile(Box<crate::profile::ProfileError>),
     #[error("{file}: `{key}`: {source}")]
     MeterProfile {
         file: PathBuf,
         key: String,
         #[source]
-        source: crate::profile::ProfileError,
+        source: Box<crate::profile::ProfileError>,
     },
     #[error("{instrument}: {message}")]
     Instrument { instrument: String, message: String },
@@ -39,6 +39,12 @@ pub enum RigError {
     },
     #[error("safety: {0}")]
     Safety(#[from] crate::rig::safety::SafetyError),
+}
+
+impl From<crate::profile::ProfileError> for RigError {
+    fn from(e: crate::profile::ProfileError) -> Self {
+        RigError::Profile(Box::new(e))
+    }
 }
 
 impl RigError {

@@ -20,7 +20,11 @@ pub struct Identity {
 
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} {} s/n {}", self.role, self.maker, self.model, self.serial)?;
+        write!(
+            f,
+            "{}: {} {} s/n {}",
+            self.role, self.maker, self.model, self.serial
+        )?;
         if let Some(fw) = &self.firmware {
             write!(f, ", firmware {fw}")?;
         }

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use tokio_modbus::{ExceptionCode, Request, Response};
 
 use crate::modbus::{FrameRecord, LinkError};
-use crate::profile::{Dimension, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue};
-use crate::quantity::{
-    Amps, Hertz, PhaseAngle, VarHours, VoltAmps, Vars, Volts, WattHours, Watts,
+use crate::profile::{
+    Dimension, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue,
 };
+use crate::quantity::{Amps, Hertz, PhaseAngle, VarHours, Vars, VoltAmps, Volts, WattHours, Watts};
 
 /// A value read from a meter, typed by its dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -129,7 +129,8 @@ pub trait MeterLink: Send + std::fmt::Debug {
     async fn raw(&mut self, request: Request<'static>) -> RawOutcome;
     /// Talks to the meter at another address and/or line settings from now on
     /// (after changing them on the meter).
-    async fn reconnect(&mut self, address: u8, line: Option<LineSettings>) -> Result<(), LinkError>;
+    async fn reconnect(&mut self, address: u8, line: Option<LineSettings>)
+    -> Result<(), LinkError>;
     /// The address and line settings in use.
     fn address(&self) -> u8;
     fn line(&self) -> Option<LineSettings>;
@@ -142,14 +143,20 @@ pub trait MeterLink: Send + std::fmt::Debug {
         let mut me = MeterSelf::default();
         let p = self.profile().clone();
         if p.register(MeterQuantity::ModelId).is_some() {
-            me.model_id = Some(crate::quantity::trim_float(self.read(MeterQuantity::ModelId).await?.canonical()));
+            me.model_id = Some(crate::quantity::trim_float(
+                self.read(MeterQuantity::ModelId).await?.canonical(),
+            ));
         }
         if p.register(MeterQuantity::SerialNumber).is_some() {
-            me.serial_number =
-                Some(crate::quantity::trim_float(self.read(MeterQuantity::SerialNumber).await?.canonical()));
+            me.serial_number = Some(crate::quantity::trim_float(
+                self.read(MeterQuantity::SerialNumber).await?.canonical(),
+            ));
         }
         if p.register(MeterQuantity::FirmwareVersion).is_some() {
-            me.firmware = Some(format!("{:.2}", self.read(MeterQuantity::FirmwareVersion).await?.canonical()));
+            me.firmware = Some(format!(
+                "{:.2}",
+                self.read(MeterQuantity::FirmwareVersion).await?.canonical()
+            ));
         }
         Ok(me)
     }

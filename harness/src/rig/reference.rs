@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Identity, RigError, RigInstant};
 use crate::quantity::{
-    Amps, Hertz, MeterConstant, Percent, PowerFactor, VarHours, VoltAmps, Vars, Volts, WattHours,
+    Amps, Hertz, MeterConstant, Percent, PowerFactor, VarHours, Vars, VoltAmps, Volts, WattHours,
     Watts,
 };
 

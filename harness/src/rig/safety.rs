@@ -48,25 +48,63 @@ pub fn check_load_point(
     };
     let u_max = meter.u_max();
     if point.voltage.0 > u_max.0 + 1e-9 {
-        return Err(beyond("voltage", format!("{} V", point.voltage.0), format!("meter {meter_name}"), format!("{:.2} V (Un + {} %)", u_max.0, meter.un_tolerance_pct)));
+        return Err(beyond(
+            "voltage",
+            format!("{} V", point.voltage.0),
+            format!("meter {meter_name}"),
+            format!("{:.2} V (Un + {} %)", u_max.0, meter.un_tolerance_pct),
+        ));
     }
     if point.voltage.0 > source.max_voltage.0 {
-        return Err(beyond("voltage", format!("{} V", point.voltage.0), "source".into(), format!("{} V", source.max_voltage.0)));
+        return Err(beyond(
+            "voltage",
+            format!("{} V", point.voltage.0),
+            "source".into(),
+            format!("{} V", source.max_voltage.0),
+        ));
     }
     if point.current.0 > meter.imax.0 + 1e-9 {
-        return Err(beyond("current", format!("{} A", point.current.0), format!("meter {meter_name}"), format!("{} A (Imax)", meter.imax.0)));
+        return Err(beyond(
+            "current",
+            format!("{} A", point.current.0),
+            format!("meter {meter_name}"),
+            format!("{} A (Imax)", meter.imax.0),
+        ));
     }
     if point.current.0 > source.max_current.0 {
-        return Err(beyond("current", format!("{} A", point.current.0), "source".into(), format!("{} A", source.max_current.0)));
+        return Err(beyond(
+            "current",
+            format!("{} A", point.current.0),
+            "source".into(),
+            format!("{} A", source.max_current.0),
+        ));
     }
     let f = point.frequency.0;
-    if !meter.f_ranges.iter().any(|(lo, hi)| f >= lo.0 * 0.98 - 1e-9 && f <= hi.0 * 1.02 + 1e-9) {
+    if !meter
+        .f_ranges
+        .iter()
+        .any(|(lo, hi)| f >= lo.0 * 0.98 - 1e-9 && f <= hi.0 * 1.02 + 1e-9)
+    {
         // ±2 % beyond the permitted range is allowed for the frequency influence test.
-        let ranges: Vec<String> = meter.f_ranges.iter().map(|(a, b)| format!("{}..{} Hz", a.0, b.0)).collect();
-        return Err(beyond("frequency", format!("{f} Hz"), format!("meter {meter_name}"), format!("{} (±2 %)", ranges.join(" or "))));
+        let ranges: Vec<String> = meter
+            .f_ranges
+            .iter()
+            .map(|(a, b)| format!("{}..{} Hz", a.0, b.0))
+            .collect();
+        return Err(beyond(
+            "frequency",
+            format!("{f} Hz"),
+            format!("meter {meter_name}"),
+            format!("{} (±2 %)", ranges.join(" or ")),
+        ));
     }
     if f < source.frequency.0.0 || f > source.frequency.1.0 {
-        return Err(beyond("frequency", format!("{f} Hz"), "source".into(), format!("{}..{} Hz", source.frequency.0.0, source.frequency.1.0)));
+        return Err(beyond(
+            "frequency",
+            format!("{f} Hz"),
+            "source".into(),
+            format!("{}..{} Hz", source.frequency.0.0, source.frequency.1.0),
+        ));
     }
     Ok(())
 }
@@ -96,15 +134,27 @@ mod tests {
         let r = ratings();
         let ok = LoadPoint::new(Volts(264.5), Amps(63.0), PowerFactor::UNITY, Hertz(50.0));
         assert!(check_load_point(&ok, &r, "m", &SOURCE).is_ok());
-        let hot = LoadPoint { current: Amps(64.0), ..ok };
+        let hot = LoadPoint {
+            current: Amps(64.0),
+            ..ok
+        };
         let err = check_load_point(&hot, &r, "m", &SOURCE).expect_err("beyond Imax");
         assert!(err.to_string().contains("Imax"), "{err}");
-        let high = LoadPoint { voltage: Volts(270.0), ..ok };
+        let high = LoadPoint {
+            voltage: Volts(270.0),
+            ..ok
+        };
         assert!(check_load_point(&high, &r, "m", &SOURCE).is_err());
-        let small_source = SourceLimits { max_current: Amps(20.0), ..SOURCE };
+        let small_source = SourceLimits {
+            max_current: Amps(20.0),
+            ..SOURCE
+        };
         let err = check_load_point(&ok, &r, "m", &small_source).expect_err("beyond source");
         assert!(err.to_string().contains("source"), "{err}");
-        let f = LoadPoint { frequency: Hertz(55.0), ..ok };
+        let f = LoadPoint {
+            frequency: Hertz(55.0),
+            ..ok
+        };
         assert!(check_load_point(&f, &r, "m", &SOURCE).is_err());
     }
 }

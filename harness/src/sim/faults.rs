@@ -79,36 +79,72 @@ impl Faults {
         let bad = |k: String, v: String, a: &str| Err((k, v, a.to_string()));
         for (i, p) in self.error_curve.iter().enumerate() {
             if !(p.current_a.is_finite() && p.current_a > 0.0) {
-                return bad(format!("error_curve[{i}].current_a"), p.current_a.to_string(), "a current above 0 A");
+                return bad(
+                    format!("error_curve[{i}].current_a"),
+                    p.current_a.to_string(),
+                    "a current above 0 A",
+                );
             }
             if let Err(e) = PowerFactor::parse(&p.pf) {
-                return bad(format!("error_curve[{i}].pf"), format!("\"{}\"", p.pf), &format!("{e}; write \"1\", \"0.5L\", \"0.8C\""));
+                return bad(
+                    format!("error_curve[{i}].pf"),
+                    format!("\"{}\"", p.pf),
+                    &format!("{e}; write \"1\", \"0.5L\", \"0.8C\""),
+                );
             }
             if !(p.error_pct.is_finite() && p.error_pct.abs() <= 100.0) {
-                return bad(format!("error_curve[{i}].error_pct"), p.error_pct.to_string(), "within -100..=100");
+                return bad(
+                    format!("error_curve[{i}].error_pct"),
+                    p.error_pct.to_string(),
+                    "within -100..=100",
+                );
             }
         }
         for (i, p) in self.reactive_error_curve.iter().enumerate() {
             if !(p.current_a.is_finite() && p.current_a > 0.0) {
-                return bad(format!("reactive_error_curve[{i}].current_a"), p.current_a.to_string(), "a current above 0 A");
+                return bad(
+                    format!("reactive_error_curve[{i}].current_a"),
+                    p.current_a.to_string(),
+                    "a current above 0 A",
+                );
             }
             if let Err(e) = PowerFactor::parse(&p.sin_phi) {
-                return bad(format!("reactive_error_curve[{i}].sin_phi"), format!("\"{}\"", p.sin_phi), &format!("{e}; write \"1\", \"0.5L\", \"0.25C\""));
+                return bad(
+                    format!("reactive_error_curve[{i}].sin_phi"),
+                    format!("\"{}\"", p.sin_phi),
+                    &format!("{e}; write \"1\", \"0.5L\", \"0.25C\""),
+                );
             }
             if !(p.error_pct.is_finite() && p.error_pct.abs() <= 100.0) {
-                return bad(format!("reactive_error_curve[{i}].error_pct"), p.error_pct.to_string(), "within -100..=100");
+                return bad(
+                    format!("reactive_error_curve[{i}].error_pct"),
+                    p.error_pct.to_string(),
+                    "within -100..=100",
+                );
             }
         }
         if !(0.0..=50.0).contains(&self.noise_pct) {
-            return bad("noise_pct".into(), self.noise_pct.to_string(), "within 0..=50");
+            return bad(
+                "noise_pct".into(),
+                self.noise_pct.to_string(),
+                "within 0..=50",
+            );
         }
         if let Some(a) = self.starting_current_a
             && !(a.is_finite() && a > 0.0 && a <= 10.0)
         {
-            return bad("starting_current_a".into(), a.to_string(), "within 0 (exclusive)..=10 A");
+            return bad(
+                "starting_current_a".into(),
+                a.to_string(),
+                "within 0 (exclusive)..=10 A",
+            );
         }
         if !(0.0..=1000.0).contains(&self.creep_w) {
-            return bad("creep_w".into(), self.creep_w.to_string(), "within 0..=1000 W");
+            return bad(
+                "creep_w".into(),
+                self.creep_w.to_string(),
+                "within 0..=1000 W",
+            );
         }
         if let Some(ms) = self.s0_on_ms
             && !(1..=10_000).contains(&ms)
@@ -118,17 +154,29 @@ impl Faults {
         if let Some([lo, hi]) = self.latency_ms
             && (lo > hi || hi > 60_000)
         {
-            return bad("latency_ms".into(), format!("[{lo}, {hi}]"), "[min, max] with min <= max <= 60000 ms");
+            return bad(
+                "latency_ms".into(),
+                format!("[{lo}, {hi}]"),
+                "[min, max] with min <= max <= 60000 ms",
+            );
         }
         if let Some(code) = self.exception_for_bad_address
             && code == 0
         {
-            return bad("exception_for_bad_address".into(), "0".into(), "an exception code within 1..=255");
+            return bad(
+                "exception_for_bad_address".into(),
+                "0".into(),
+                "an exception code within 1..=255",
+            );
         }
         if let Some(t) = self.reboot_at_s
             && !(t.is_finite() && t >= 0.0)
         {
-            return bad("reboot_at_s".into(), t.to_string(), "a rig time of 0 s or more");
+            return bad(
+                "reboot_at_s".into(),
+                t.to_string(),
+                "a rig time of 0 s or more",
+            );
         }
         Ok(())
     }
@@ -145,7 +193,9 @@ impl ErrorCurve {
     pub fn new<'a>(points: impl Iterator<Item = (f64, &'a str, f64)>) -> Self {
         let mut branches: Vec<(PowerFactor, Vec<(f64, f64)>)> = Vec::new();
         for (i, pf, e) in points {
-            let Ok(pf) = PowerFactor::parse(pf) else { continue };
+            let Ok(pf) = PowerFactor::parse(pf) else {
+                continue;
+            };
             match branches.iter_mut().find(|(p, _)| same_pf(*p, pf)) {
                 Some((_, pts)) => pts.push((i, e)),
                 None => branches.push((pf, vec![(i, e)])),
@@ -219,10 +269,7 @@ mod tests {
     use super::*;
 
     fn curve() -> ErrorCurve {
-        ErrorCurve::new(
-            [(1.0, "0.8C", 0.0), (10.0, "0.8C", 1.3), (63.0, "0.8C", 0.0)]
-                .into_iter(),
-        )
+        ErrorCurve::new([(1.0, "0.8C", 0.0), (10.0, "0.8C", 1.3), (63.0, "0.8C", 0.0)].into_iter())
     }
 
     #[test]
@@ -234,7 +281,11 @@ mod tests {
         assert!((c.error_pct(Amps(10f64.sqrt()), pf) - 0.65).abs() < 1e-9);
         assert_eq!(c.error_pct(Amps(0.5), pf), 0.0);
         assert_eq!(c.error_pct(Amps(80.0), pf), 0.0);
-        assert_eq!(c.error_pct(Amps(10.0), PowerFactor::UNITY), 0.0, "pf not listed");
+        assert_eq!(
+            c.error_pct(Amps(10.0), PowerFactor::UNITY),
+            0.0,
+            "pf not listed"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::faults::{ErrorCurve, Faults, active_pf, reactive_sin};
 use super::pulses::{PulseAccumulator, PulseOutput};
 use crate::load_point::LoadPoint;
-use crate::profile::{Framing, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue};
+use crate::profile::{
+    Framing, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue,
+};
 use crate::quantity::Amps;
 use crate::rig::RigInstant;
 use crate::rig::pulse_input::PulseChannel;
@@ -82,7 +84,11 @@ impl EnergyBank {
 }
 
 fn wrap(wh: f64) -> f64 {
-    if wh >= ROLLOVER_WH { wh - ROLLOVER_WH } else { wh }
+    if wh >= ROLLOVER_WH {
+        wh - ROLLOVER_WH
+    } else {
+        wh
+    }
 }
 
 /// Counters that survive a power cycle.
@@ -183,8 +189,18 @@ pub struct MeterModel {
 }
 
 impl MeterModel {
-    pub fn new(profile: Arc<MeterProfile>, identity: SimIdentity, faults: Faults, seed: u64) -> Self {
-        let curve = ErrorCurve::new(faults.error_curve.iter().map(|p| (p.current_a, p.pf.as_str(), p.error_pct)));
+    pub fn new(
+        profile: Arc<MeterProfile>,
+        identity: SimIdentity,
+        faults: Faults,
+        seed: u64,
+    ) -> Self {
+        let curve = ErrorCurve::new(
+            faults
+                .error_curve
+                .iter()
+                .map(|p| (p.current_a, p.pf.as_str(), p.error_pct)),
+        );
         let reactive_curve = ErrorCurve::new(
             faults
                 .reactive_error_curve
@@ -198,8 +214,13 @@ impl MeterModel {
         );
         let settings = MeterSettings::factory(&profile);
         let led_weight = 1000.0 / profile.pulse.led_constant.0;
-        let s0_on = faults.s0_on_ms.map_or(settings.s0_duration, Duration::from_millis);
-        let debounce = profile.tariff.as_ref().map_or(Duration::from_millis(50), |t| t.debounce);
+        let s0_on = faults
+            .s0_on_ms
+            .map_or(settings.s0_duration, Duration::from_millis);
+        let debounce = profile
+            .tariff
+            .as_ref()
+            .map_or(Duration::from_millis(50), |t| t.debounce);
         let mut m = Self {
             curve,
             reactive_curve,
@@ -299,7 +320,10 @@ impl MeterModel {
             return (self.faults.creep_w, 0.0);
         }
         let e_p = self.curve.error_pct(lp.current, active_pf(lp.phase)) + self.noise.0;
-        let e_q = self.reactive_curve.error_pct(lp.current, reactive_sin(lp.phase)) + self.noise.1;
+        let e_q = self
+            .reactive_curve
+            .error_pct(lp.current, reactive_sin(lp.phase))
+            + self.noise.1;
         (
             lp.active_power().0 * (1.0 + e_p / 100.0),
             lp.reactive_power().0 * (1.0 + e_q / 100.0),
@@ -309,7 +333,8 @@ impl MeterModel {
     /// Applies what the meter's terminals see from now on (None: no voltage).
     pub fn set_input(&mut self, input: Option<LoadPoint>) {
         self.input = input;
-        let should_be_up = input.is_some_and(|lp| lp.voltage.0 >= POWER_UP_FRACTION * self.profile.ratings.un.0);
+        let should_be_up =
+            input.is_some_and(|lp| lp.voltage.0 >= POWER_UP_FRACTION * self.profile.ratings.un.0);
         if should_be_up && !self.powered {
             self.powered = true;
             self.boot();
@@ -434,7 +459,7 @@ impl MeterModel {
         while self.s0_acc.take_pulse() {
             self.s0_requests += 1;
             let n = self.faults.s0_drop_every;
-            if n > 0 && self.s0_requests % n == 0 {
+            if n > 0 && self.s0_requests.is_multiple_of(n) {
                 self.s0_dropped += 1;
             } else {
                 self.s0.request(now);
@@ -448,7 +473,9 @@ impl MeterModel {
         if self.is_up() && now >= self.average.next_tick {
             self.average_tick();
         }
-        if self.tariff_input != self.active_tariff_input() && now >= self.tariff_input_since + self.debounce {
+        if self.tariff_input != self.active_tariff_input()
+            && now >= self.tariff_input_since + self.debounce
+        {
             self.active_tariff = if self.faults.tariff_swapped {
                 other(self.tariff_input)
             } else {
@@ -561,7 +588,11 @@ impl MeterModel {
             S::S0Duration => SettingValue::Number(st.s0_duration.as_secs_f64()),
             S::AverageWindow => SettingValue::Number(st.average_window.as_secs_f64()),
             S::HourMeterThreshold => SettingValue::Number(st.hour_meter_threshold_w),
-            S::Password | S::PartialReset | S::HourMeterReset | S::AverageMaxReset | S::EnergyPreset => return None,
+            S::Password
+            | S::PartialReset
+            | S::HourMeterReset
+            | S::AverageMaxReset
+            | S::EnergyPreset => return None,
         })
     }
 
@@ -614,7 +645,9 @@ impl MeterModel {
                     self.s0.set_on(d);
                 }
             }
-            S::AverageWindow => self.settings.average_window = Duration::from_secs_f64(number()?.max(60.0)),
+            S::AverageWindow => {
+                self.settings.average_window = Duration::from_secs_f64(number()?.max(60.0))
+            }
             S::HourMeterThreshold => self.settings.hour_meter_threshold_w = number()?,
             S::PartialReset => self.counters.partial = EnergyBank::default(),
             S::HourMeterReset => self.counters.hour_meter_s = 0.0,

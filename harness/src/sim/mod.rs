@@ -47,9 +47,16 @@ pub struct RtuEndpoint {
 }
 
 /// Serves `service` over RTU on a fresh pseudo-terminal pair.
-pub fn serve_on_pty(service: Arc<MeterService>, announce_line: bool) -> Result<RtuEndpoint, RigError> {
-    let (master, slave) = tokio_serial::SerialStream::pair()
-        .map_err(|e| RigError::instrument("simulated meter", format!("cannot open a pseudo-terminal pair: {e}")))?;
+pub fn serve_on_pty(
+    service: Arc<MeterService>,
+    announce_line: bool,
+) -> Result<RtuEndpoint, RigError> {
+    let (master, slave) = tokio_serial::SerialStream::pair().map_err(|e| {
+        RigError::instrument(
+            "simulated meter",
+            format!("cannot open a pseudo-terminal pair: {e}"),
+        )
+    })?;
     let path = tokio_serial::SerialPort::name(&slave).unwrap_or_else(|| "pty".into());
     let line: rtu_server::LineMeta = Arc::new(Mutex::new(None));
     let meta = announce_line.then(|| line.clone());
@@ -66,12 +73,22 @@ pub fn serve_on_pty(service: Arc<MeterService>, announce_line: bool) -> Result<R
 pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
     let mut meters = Vec::new();
     for p in &config.positions {
-        let sim = p
-            .sim
-            .clone()
-            .ok_or_else(|| RigError::instrument(format!("position {}", p.index + 1), "no simulated meter configured"))?;
-        let seed = config.seed.wrapping_mul(1_000_003).wrapping_add(p.index as u64);
-        meters.push(Arc::new(Mutex::new(MeterModel::new(p.profile.clone(), sim.identity, sim.faults, seed))));
+        let sim = p.sim.clone().ok_or_else(|| {
+            RigError::instrument(
+                format!("position {}", p.index + 1),
+                "no simulated meter configured",
+            )
+        })?;
+        let seed = config
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(p.index as u64);
+        meters.push(Arc::new(Mutex::new(MeterModel::new(
+            p.profile.clone(),
+            sim.identity,
+            sim.faults,
+            seed,
+        ))));
     }
     let world: SharedWorld = Arc::new(Mutex::new(SimWorld::new(meters.clone())));
     let mut tasks = Vec::new();
@@ -80,60 +97,85 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         let seed = config.seed.wrapping_add(p.index as u64);
         let service = Arc::new(MeterService::new(meter.clone(), seed));
         let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
-        let address = p.address.unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
+        let address = p
+            .address
+            .unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
         if let Some(a) = p.address {
             // The rig file places the meter at another address: set it as an installer would.
-            let _ = world::lock(meter).apply_setting(crate::profile::MeterSetting::Address, &crate::profile::SettingValue::Number(f64::from(a)));
+            let _ = world::lock(meter).apply_setting(
+                crate::profile::MeterSetting::Address,
+                &crate::profile::SettingValue::Number(f64::from(a)),
+            );
         }
         let settle = settle_for(&faults, p.timeout);
-        let link: Option<Box<dyn MeterLink>> = match &p.link {
-            LinkConfig::SimRtu => {
-                let ep = serve_on_pty(service, true)?;
-                tasks.push(ep.task);
-                let line = p
-                    .profile
-                    .serial
-                    .as_ref()
-                    .map(|s| s.factory_line())
-                    .ok_or_else(|| RigError::instrument(format!("position {}", p.index + 1), "an RTU link needs a profile with [serial]"))?;
-                let port = Port::Serial {
-                    stream: SharedSerial::new(ep.client),
-                    name: ep.path,
-                    line,
-                    control: LineControl::Announced(ep.line),
-                };
-                let transport = ModbusTransport::new(port, address, p.timeout, settle).map_err(|e| RigError::Link {
-                    instrument: format!("position {}", p.index + 1),
-                    source: e,
-                })?;
-                Some(Box::new(ModbusMeterLink::new(transport, p.profile.clone())))
-            }
-            LinkConfig::SimTcp => {
-                let (addr, task) = tcp_server::spawn_tcp(service, SocketAddr::from(([127, 0, 0, 1], 0)))
-                    .await
-                    .map_err(|e| RigError::instrument("simulated meter", format!("cannot listen on 127.0.0.1: {e}")))?;
-                tasks.push(task);
-                let transport = ModbusTransport::new(Port::Tcp { addr }, address, p.timeout, settle).map_err(|e| RigError::Link {
-                    instrument: format!("position {}", p.index + 1),
-                    source: e,
-                })?;
-                Some(Box::new(ModbusMeterLink::new(transport, p.profile.clone())))
-            }
-            LinkConfig::None => None,
-            other => {
-                return Err(RigError::instrument(format!("position {}", p.index + 1), format!("link {other:?} is not simulated")));
-            }
-        };
+        let link: Option<Box<dyn MeterLink>> =
+            match &p.link {
+                LinkConfig::SimRtu => {
+                    let ep = serve_on_pty(service, true)?;
+                    tasks.push(ep.task);
+                    let line = p
+                        .profile
+                        .serial
+                        .as_ref()
+                        .map(|s| s.factory_line())
+                        .ok_or_else(|| {
+                            RigError::instrument(
+                                format!("position {}", p.index + 1),
+                                "an RTU link needs a profile with [serial]",
+                            )
+                        })?;
+                    let port = Port::Serial {
+                        stream: SharedSerial::new(ep.client),
+                        name: ep.path,
+                        line,
+                        control: LineControl::Announced(ep.line),
+                    };
+                    let transport = ModbusTransport::new(port, address, p.timeout, settle)
+                        .map_err(|e| RigError::Link {
+                            instrument: format!("position {}", p.index + 1),
+                            source: e,
+                        })?;
+                    Some(Box::new(ModbusMeterLink::new(transport, p.profile.clone())))
+                }
+                LinkConfig::SimTcp => {
+                    let (addr, task) =
+                        tcp_server::spawn_tcp(service, SocketAddr::from(([127, 0, 0, 1], 0)))
+                            .await
+                            .map_err(|e| {
+                                RigError::instrument(
+                                    "simulated meter",
+                                    format!("cannot listen on 127.0.0.1: {e}"),
+                                )
+                            })?;
+                    tasks.push(task);
+                    let transport =
+                        ModbusTransport::new(Port::Tcp { addr }, address, p.timeout, settle)
+                            .map_err(|e| RigError::Link {
+                                instrument: format!("position {}", p.index + 1),
+                                source: e,
+                            })?;
+                    Some(Box::new(ModbusMeterLink::new(transport, p.profile.clone())))
+                }
+                LinkConfig::None => None,
+                other => {
+                    return Err(RigError::instrument(
+                        format!("position {}", p.index + 1),
+                        format!("link {other:?} is not simulated"),
+                    ));
+                }
+            };
         let mut channels = vec![PulseChannel::Led];
         if p.profile.pulse.s0.is_some() {
             channels.push(PulseChannel::S0);
         }
-        let pulses: Box<dyn crate::rig::pulse_input::PulseInput> = Box::new(pulse_input::SimPulseInput::new(world.clone(), p.index, channels));
-        let tariff: Option<Box<dyn crate::rig::tariff_output::TariffOutput>> = p
-            .profile
-            .tariff
-            .as_ref()
-            .map(|_| Box::new(tariff_output::SimTariffOutput::new(world.clone(), p.index)) as Box<dyn crate::rig::tariff_output::TariffOutput>);
+        let pulses: Box<dyn crate::rig::pulse_input::PulseInput> = Box::new(
+            pulse_input::SimPulseInput::new(world.clone(), p.index, channels),
+        );
+        let tariff: Option<Box<dyn crate::rig::tariff_output::TariffOutput>> =
+            p.profile.tariff.as_ref().map(|_| {
+                Box::new(tariff_output::SimTariffOutput::new(world.clone(), p.index))
+                    as Box<dyn crate::rig::tariff_output::TariffOutput>
+            });
         positions.push(Position {
             index: p.index,
             profile: p.profile.clone(),

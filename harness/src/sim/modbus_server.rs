@@ -41,7 +41,7 @@ impl MeterService {
             profile,
             meter,
             requests: AtomicU64::new(0),
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_1A7E)),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_1A7E)),
         }
     }
 
@@ -52,7 +52,12 @@ impl MeterService {
     /// Decides the answer to `request` sent to unit `slave` (`line`: the
     /// settings the client's line uses, when the line can tell), and how long
     /// the meter takes before answering.
-    pub fn handle(&self, slave: u8, request: &Request<'_>, line: Option<LineSettings>) -> (Answer, Duration) {
+    pub fn handle(
+        &self,
+        slave: u8,
+        request: &Request<'_>,
+        line: Option<LineSettings>,
+    ) -> (Answer, Duration) {
         let mut meter = lock(&self.meter);
         if !meter.is_up() {
             return (Answer::Silent, Duration::ZERO);
@@ -65,7 +70,7 @@ impl MeterService {
         }
         let faults = meter.faults().clone();
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        if faults.drop_response_every > 0 && n % faults.drop_response_every == 0 {
+        if faults.drop_response_every > 0 && n.is_multiple_of(faults.drop_response_every) {
             return (Answer::Silent, Duration::ZERO);
         }
         let broadcast = slave == 0;
@@ -74,7 +79,9 @@ impl MeterService {
         }
         let result = self.dispatch(&mut meter, request);
         let result = match result {
-            Err(ExceptionCode::IllegalDataAddress) => Err(ExceptionCode::new(faults.exception_for_bad_address.unwrap_or(2))),
+            Err(ExceptionCode::IllegalDataAddress) => Err(ExceptionCode::new(
+                faults.exception_for_bad_address.unwrap_or(2),
+            )),
             other => other,
         };
         if broadcast {
@@ -95,12 +102,17 @@ impl MeterService {
         (Answer::Reply(result), delay)
     }
 
-    fn dispatch(&self, meter: &mut MeterModel, request: &Request<'_>) -> Result<Response, ExceptionCode> {
+    fn dispatch(
+        &self,
+        meter: &mut MeterModel,
+        request: &Request<'_>,
+    ) -> Result<Response, ExceptionCode> {
         let Some(m) = self.profile.modbus.as_ref() else {
             return Err(ExceptionCode::IllegalFunction);
         };
         let function = request.function_code().value();
-        let supported = m.read_functions.contains(&function) || m.write_functions.contains(&function);
+        let supported =
+            m.read_functions.contains(&function) || m.write_functions.contains(&function);
         if !supported {
             return Err(ExceptionCode::IllegalFunction);
         }
@@ -110,7 +122,11 @@ impl MeterService {
                 if *qty == 0 || *qty > 125 || *qty > m.max_read_registers || odd(*qty as usize) {
                     return Err(ExceptionCode::IllegalDataValue);
                 }
-                let table = if function == 3 { Table::Holding } else { Table::Input };
+                let table = if function == 3 {
+                    Table::Holding
+                } else {
+                    Table::Input
+                };
                 let words = self.index.read(&self.profile, meter, table, *addr, *qty)?;
                 Ok(if function == 3 {
                     Response::ReadHoldingRegisters(words)

@@ -18,7 +18,11 @@ pub struct SimPulseInput {
 
 impl SimPulseInput {
     pub fn new(world: SharedWorld, position: usize, channels: Vec<PulseChannel>) -> Self {
-        Self { world, position, channels }
+        Self {
+            world,
+            position,
+            channels,
+        }
     }
 
     fn check(&self, ch: PulseChannel) -> Result<(), RigError> {
@@ -60,19 +64,30 @@ impl PulseInput for SimPulseInput {
         Ok(())
     }
 
-    async fn wait_pulses(&mut self, channel: PulseChannel, rising: usize, timeout: Duration) -> Result<PulseTrain, RigError> {
+    async fn wait_pulses(
+        &mut self,
+        channel: PulseChannel,
+        rising: usize,
+        timeout: Duration,
+    ) -> Result<PulseTrain, RigError> {
         self.check(channel)?;
         let mut w = lock(&self.world);
         let deadline = w.now() + timeout;
         w.advance_until_pulses(self.position, channel, rising, deadline);
-        let edges = w.meter(self.position).map(|m| lock(m).take_captured(channel)).unwrap_or_default();
+        let edges = w
+            .meter(self.position)
+            .map(|m| lock(m).take_captured(channel))
+            .unwrap_or_default();
         Ok(PulseTrain { edges })
     }
 
     async fn take(&mut self, channel: PulseChannel) -> Result<PulseTrain, RigError> {
         self.check(channel)?;
         let w = lock(&self.world);
-        let edges = w.meter(self.position).map(|m| lock(m).take_captured(channel)).unwrap_or_default();
+        let edges = w
+            .meter(self.position)
+            .map(|m| lock(m).take_captured(channel))
+            .unwrap_or_default();
         Ok(PulseTrain { edges })
     }
 }

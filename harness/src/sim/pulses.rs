@@ -25,7 +25,10 @@ pub struct PulseAccumulator {
 
 impl PulseAccumulator {
     pub fn new(weight_wh: f64) -> Self {
-        Self { weight_wh, acc_wh: 0.0 }
+        Self {
+            weight_wh,
+            acc_wh: 0.0,
+        }
     }
 
     pub fn set_weight(&mut self, weight_wh: f64) {
@@ -54,7 +57,7 @@ impl PulseAccumulator {
     /// Rig time until the next pulse at a steady power, rounded up to the
     /// nanosecond so that integrating to it reaches the weight.
     pub fn time_to_next(&self, power_w: f64) -> Option<Duration> {
-        if !(power_w > 0.0) {
+        if power_w.is_nan() || power_w <= 0.0 {
             return None;
         }
         let hours = (self.weight_wh - self.acc_wh).max(0.0) / power_w;
@@ -105,7 +108,10 @@ impl PulseOutput {
             return;
         }
         let start = at.max(self.next_free);
-        self.scheduled.push_back(Edge { at: start, rising: true });
+        self.scheduled.push_back(Edge {
+            at: start,
+            rising: true,
+        });
         self.scheduled.push_back(Edge {
             at: start + self.on,
             rising: false,
@@ -142,7 +148,10 @@ impl PulseOutput {
     pub fn power_down(&mut self, now: RigInstant) {
         self.scheduled.clear();
         if self.is_on {
-            self.emit(Edge { at: now, rising: false });
+            self.emit(Edge {
+                at: now,
+                rising: false,
+            });
         }
         self.next_free = now;
     }
@@ -159,7 +168,9 @@ impl PulseOutput {
     }
 
     pub fn captured_rising(&self) -> usize {
-        self.capture.as_ref().map_or(0, |c| c.iter().filter(|e| e.rising).count())
+        self.capture
+            .as_ref()
+            .map_or(0, |c| c.iter().filter(|e| e.rising).count())
     }
 
     pub fn queued(&self) -> usize {

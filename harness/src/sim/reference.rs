@@ -8,7 +8,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use super::world::{SharedWorld, lock};
-use crate::quantity::{Amps, Hertz, MeterConstant, Percent, PowerFactor, VarHours, VoltAmps, Vars, Volts, WattHours, Watts};
+use crate::quantity::{
+    Amps, Hertz, MeterConstant, Percent, PowerFactor, VarHours, Vars, VoltAmps, Volts, WattHours,
+    Watts,
+};
 use crate::rig::reference::{ReferenceEnergy, ReferenceReading, ReferenceStandard};
 use crate::rig::source::SourceState;
 use crate::rig::{Identity, RigError};
@@ -24,7 +27,13 @@ pub struct SimReference {
 }
 
 impl SimReference {
-    pub fn new(world: SharedWorld, uncertainty_pf1: Percent, uncertainty_low_pf: Percent, constant: MeterConstant, seed: u64) -> Self {
+    pub fn new(
+        world: SharedWorld,
+        uncertainty_pf1: Percent,
+        uncertainty_low_pf: Percent,
+        constant: MeterConstant,
+        seed: u64,
+    ) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4EF5_7A4D);
         // U is expanded (k = 2): the standard uncertainty is U/2.
         let sd = uncertainty_pf1.0 / 2.0 / 100.0;
@@ -86,7 +95,11 @@ impl ReferenceStandard for SimReference {
                     reactive_power: lp.reactive_power() * k,
                     apparent_power: lp.apparent_power() * k,
                     power_factor: pf,
-                    uncertainty: if pf.magnitude >= 0.9 { self.uncertainty_pf1 } else { self.uncertainty_low_pf },
+                    uncertainty: if pf.magnitude >= 0.9 {
+                        self.uncertainty_pf1
+                    } else {
+                        self.uncertainty_low_pf
+                    },
                     at,
                 }
             }

@@ -28,7 +28,10 @@ pub struct RegisterIndex {
 
 impl RegisterIndex {
     pub fn new(profile: &MeterProfile) -> Self {
-        let same_table = profile.modbus.as_ref().is_some_and(|m| m.input_equals_holding);
+        let same_table = profile
+            .modbus
+            .as_ref()
+            .is_some_and(|m| m.input_equals_holding);
         let table = |t: Table| if same_table { Table::Holding } else { t };
         let mut starts = BTreeMap::new();
         for (i, r) in profile.registers.iter().enumerate() {
@@ -70,7 +73,12 @@ impl RegisterIndex {
                     }
                     let counter = r.quantity.dimension().is_counter();
                     let mut value = model.quantity(r.quantity);
-                    if r.place.coding.kind.raw_range().is_some_and(|(lo, _)| lo >= 0.0) {
+                    if r.place
+                        .coding
+                        .kind
+                        .raw_range()
+                        .is_some_and(|(lo, _)| lo >= 0.0)
+                    {
                         // Unsigned registers hold the magnitude; the sign has its own register.
                         value = value.abs();
                     }
@@ -81,10 +89,20 @@ impl RegisterIndex {
                     if !s.place.access.readable() {
                         return Err(ExceptionCode::IllegalDataAddress);
                     }
-                    let value = model.setting_value(s.setting).ok_or(ExceptionCode::IllegalDataAddress)?;
+                    let value = model
+                        .setting_value(s.setting)
+                        .ok_or(ExceptionCode::IllegalDataAddress)?;
                     let in_unit = to_unit(&value, &s.place);
-                    let code = s.code_for(&in_unit).map_err(|_| ExceptionCode::ServerDeviceFailure)?;
-                    (&s.place, s.place.coding.encode(code).map_err(|_| ExceptionCode::ServerDeviceFailure)?)
+                    let code = s
+                        .code_for(&in_unit)
+                        .map_err(|_| ExceptionCode::ServerDeviceFailure)?;
+                    (
+                        &s.place,
+                        s.place
+                            .coding
+                            .encode(code)
+                            .map_err(|_| ExceptionCode::ServerDeviceFailure)?,
+                    )
                 }
             };
             if a + place.words() as u32 > end {
@@ -110,7 +128,8 @@ impl RegisterIndex {
         let mut a = addr as usize;
         let end = addr as usize + words.len();
         while a < end {
-            let Some(Entry::Setting(i)) = self.starts.get(&(Table::Holding, a as u16)).copied() else {
+            let Some(Entry::Setting(i)) = self.starts.get(&(Table::Holding, a as u16)).copied()
+            else {
                 return Err(ExceptionCode::IllegalDataAddress);
             };
             let s = &profile.settings[i];
@@ -148,12 +167,15 @@ impl RegisterIndex {
             } else {
                 let v = s.value_for(code).ok_or(ExceptionCode::IllegalDataValue)?;
                 // Numeric settings must also lie in the profile's range.
-                s.code_for(&v).map_err(|_| ExceptionCode::IllegalDataValue)?;
+                s.code_for(&v)
+                    .map_err(|_| ExceptionCode::IllegalDataValue)?;
                 from_unit(&v, &s.place)
             };
-            model.apply_setting(s.setting, &value).map_err(|r| match r {
-                Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
-            })?;
+            model
+                .apply_setting(s.setting, &value)
+                .map_err(|r| match r {
+                    Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
+                })?;
         }
         Ok(())
     }

@@ -13,7 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_serial::SerialStream;
 
 use super::modbus_server::{Answer, MeterService};
-use crate::modbus::{append_crc, crc_ok, decode_request, encode_exception, encode_response, rtu_request_len};
+use crate::modbus::{
+    append_crc, crc_ok, decode_request, encode_exception, encode_response, rtu_request_len,
+};
 use crate::profile::LineSettings;
 
 /// Silence that ends a frame whose length its function does not tell.
@@ -69,7 +71,12 @@ pub async fn serve_rtu(mut port: SerialStream, service: Arc<MeterService>, line:
     }
 }
 
-async fn respond(port: &mut SerialStream, service: &MeterService, line: &Option<LineMeta>, frame: &[u8]) {
+async fn respond(
+    port: &mut SerialStream,
+    service: &MeterService,
+    line: &Option<LineMeta>,
+    frame: &[u8],
+) {
     if frame.len() < 4 {
         return;
     }
@@ -83,7 +90,9 @@ async fn respond(port: &mut SerialStream, service: &MeterService, line: &Option<
     }
     let slave = frame[0];
     let pdu = &frame[1..frame.len() - 2];
-    let client_line = line.as_ref().and_then(|m| *m.lock().unwrap_or_else(|e| e.into_inner()));
+    let client_line = line
+        .as_ref()
+        .and_then(|m| *m.lock().unwrap_or_else(|e| e.into_inner()));
     let (answer, delay) = match decode_request(pdu) {
         Ok(req) => service.handle(slave, &req, client_line),
         Err(_) => {
@@ -91,11 +100,16 @@ async fn respond(port: &mut SerialStream, service: &MeterService, line: &Option<
             let probe = tokio_modbus::Request::Custom(pdu[0], std::borrow::Cow::Borrowed(&[]));
             match service.handle(slave, &probe, client_line) {
                 (Answer::Silent, d) => (Answer::Silent, d),
-                (Answer::Reply(_), d) => (Answer::Reply(Err(tokio_modbus::ExceptionCode::IllegalDataValue)), d),
+                (Answer::Reply(_), d) => (
+                    Answer::Reply(Err(tokio_modbus::ExceptionCode::IllegalDataValue)),
+                    d,
+                ),
             }
         }
     };
-    let Answer::Reply(result) = answer else { return };
+    let Answer::Reply(result) = answer else {
+        return;
+    };
     let mut out = vec![slave];
     match result {
         Ok(resp) => out.extend_from_slice(&encode_response(&resp)),

@@ -41,8 +41,15 @@ impl Source for SimSource {
 
     async fn apply(&mut self, point: LoadPoint) -> Result<(), RigError> {
         let l = &self.limits;
-        if point.voltage.0 > l.max_voltage.0 || point.current.0 > l.max_current.0 || point.frequency.0 < l.frequency.0.0 || point.frequency.0 > l.frequency.1.0 {
-            return Err(RigError::instrument("source", format!("{point} is outside the source's ranges")));
+        if point.voltage.0 > l.max_voltage.0
+            || point.current.0 > l.max_current.0
+            || point.frequency.0 < l.frequency.0.0
+            || point.frequency.0 > l.frequency.1.0
+        {
+            return Err(RigError::instrument(
+                "source",
+                format!("{point} is outside the source's ranges"),
+            ));
         }
         lock(&self.world).set_source(SourceState::On(point));
         Ok(())

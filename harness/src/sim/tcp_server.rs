@@ -39,7 +39,10 @@ impl Service for TcpService {
 
 /// Binds `addr` and serves the meter until the task is dropped. Returns the
 /// bound address (port 0 picks a free one).
-pub async fn spawn_tcp(service: Arc<MeterService>, addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn spawn_tcp(
+    service: Arc<MeterService>,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let server = Server::new(listener);

@@ -91,7 +91,13 @@ impl SimWorld {
 
     /// Advances until `position` has captured `rising` rising edges on
     /// `channel` (not yet taken), or until `deadline`. True if they came.
-    pub fn advance_until_pulses(&mut self, position: usize, channel: PulseChannel, rising: usize, deadline: RigInstant) -> bool {
+    pub fn advance_until_pulses(
+        &mut self,
+        position: usize,
+        channel: PulseChannel,
+        rising: usize,
+        deadline: RigInstant,
+    ) -> bool {
         let Some(meter) = self.meters.get(position).cloned() else {
             return false;
         };

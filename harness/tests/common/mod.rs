@@ -49,9 +49,15 @@ firmware = "1.02"
 }
 
 pub fn sim_config(meter_name: &str, link: &str, faults: &str) -> RigConfig {
-    parse_rig(&sim_rig_text(meter_name, link, faults, ""), Path::new("test-rig.toml")).expect("test rig is valid")
+    parse_rig(
+        &sim_rig_text(meter_name, link, faults, ""),
+        Path::new("test-rig.toml"),
+    )
+    .expect("test rig is valid")
 }
 
 pub async fn open_sim(meter_name: &str, link: &str, faults: &str) -> Rig {
-    Rig::open(sim_config(meter_name, link, faults)).await.expect("simulated rig opens")
+    Rig::open(sim_config(meter_name, link, faults))
+        .await
+        .expect("simulated rig opens")
 }
