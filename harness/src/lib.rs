@@ -8,3 +8,4 @@ pub mod profile;
 pub mod quantity;
 pub mod rig;
 pub mod sim;
+pub mod stats;
