@@ -142,7 +142,9 @@ mod tests {
         let nu = 4.0 * (uc / 0.070_711).powi(4);
         assert!((b.effective_dof.expect("finite") - nu).abs() < 1e-3);
         assert!((b.coverage_factor - student_t_975(Some(nu))).abs() < 1e-4);
-        assert!((b.expanded_pct - b.coverage_factor * uc).abs() < 1e-9);
+        assert!((b.expanded_pct - b.coverage_factor * b.combined_pct).abs() < 1e-12);
+        // ν ≈ 4 · (0.08675/0.07071)⁴ ≈ 9.06 → k ≈ 2.26, U ≈ 0.196 %.
+        assert!((b.expanded_pct - 0.196).abs() < 1e-3, "{}", b.expanded_pct);
     }
 
     #[test]
