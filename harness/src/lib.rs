@@ -3,9 +3,11 @@
 
 pub mod drivers;
 pub mod load_point;
+pub mod measure;
 pub mod modbus;
 pub mod profile;
 pub mod quantity;
 pub mod rig;
+pub mod run;
 pub mod sim;
 pub mod stats;

@@ -1,5 +1,26 @@
 //! The run record and its renderers. Renderers read only the record, so any
 //! report can be re-rendered later from `record.json`.
 
+pub mod compare;
+pub mod csv;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod record;
+
+use std::path::Path;
+
+pub use record::{Record, RecordError, RecordListener, RecordStatus};
+
 /// The record's schema version: bumped on any change a reader must know of.
 pub const RECORD_SCHEMA_VERSION: u32 = 1;
+
+/// Writes the record and every rendering of it into `dir`.
+pub fn write_all(record: &Record, dir: &Path) -> Result<(), String> {
+    record.write(dir).map_err(|e| e.to_string())?;
+    csv::write(record, dir)?;
+    junit::write(record, dir)?;
+    markdown::write(record, dir)?;
+    html::write(record, dir)?;
+    Ok(())
+}

@@ -9,8 +9,13 @@ macro_rules! say {
     }};
 }
 
+mod compare;
 mod doctor;
+mod list;
+mod progress;
 mod read;
+mod report;
+mod run;
 mod sim;
 
 use std::path::PathBuf;
@@ -61,6 +66,42 @@ enum Command {
         #[arg(long)]
         rig: PathBuf,
     },
+    /// Run a plan on a rig.
+    Run {
+        /// The plan file.
+        plan: PathBuf,
+        #[arg(long)]
+        rig: PathBuf,
+        /// Where the run is written (default reports/out/<date>-<plan>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue an interrupted run in DIR without repeating finished points.
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
+        /// Repeat only the points of DIR that failed.
+        #[arg(long, value_name = "DIR")]
+        rerun_failed: Option<PathBuf>,
+        /// List every point and its real-rig duration; energise nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// No progress display and no summary on stdout.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The suites built in, and their limit tables.
+    List,
+    /// Re-render a run's reports from its record.
+    Report {
+        dir: PathBuf,
+        /// Print one format to stdout instead of writing every file.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Compare a candidate run with a baseline: exit 1 on a regression.
+    Compare {
+        baseline: PathBuf,
+        candidate: PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -72,6 +113,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => read::run(&rig, position, load.as_deref()).await,
         Command::Sim { command } => sim::run(command).await,
         Command::Doctor { rig } => doctor::run(&rig).await,
+        Command::Run {
+            plan,
+            rig,
+            out,
+            resume,
+            rerun_failed,
+            dry_run,
+            quiet,
+        } => {
+            run::run(run::RunArgs {
+                plan,
+                rig,
+                out,
+                resume,
+                rerun_failed,
+                dry_run,
+                quiet,
+            })
+            .await
+        }
+        Command::List => list::run(),
+        Command::Report { dir, format } => report::run(&dir, format.as_deref()),
+        Command::Compare {
+            baseline,
+            candidate,
+        } => compare::run(&baseline, &candidate),
     }
 }
 
@@ -136,4 +203,20 @@ impl std::error::Error for UsageError {}
 
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

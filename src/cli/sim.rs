@@ -153,23 +153,8 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    wait_for_stop().await;
+    super::wait_for_stop().await;
     ticker.abort();
     lock(&world).set_source(SourceState::Off);
     Ok(ExitCode::from(EXIT_OK))
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

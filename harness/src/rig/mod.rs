@@ -96,7 +96,18 @@ impl Rig {
         }
     }
 
-    pub async fn dwell(&self, d: Duration) {
+    /// Before each point: on the simulated rig, reseeds every meter's noise
+    /// from the rig seed and the point's key, so that a point measures the
+    /// same whatever ran before it (a resumed run gives the same figures).
+    /// A real rig has nothing to do.
+    pub fn prepare_point(&mut self, key: &str) {
+        if let Some(world) = &self.sim {
+            let seed = self.config.seed ^ fnv1a(key.as_bytes());
+            crate::sim::world::lock(world).reseed(seed);
+        }
+    }
+
+    pub async fn dwell(&mut self, d: Duration) {
         self.clock.dwell(d).await;
     }
 
@@ -123,6 +134,17 @@ impl Rig {
         }
         ids
     }
+}
+
+/// A stable 64-bit hash (FNV-1a): the same key gives the same seed in every
+/// build, unlike `DefaultHasher`.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 impl Drop for Rig {

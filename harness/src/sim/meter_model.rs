@@ -298,6 +298,12 @@ impl MeterModel {
         self.s0_dropped
     }
 
+    /// Restarts the noise from `seed`, with a fresh epoch from now.
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+        self.redraw_noise();
+    }
+
     fn redraw_noise(&mut self) {
         let sd = self.faults.noise_pct;
         self.noise = if sd > 0.0 {

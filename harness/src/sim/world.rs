@@ -77,6 +77,13 @@ impl SimWorld {
         self.advance_to(t);
     }
 
+    /// Reseeds every meter's noise (position i gets `seed + i`).
+    pub fn reseed(&mut self, seed: u64) {
+        for (i, m) in self.meters.iter().enumerate() {
+            lock(m).reseed(seed.wrapping_add(i as u64));
+        }
+    }
+
     /// Switches the source output; every meter sees it at once.
     pub fn set_source(&mut self, state: SourceState) {
         self.source = state;

@@ -30,7 +30,10 @@ impl Verdict {
 
     /// Whether the run's exit code must say "a verdict failed".
     pub fn is_failure(self) -> bool {
-        matches!(self, Verdict::Fail | Verdict::ConditionalFail | Verdict::Error)
+        matches!(
+            self,
+            Verdict::Fail | Verdict::ConditionalFail | Verdict::Error
+        )
     }
 }
 
@@ -119,12 +122,27 @@ mod tests {
     #[test]
     fn the_rules_disagree_where_ilac_g8_says_they_do() {
         // +0.95 % against ±1.0 % with U = 0.1 %.
-        assert_eq!(DecisionRule::NonBinary.decide(0.95, 0.1, 1.0), Verdict::ConditionalPass);
-        assert_eq!(DecisionRule::GuardedBinary.decide(0.95, 0.1, 1.0), Verdict::Fail);
-        assert_eq!(DecisionRule::SimpleAcceptance.decide(0.95, 0.1, 1.0), Verdict::Pass);
-        assert_eq!(DecisionRule::NonBinary.decide(-1.05, 0.1, 1.0), Verdict::ConditionalFail);
+        assert_eq!(
+            DecisionRule::NonBinary.decide(0.95, 0.1, 1.0),
+            Verdict::ConditionalPass
+        );
+        assert_eq!(
+            DecisionRule::GuardedBinary.decide(0.95, 0.1, 1.0),
+            Verdict::Fail
+        );
+        assert_eq!(
+            DecisionRule::SimpleAcceptance.decide(0.95, 0.1, 1.0),
+            Verdict::Pass
+        );
+        assert_eq!(
+            DecisionRule::NonBinary.decide(-1.05, 0.1, 1.0),
+            Verdict::ConditionalFail
+        );
         assert_eq!(DecisionRule::NonBinary.decide(1.2, 0.1, 1.0), Verdict::Fail);
         assert_eq!(DecisionRule::NonBinary.decide(0.5, 0.1, 1.0), Verdict::Pass);
-        assert_eq!(DecisionRule::GuardedBinary.decide(0.85, 0.1, 1.0), Verdict::Pass);
+        assert_eq!(
+            DecisionRule::GuardedBinary.decide(0.85, 0.1, 1.0),
+            Verdict::Pass
+        );
     }
 }

@@ -63,7 +63,9 @@ pub fn student_t_975(dof: Option<f64>) -> f64 {
             .unwrap_or(1.959_963_984_540_054),
         Some(v) if v.is_finite() && v > 0.0 => {
             // Fewer than one effective degree of freedom: be conservative.
-            StudentsT::new(0.0, 1.0, 1.0).map(|t| t.inverse_cdf(0.975)).unwrap_or(12.706)
+            StudentsT::new(0.0, 1.0, 1.0)
+                .map(|t| t.inverse_cdf(0.975))
+                .unwrap_or(12.706)
         }
         _ => 1.959_963_984_540_054,
     }
@@ -73,7 +75,11 @@ impl Budget {
     /// Builds the budget of the mean of `results` with type B `components`.
     pub fn of(results: &[f64], components: Vec<Component>) -> Self {
         let n = results.len();
-        let mean = if n == 0 { f64::NAN } else { results.iter().sum::<f64>() / n as f64 };
+        let mean = if n == 0 {
+            f64::NAN
+        } else {
+            results.iter().sum::<f64>() / n as f64
+        };
         let s = if n > 1 {
             (results.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
         } else {
@@ -91,12 +97,20 @@ impl Budget {
                 },
             );
         }
-        let combined = all.iter().map(|c| c.standard_pct.powi(2)).sum::<f64>().sqrt();
+        let combined = all
+            .iter()
+            .map(|c| c.standard_pct.powi(2))
+            .sum::<f64>()
+            .sqrt();
         let denominator: f64 = all
             .iter()
             .filter_map(|c| c.dof.map(|v| c.standard_pct.powi(4) / v))
             .sum();
-        let effective_dof = if denominator > 0.0 { Some(combined.powi(4) / denominator) } else { None };
+        let effective_dof = if denominator > 0.0 {
+            Some(combined.powi(4) / denominator)
+        } else {
+            None
+        };
         let k = student_t_975(effective_dof);
         Self {
             n,
@@ -131,7 +145,10 @@ mod tests {
         // Reference U = 0.1 % (k = 2) → 0.05; resolution ±0.01 % → 0.005774.
         let b = Budget::of(
             &[1.0, 1.2, 0.8, 1.1, 0.9],
-            vec![Component::from_expanded("reference", 0.1, 2.0), Component::rectangular("resolution", 0.01)],
+            vec![
+                Component::from_expanded("reference", 0.1, 2.0),
+                Component::rectangular("resolution", 0.01),
+            ],
         );
         assert!((b.mean_pct - 1.0).abs() < 1e-12);
         assert!((b.std_dev_pct - 0.158_114).abs() < 1e-6);
@@ -149,7 +166,10 @@ mod tests {
 
     #[test]
     fn a_single_result_has_only_type_b() {
-        let b = Budget::of(&[0.3], vec![Component::from_expanded("reference", 0.04, 2.0)]);
+        let b = Budget::of(
+            &[0.3],
+            vec![Component::from_expanded("reference", 0.04, 2.0)],
+        );
         assert_eq!(b.effective_dof, None);
         assert!((b.expanded_pct - 1.959_964 * 0.02).abs() < 1e-6);
     }

@@ -36,15 +36,26 @@ pub fn welch(baseline: &[f64], candidate: &[f64]) -> Option<WelchResult> {
         let p = if difference == 0.0 { 1.0 } else { 0.0 };
         return Some(WelchResult {
             difference,
-            t: if difference == 0.0 { 0.0 } else { f64::INFINITY * difference.signum() },
+            t: if difference == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY * difference.signum()
+            },
             dof: n1 + n2 - 2.0,
             p_value: p,
         });
     }
     let t = difference / se2.sqrt();
     let dof = se2.powi(2) / ((v1 / n1).powi(2) / (n1 - 1.0) + (v2 / n2).powi(2) / (n2 - 1.0));
-    let p_value = StudentsT::new(0.0, 1.0, dof).map(|d| 2.0 * (1.0 - d.cdf(t.abs()))).unwrap_or(1.0);
-    Some(WelchResult { difference, t, dof, p_value })
+    let p_value = StudentsT::new(0.0, 1.0, dof)
+        .map(|d| 2.0 * (1.0 - d.cdf(t.abs())))
+        .unwrap_or(1.0);
+    Some(WelchResult {
+        difference,
+        t,
+        dof,
+        p_value,
+    })
 }
 
 #[cfg(test)]

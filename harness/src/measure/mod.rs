@@ -1,0 +1,13 @@
+//! How errors are measured: the two methods labs use.
+//!
+//! - Pulse comparison: gate on N meter pulses and count the reference's
+//!   pulses over the same gate (shared/standards.md: n₀ = N·k_ref/k_dut,
+//!   e = (E_dut − E_ref)/E_ref × 100, ±1 count of resolution).
+//! - Register method (dial test): the meter's energy register before and
+//!   after a dwell, against the reference's energy over the same dwell.
+
+mod pulse_comparison;
+mod register_method;
+
+pub use pulse_comparison::{EnergyKind, PulseComparison, pulse_comparison, pulses_for_counts};
+pub use register_method::{RegisterDial, register_dial};

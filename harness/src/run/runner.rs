@@ -1,0 +1,447 @@
+//! The runner: plans every point, checks each against the meters' ratings
+//! and the rig's limits before anything is energised, runs the points in
+//! order (skipping those a resumed run already finished), and whatever
+//! happens — the end, Ctrl-C, SIGTERM, an instrument lost, a panic in a
+//! suite — switches the source off, puts the meters' settings back and
+//! closes the run with its status.
+
+use std::collections::{BTreeMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt as _;
+use tokio::sync::watch;
+
+use super::events::{FileRef, Listener, MeterInfo, RestoreOutcome, RunEvent, RunHeader, RunStatus};
+use super::plan::Plan;
+use super::restore::{SettingsSnapshot, restore, snapshot};
+use super::suite::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use crate::load_point::LoadPoint;
+use crate::profile::MeterQuantity;
+use crate::quantity::{Amps, PowerFactor};
+use crate::rig::{Rig, RigError};
+use crate::stats::Verdict;
+
+/// Asks a run to stop; the run ends cleanly at the next await.
+#[derive(Debug, Clone)]
+pub struct Cancel(watch::Receiver<bool>);
+
+#[derive(Debug)]
+pub struct CancelHandle(watch::Sender<bool>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+pub fn cancel_pair() -> (CancelHandle, Cancel) {
+    let (tx, rx) = watch::channel(false);
+    (CancelHandle(tx), Cancel(rx))
+}
+
+impl Cancel {
+    pub fn never() -> Self {
+        let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        Cancel(rx)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    async fn cancelled(&mut self) {
+        if self.is_cancelled() {
+            return;
+        }
+        while self.0.changed().await.is_ok() {
+            if *self.0.borrow() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The plan cannot be run on this rig (exit 2).
+    #[error("plan: {0}")]
+    Plan(String),
+    /// A point lies beyond a meter's ratings or the rig's limits (exit 2).
+    #[error("{0}")]
+    Safety(String),
+    /// The rig failed, or a precondition stopped the run (exit 3).
+    #[error(transparent)]
+    Rig(#[from] RigError),
+    #[error("precondition: {0}")]
+    Precondition(String),
+}
+
+/// What one run is asked to do.
+#[derive(Debug)]
+pub struct RunRequest<'a> {
+    pub plan: &'a Plan,
+    pub suites: &'a [Arc<dyn Suite>],
+    pub run_id: String,
+    /// Events of an interrupted run to continue.
+    pub resume: Option<Vec<RunEvent>>,
+    /// Run only these point keys (`--rerun-failed`).
+    pub only: Option<HashSet<String>>,
+    pub cancel: Cancel,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub status: RunStatus,
+    pub message: String,
+    /// Points whose verdict is a failure (fail, conditional fail, error), over the whole run.
+    pub failures: usize,
+    pub points: usize,
+    /// Set when the run stopped because the rig failed or a suite panicked.
+    pub rig_failed: Option<String>,
+}
+
+/// Plans every point of every suite the plan names, for every position.
+pub fn plan_points(
+    plan: &Plan,
+    suites: &[Arc<dyn Suite>],
+    rig: &Rig,
+) -> Result<Vec<PointSpec>, RunError> {
+    let mut points = Vec::new();
+    for entry in &plan.suites {
+        let suite = suites.iter().find(|s| s.id() == entry.id).ok_or_else(|| {
+            RunError::Plan(format!(
+                "suite `{}` is not built into this metrig",
+                entry.id
+            ))
+        })?;
+        let ctx = PlanContext {
+            plan,
+            params: &entry.params,
+            repetitions: plan.repetitions_for(&entry.id),
+            positions: rig
+                .positions
+                .iter()
+                .map(|p| (p.index, p.profile.clone()))
+                .collect(),
+            simulated: rig.is_simulated(),
+            reference_constant: rig.reference.as_ref().map(|r| r.constant()),
+        };
+        let mut pts = suite
+            .points(&ctx)
+            .map_err(|e| RunError::Plan(format!("{}: {e}", entry.id)))?;
+        points.append(&mut pts);
+    }
+    let mut seen = HashSet::new();
+    for p in &points {
+        if !seen.insert(p.key()) {
+            return Err(RunError::Plan(format!(
+                "two points share the key {}",
+                p.key()
+            )));
+        }
+    }
+    Ok(points)
+}
+
+/// Every load of every point, against every meter in the series circuit and
+/// the source's limits. Nothing is energised unless all pass.
+pub fn check_points(points: &[PointSpec], rig: &Rig) -> Result<(), RunError> {
+    let limits = rig.config.source.limits;
+    for p in points {
+        for load in &p.loads {
+            for pos in &rig.positions {
+                crate::rig::safety::check_load_point(
+                    load,
+                    &pos.profile.ratings,
+                    &pos.name(),
+                    &limits,
+                )
+                .map_err(|e| RunError::Safety(format!("{}: {e}", p.key())))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The voltage the meters need to answer (they are self-powered), with no current.
+fn idle_point(rig: &Rig) -> Option<LoadPoint> {
+    rig.positions.first().map(|p| {
+        let r = &p.profile.ratings;
+        LoadPoint::new(r.un, Amps(0.0), PowerFactor::UNITY, r.fn_default())
+    })
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Keys finished in an earlier part of this run, with their verdicts.
+pub fn finished_points(events: &[RunEvent]) -> BTreeMap<String, Verdict> {
+    let mut done = BTreeMap::new();
+    for e in events {
+        if let RunEvent::PointFinished { key, outcome, .. } = e {
+            done.insert(key.clone(), outcome.verdict);
+        }
+    }
+    done
+}
+
+pub async fn run(
+    req: RunRequest<'_>,
+    rig: &mut Rig,
+    listeners: &mut [Box<dyn Listener>],
+) -> Result<RunSummary, RunError> {
+    let mut emit = |e: RunEvent| {
+        for l in listeners.iter_mut() {
+            l.on_event(&e);
+        }
+    };
+    let points = plan_points(req.plan, req.suites, rig)?;
+    check_points(&points, rig)?;
+    let earlier = req
+        .resume
+        .as_deref()
+        .map(finished_points)
+        .unwrap_or_default();
+    let mut cancel = req.cancel.clone();
+
+    // From here on the rig may be energised: every path goes through `finish`.
+    let mut snapshots: Vec<(usize, Option<SettingsSnapshot>)> = Vec::new();
+    let started = start(&req, rig, &points, &mut snapshots, &mut emit).await;
+    let mut failures = earlier.values().filter(|v| v.is_failure()).count();
+    let mut outcome: Result<(), (String, bool)> = started.map_err(|e| (e.to_string(), true));
+    if outcome.is_ok() {
+        for point in &points {
+            let key = point.key();
+            let wanted = match &req.only {
+                Some(only) => only.contains(&key),
+                None => !earlier.contains_key(&key),
+            };
+            if !wanted {
+                continue;
+            }
+            if cancel.is_cancelled() {
+                outcome = Err(("stopped by request".into(), false));
+                break;
+            }
+            emit(RunEvent::PointStarted {
+                key: key.clone(),
+                at_s: rig.now().secs_f64(),
+            });
+            rig.prepare_point(&key);
+            let suite = match req.suites.iter().find(|s| s.id() == point.suite) {
+                Some(s) => s.clone(),
+                None => {
+                    outcome = Err((format!("suite {} vanished", point.suite), true));
+                    break;
+                }
+            };
+            let mut io = PointIo {
+                emit: &mut emit,
+                key: key.clone(),
+                samples: Vec::new(),
+                decision_rule: req.plan.decision_rule,
+                settle: req.plan.settle,
+                repetitions: req.plan.repetitions_for(&point.suite),
+            };
+            let measured = {
+                let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => None,
+                    r = fut => Some(r),
+                }
+            };
+            drop(io);
+            let result = match measured {
+                None => {
+                    outcome = Err(("stopped by request (Ctrl-C or SIGTERM)".into(), false));
+                    break;
+                }
+                Some(Err(panic)) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic".into());
+                    outcome = Err((
+                        format!("suite {} panicked at {key}: {what}", point.suite),
+                        true,
+                    ));
+                    break;
+                }
+                Some(Ok(Err(SuiteError::Rig(e)))) => {
+                    outcome = Err((format!("{key}: the rig failed: {e}"), true));
+                    break;
+                }
+                Some(Ok(Err(e))) => PointOutcome {
+                    verdict: Verdict::Error,
+                    mean_error_pct: None,
+                    expanded_uncertainty_pct: None,
+                    limit_pct: point.limit.as_ref().map(|l| l.limit_pct),
+                    budget: None,
+                    summary: format!("could not measure: {e}"),
+                    details: serde_json::Value::Null,
+                },
+                Some(Ok(Ok(o))) => o,
+            };
+            if result.verdict.is_failure() && !earlier.get(&key).is_some_and(|v| v.is_failure()) {
+                failures += 1;
+            }
+            if !result.verdict.is_failure() && earlier.get(&key).is_some_and(|v| v.is_failure()) {
+                failures = failures.saturating_sub(1);
+            }
+            emit(RunEvent::PointFinished {
+                key,
+                outcome: result,
+                at_s: rig.now().secs_f64(),
+            });
+        }
+    }
+    // The same ending for every path.
+    let off = rig.off().await;
+    let mut restore_outcomes = Vec::new();
+    for (index, snap) in &snapshots {
+        let Some(snap) = snap else { continue };
+        let Some(link) = rig.positions.get_mut(*index).and_then(|p| p.link.as_mut()) else {
+            continue;
+        };
+        // The meter needs voltage to answer; then the source goes off again.
+        let r = match restore(link.as_mut(), snap).await {
+            Ok(m) => RestoreOutcome {
+                position: *index,
+                restored: true,
+                message: m,
+            },
+            Err(m) => RestoreOutcome {
+                position: *index,
+                restored: false,
+                message: m,
+            },
+        };
+        restore_outcomes.push(r);
+    }
+    let off_again = rig.off().await;
+    let (status, message, rig_failed) = match (&outcome, off.and(off_again)) {
+        (Ok(()), Ok(())) => (RunStatus::Completed, "completed".to_string(), None),
+        (Ok(()), Err(e)) => (
+            RunStatus::Interrupted,
+            format!("source did not switch off: {e}"),
+            Some(e.to_string()),
+        ),
+        (Err((m, rig_fault)), _) => (
+            RunStatus::Interrupted,
+            m.clone(),
+            rig_fault.then(|| m.clone()),
+        ),
+    };
+    emit(RunEvent::RunFinished {
+        status,
+        message: message.clone(),
+        restore: restore_outcomes,
+        finished_at: now_utc(),
+    });
+    Ok(RunSummary {
+        status,
+        message,
+        failures,
+        points: points.len(),
+        rig_failed,
+    })
+}
+
+/// Idle voltage, meters identified, preconditions checked, settings saved,
+/// the run announced, the warm-up done.
+async fn start(
+    req: &RunRequest<'_>,
+    rig: &mut Rig,
+    points: &[PointSpec],
+    snapshots: &mut Vec<(usize, Option<SettingsSnapshot>)>,
+    emit: &mut (dyn FnMut(RunEvent) + Send),
+) -> Result<(), RunError> {
+    if let Some(idle) = idle_point(rig)
+        && rig.source.is_some()
+    {
+        rig.energise(idle).await?;
+        rig.dwell(req.plan.settle).await;
+    }
+    let mut meters = Vec::new();
+    for pos in rig.positions.iter_mut() {
+        let mut said = None;
+        let mut snap = None;
+        if let Some(link) = pos.link.as_mut() {
+            let me = link.identify().await.map_err(|e| RigError::Link {
+                instrument: pos_name(pos.index, &pos.profile.id),
+                source: e,
+            })?;
+            if let Some(want) = &req.plan.preconditions.firmware {
+                let got = me.firmware.clone().unwrap_or_default();
+                if got.trim() != want.trim() {
+                    return Err(RunError::Precondition(format!(
+                        "{} reports firmware {got:?}, the plan requires {want:?}",
+                        pos_name(pos.index, &pos.profile.id)
+                    )));
+                }
+            }
+            said = Some(me);
+            snap = Some(
+                snapshot(link.as_mut())
+                    .await
+                    .map_err(|m| RigError::instrument(pos_name(pos.index, &pos.profile.id), m))?,
+            );
+        } else if req.plan.preconditions.firmware.is_some()
+            && pos
+                .profile
+                .register(MeterQuantity::FirmwareVersion)
+                .is_none()
+        {
+            return Err(RunError::Precondition(format!(
+                "{} cannot report its firmware (no Modbus link)",
+                pos_name(pos.index, &pos.profile.id)
+            )));
+        }
+        snapshots.push((pos.index, snap));
+        meters.push(MeterInfo {
+            position: pos.index,
+            profile_id: pos.profile.id.clone(),
+            maker: pos.profile.maker.clone(),
+            model: pos.profile.model.clone(),
+            profile: FileRef::of(&pos.profile.file),
+            map_status: format!("{:?}", pos.profile.status).to_lowercase(),
+            said,
+        });
+    }
+    emit(RunEvent::RunStarted(Box::new(RunHeader {
+        run_id: req.run_id.clone(),
+        started_at: now_utc(),
+        plan_name: req.plan.name.clone(),
+        plan: FileRef::of(&req.plan.file),
+        rig: FileRef::of(&rig.config.file),
+        rig_name: rig.config.name.clone(),
+        simulated: rig.is_simulated(),
+        seed: rig.config.seed,
+        decision_rule: req.plan.decision_rule,
+        decision_rule_text: req.plan.decision_rule.describe().into(),
+        meters,
+        instruments: rig.identities(),
+        points: points.to_vec(),
+        resumed: req.resume.is_some() || req.only.is_some(),
+        metrig_version: env!("CARGO_PKG_VERSION").into(),
+    })));
+    if !req.plan.warm_up.is_zero()
+        && let Some(first) = rig.positions.first()
+    {
+        let r = &first.profile.ratings;
+        let warm = LoadPoint::new(r.un, r.iref, PowerFactor::UNITY, r.fn_default());
+        rig.energise(warm).await?;
+        rig.dwell(req.plan.warm_up).await;
+    }
+    Ok(())
+}
+
+fn pos_name(index: usize, id: &str) -> String {
+    format!("position {} ({id})", index + 1)
+}

@@ -1,0 +1,243 @@
+//! What a suite is to the runner: a list of points planned from the plan and
+//! the meter's ratings, and a way to measure one point on a rig. Suites never
+//! print or talk to listeners; they return measurements and emit samples
+//! through `PointIo`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::events::{Finding, RunEvent, Sample, Severity};
+use super::plan::Plan;
+use crate::load_point::LoadPoint;
+use crate::modbus::LinkError;
+use crate::profile::MeterProfile;
+use crate::rig::{Rig, RigError};
+use crate::stats::{Budget, DecisionRule, Verdict};
+
+/// How sure a standard's figure is (shared/standards.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// From a published text.
+    Verified,
+    /// Recalled; to confirm against the purchased standard.
+    Recalled,
+    Uncertain,
+    /// Derived from the meter's ratings.
+    Derived,
+}
+
+/// The limit a point is judged against, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitRef {
+    pub table: String,
+    pub row: String,
+    pub clause: String,
+    pub confidence: Confidence,
+    pub limit_pct: f64,
+    /// Set when the plan replaced the table's figure; says why.
+    pub overridden: Option<String>,
+}
+
+/// A planned point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointSpec {
+    pub suite: String,
+    pub id: String,
+    /// 0-based position on the rig.
+    pub position: usize,
+    pub title: String,
+    /// Every load point the point will apply, checked before anything is energised.
+    pub loads: Vec<LoadPoint>,
+    /// What the point would take on a real rig.
+    pub rig_time: Duration,
+    pub limit: Option<LimitRef>,
+    /// Suite-private parameters.
+    pub params: serde_json::Value,
+}
+
+impl PointSpec {
+    /// Unique within a run: "accuracy-active/p1/pf1-imin-up".
+    pub fn key(&self) -> String {
+        format!("{}/p{}/{}", self.suite, self.position + 1, self.id)
+    }
+}
+
+/// What a measured point comes to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointOutcome {
+    pub verdict: Verdict,
+    pub mean_error_pct: Option<f64>,
+    pub expanded_uncertainty_pct: Option<f64>,
+    pub limit_pct: Option<f64>,
+    pub budget: Option<Budget>,
+    /// One sentence a lab engineer reads.
+    pub summary: String,
+    /// Suite-specific figures (periods, histograms, counts).
+    pub details: serde_json::Value,
+}
+
+impl PointOutcome {
+    pub fn skipped(why: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Skipped,
+            mean_error_pct: None,
+            expanded_uncertainty_pct: None,
+            limit_pct: None,
+            budget: None,
+            summary: why.into(),
+            details: serde_json::Value::Null,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// The rig failed: the run stops (exit 3).
+    #[error(transparent)]
+    Rig(#[from] RigError),
+    /// The point could not be measured; the run goes on.
+    #[error("{0}")]
+    Measure(String),
+    /// The meter's link failed; the point records an error.
+    #[error("meter: {0}")]
+    Link(#[from] LinkError),
+    /// The plan asks for something the suite cannot do.
+    #[error("{0}")]
+    Plan(String),
+}
+
+/// What a suite sees of the plan when it plans its points.
+#[derive(Debug)]
+pub struct PlanContext<'a> {
+    pub plan: &'a Plan,
+    pub params: &'a toml::Table,
+    pub repetitions: u32,
+    pub positions: Vec<(usize, Arc<MeterProfile>)>,
+    pub simulated: bool,
+    /// The reference standard's pulse constant, when the rig has one.
+    pub reference_constant: Option<crate::quantity::MeterConstant>,
+}
+
+impl PlanContext<'_> {
+    /// A numeric parameter of the suite's plan entry, or its default.
+    pub fn number(&self, key: &str, default: f64) -> Result<f64, SuiteError> {
+        match self.params.get(key) {
+            None => Ok(default),
+            Some(toml::Value::Float(f)) => Ok(*f),
+            Some(toml::Value::Integer(i)) => Ok(*i as f64),
+            Some(v) => Err(SuiteError::Plan(format!(
+                "parameter `{key}` = {v}: a number"
+            ))),
+        }
+    }
+
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool, SuiteError> {
+        match self.params.get(key) {
+            None => Ok(default),
+            Some(toml::Value::Boolean(b)) => Ok(*b),
+            Some(v) => Err(SuiteError::Plan(format!(
+                "parameter `{key}` = {v}: true or false"
+            ))),
+        }
+    }
+
+    /// A plan's override of a table row, if any.
+    pub fn limit(
+        &self,
+        table: &str,
+        row: &str,
+        clause: &str,
+        confidence: Confidence,
+        limit_pct: f64,
+    ) -> LimitRef {
+        let o = self.plan.override_for(table, row);
+        LimitRef {
+            table: table.into(),
+            row: row.into(),
+            clause: clause.into(),
+            confidence,
+            limit_pct: o.map_or(limit_pct, |o| o.limit_pct),
+            overridden: o.map(|o| format!("{} (table: {limit_pct} %)", o.reason)),
+        }
+    }
+}
+
+/// The runner's side of a point: where samples and findings go, and the
+/// plan's settings a measurement needs.
+pub struct PointIo<'a> {
+    pub(crate) emit: &'a mut (dyn FnMut(RunEvent) + Send),
+    pub(crate) key: String,
+    pub(crate) samples: Vec<Sample>,
+    pub decision_rule: DecisionRule,
+    pub settle: Duration,
+    pub repetitions: u32,
+}
+
+impl std::fmt::Debug for PointIo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PointIo")
+            .field("key", &self.key)
+            .field("samples", &self.samples.len())
+            .finish()
+    }
+}
+
+impl PointIo<'_> {
+    /// Records one raw result: it reaches the journal (synced) before the
+    /// suite goes on.
+    pub fn sample(
+        &mut self,
+        at: crate::rig::RigInstant,
+        value: f64,
+        unit: &str,
+        raw: serde_json::Value,
+    ) -> &Sample {
+        let s = Sample {
+            index: self.samples.len(),
+            at_s: at.secs_f64(),
+            value,
+            unit: unit.into(),
+            raw,
+        };
+        (self.emit)(RunEvent::Sample {
+            key: self.key.clone(),
+            sample: s.clone(),
+        });
+        self.samples.push(s);
+        self.samples.last().expect("just pushed")
+    }
+
+    pub fn finding(&mut self, severity: Severity, text: impl Into<String>) {
+        (self.emit)(RunEvent::Finding {
+            finding: Finding {
+                key: Some(self.key.clone()),
+                severity,
+                text: text.into(),
+            },
+        });
+    }
+
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+}
+
+#[async_trait]
+pub trait Suite: Send + Sync + std::fmt::Debug {
+    fn id(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    /// The points this suite runs under the plan, for every applicable position.
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError>;
+    /// Measures one point. The runner applies nothing itself: the suite
+    /// energises through `rig.energise` (which checks limits again).
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError>;
+}

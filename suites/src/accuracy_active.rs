@@ -1,0 +1,328 @@
+//! `accuracy-active` — EN 50470-3 class B active energy: the intrinsic error
+//! at the verification load points, with increasing then decreasing current,
+//! and the variation of error with voltage and frequency.
+//!
+//! Load points (shared/standards.md, verification points, V): Imin at PF 1;
+//! Itr (= 0.1 Iref here), Iref and Imax at PF 1, 0.5 inductive and 0.8
+//! capacitive; each sweep up then down. Influence points at Iref: 0.9 and
+//! 1.1 Un, the extended 0.8 and 1.15 Un, and fn ± 2 %, at PF 1 and 0.5L,
+//! each judged on the change of error from the reference condition.
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::measure::EnergyKind;
+use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
+use harness::rig::Rig;
+use harness::rig::pulse_input::PulseChannel;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::stats::{Budget, Component};
+use serde::{Deserialize, Serialize};
+
+use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::limits::{Row, class_b};
+
+#[derive(Debug, Default)]
+pub struct AccuracyActive;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Params {
+    /// The load point judged.
+    load: LoadPoint,
+    /// For influence points: the reference-condition load the change is taken from.
+    reference_load: Option<LoadPoint>,
+    pulses: usize,
+    led_wh: f64,
+}
+
+fn spec(
+    ctx: &PlanContext<'_>,
+    position: usize,
+    id: String,
+    title: String,
+    row: Row,
+    params: Params,
+    rig_time: std::time::Duration,
+) -> PointSpec {
+    let mut loads = vec![params.load];
+    loads.extend(params.reference_load);
+    PointSpec {
+        suite: "accuracy-active".into(),
+        id,
+        position,
+        title,
+        loads,
+        rig_time,
+        limit: Some(ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)),
+        params: serde_json::to_value(params).unwrap_or_default(),
+    }
+}
+
+fn pf_name(pf: &str) -> String {
+    format!("pf{pf}")
+}
+
+#[async_trait]
+impl Suite for AccuracyActive {
+    fn id(&self) -> &'static str {
+        "accuracy-active"
+    }
+
+    fn title(&self) -> &'static str {
+        "Active energy accuracy, EN 50470-3 class B"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
+        let influence = ctx.flag("influence", true)?;
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let r = &profile.ratings;
+            let weight = profile.pulse.led_constant.weight();
+            let n = gate_pulses(counts, ctx.reference_constant, weight);
+            let point = |i: Amps, pf: &str, u: Volts, f: Hertz| {
+                LoadPoint::new(
+                    u,
+                    i,
+                    PowerFactor::parse(pf).unwrap_or(PowerFactor::UNITY),
+                    f,
+                )
+            };
+            let sweeps: [(&str, Vec<(&str, Amps)>); 3] = [
+                (
+                    "1",
+                    vec![
+                        ("imin", r.imin),
+                        ("itr", r.itr),
+                        ("iref", r.iref),
+                        ("imax", r.imax),
+                    ],
+                ),
+                (
+                    "0.5L",
+                    vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
+                ),
+                (
+                    "0.8C",
+                    vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
+                ),
+            ];
+            for (pf, currents) in &sweeps {
+                let down: Vec<_> = currents.iter().rev().map(|c| (c, "down")).collect();
+                for ((name, i), dir) in currents.iter().map(|c| (c, "up")).chain(down) {
+                    let load = point(*i, pf, r.un, r.fn_default());
+                    let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
+                    let rig_time = ctx.plan.settle
+                        + gate_time(load.active_power(), weight, n, ctx.repetitions);
+                    out.push(spec(
+                        ctx,
+                        *position,
+                        format!("{}-{name}-{dir}", pf_name(pf)),
+                        format!(
+                            "{} {} A, PF {pf}, current {}",
+                            name.to_uppercase(),
+                            i.0,
+                            if dir == "up" {
+                                "increasing"
+                            } else {
+                                "decreasing"
+                            }
+                        ),
+                        row,
+                        Params {
+                            load,
+                            reference_load: None,
+                            pulses: n,
+                            led_wh: weight.0,
+                        },
+                        rig_time,
+                    ));
+                }
+            }
+            if !influence {
+                continue;
+            }
+            let mut inf = Vec::new();
+            for pf in ["1", "0.5L"] {
+                let unity = pf == "1";
+                for (factor, ext) in [(0.9, false), (1.1, false), (0.8, true), (1.15, true)] {
+                    let row = match (ext, unity) {
+                        (false, true) => class_b::VOLTAGE_PF1,
+                        (false, false) => class_b::VOLTAGE_PF05,
+                        (true, true) => class_b::VOLTAGE_EXT_PF1,
+                        (true, false) => class_b::VOLTAGE_EXT_PF05,
+                    };
+                    inf.push((
+                        format!("{}-voltage-{}un", pf_name(pf), factor),
+                        format!("U = {factor} Un at Iref, PF {pf}: change of error"),
+                        row,
+                        point(r.iref, pf, r.un * factor, r.fn_default()),
+                        point(r.iref, pf, r.un, r.fn_default()),
+                    ));
+                }
+                for factor in [0.98, 1.02] {
+                    let row = if unity {
+                        class_b::FREQUENCY_PF1
+                    } else {
+                        class_b::FREQUENCY_PF05
+                    };
+                    inf.push((
+                        format!("{}-frequency-{}fn", pf_name(pf), factor),
+                        format!("f = {factor} fn at Iref, PF {pf}: change of error"),
+                        row,
+                        point(r.iref, pf, r.un, r.fn_default() * factor),
+                        point(r.iref, pf, r.un, r.fn_default()),
+                    ));
+                }
+            }
+            for (id, title, row, load, reference) in inf {
+                let rig_time = ctx.plan.settle * 2
+                    + gate_time(load.active_power(), weight, n, ctx.repetitions)
+                    + gate_time(reference.active_power(), weight, n, ctx.repetitions);
+                out.push(spec(
+                    ctx,
+                    *position,
+                    id,
+                    title,
+                    row,
+                    Params {
+                        load,
+                        reference_load: Some(reference),
+                        pulses: n,
+                        led_wh: weight.0,
+                    },
+                    rig_time,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = serde_json::from_value(point.params.clone())
+            .map_err(|e| SuiteError::Plan(e.to_string()))?;
+        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+        let weight = harness::quantity::PulseWeight(p.led_wh);
+        let rule = io.decision_rule;
+        match p.reference_load {
+            None => {
+                let run = measure_errors(
+                    rig,
+                    io,
+                    point.position,
+                    p.load,
+                    p.pulses,
+                    weight,
+                    PulseChannel::Led,
+                    EnergyKind::Active,
+                )
+                .await?;
+                let b = run.budget;
+                let verdict = rule.decide(b.mean_pct, b.expanded_pct, limit);
+                Ok(PointOutcome {
+                    verdict,
+                    mean_error_pct: Some(b.mean_pct),
+                    expanded_uncertainty_pct: Some(b.expanded_pct),
+                    limit_pct: Some(limit),
+                    summary: format!(
+                        "error {:+.3} % ± {:.3} % (k = {:.2}) against ±{limit} %: {verdict}",
+                        b.mean_pct, b.expanded_pct, b.coverage_factor
+                    ),
+                    details: serde_json::json!({
+                        "current_a": p.load.current.0,
+                        "pf": p.load.power_factor().notation(),
+                        "voltage_v": p.load.voltage.0,
+                        "frequency_hz": p.load.frequency.0,
+                        "pulses_per_gate": p.pulses,
+                        "method": "pulse comparison on the LED, gated on meter pulses",
+                    }),
+                    budget: Some(b),
+                })
+            }
+            Some(reference) => {
+                let base = measure_errors(
+                    rig,
+                    io,
+                    point.position,
+                    reference,
+                    p.pulses,
+                    weight,
+                    PulseChannel::Led,
+                    EnergyKind::Active,
+                )
+                .await?;
+                let moved = measure_errors(
+                    rig,
+                    io,
+                    point.position,
+                    p.load,
+                    p.pulses,
+                    weight,
+                    PulseChannel::Led,
+                    EnergyKind::Active,
+                )
+                .await?;
+                let delta = moved.budget.mean_pct - base.budget.mean_pct;
+                let resolution = moved
+                    .gates
+                    .iter()
+                    .chain(&base.gates)
+                    .map(|g| g.resolution_pct)
+                    .fold(0.0, f64::max);
+                let mut comps = vec![
+                    Component {
+                        name: "repeatability at the influenced condition".into(),
+                        standard_pct: moved.budget.type_a_pct,
+                        dof: (moved.budget.n > 1).then(|| (moved.budget.n - 1) as f64),
+                    },
+                    Component {
+                        name: "repeatability at the reference condition".into(),
+                        standard_pct: base.budget.type_a_pct,
+                        dof: (base.budget.n > 1).then(|| (base.budget.n - 1) as f64),
+                    },
+                    Component::rectangular(
+                        "count resolution, both conditions",
+                        resolution * std::f64::consts::SQRT_2,
+                    ),
+                ];
+                // The reference standard's own offset cancels in a change of
+                // error; its stability across the change does not.
+                comps.push(Component::from_expanded(
+                    "reference standard stability",
+                    moved.reference_u_pct / 2.0,
+                    2.0,
+                ));
+                let b = Budget::of(&[delta], comps);
+                let verdict = rule.decide(b.mean_pct, b.expanded_pct, limit);
+                Ok(PointOutcome {
+                    verdict,
+                    mean_error_pct: Some(delta),
+                    expanded_uncertainty_pct: Some(b.expanded_pct),
+                    limit_pct: Some(limit),
+                    summary: format!(
+                        "change of error {delta:+.3} % ± {:.3} % ({:+.3} % at {}, {:+.3} % at {}) against ±{limit} %: {verdict}",
+                        b.expanded_pct,
+                        moved.budget.mean_pct,
+                        p.load,
+                        base.budget.mean_pct,
+                        reference
+                    ),
+                    details: serde_json::json!({
+                        "current_a": p.load.current.0,
+                        "pf": p.load.power_factor().notation(),
+                        "voltage_v": p.load.voltage.0,
+                        "frequency_hz": p.load.frequency.0,
+                        "reference_error_pct": base.budget.mean_pct,
+                        "influenced_error_pct": moved.budget.mean_pct,
+                        "pulses_per_gate": p.pulses,
+                    }),
+                    budget: Some(b),
+                })
+            }
+        }
+    }
+}

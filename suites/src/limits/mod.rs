@@ -1,0 +1,24 @@
+//! The standards' tables as typed data. Every row names its clause and how
+//! sure the figure is (shared/standards.md: verified, recalled, uncertain,
+//! derived), so a lab can correct a row from the plan (`[[overrides]]`)
+//! without touching code, and the record says which rows were not verified.
+
+pub mod class_b;
+
+use harness::run::Confidence;
+
+/// One row of a limit table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub description: &'static str,
+    pub clause: &'static str,
+    pub confidence: Confidence,
+    pub limit_pct: f64,
+}
+
+/// Every table, for `metrig list`.
+pub fn all_rows() -> Vec<Row> {
+    class_b::ROWS.to_vec()
+}
