@@ -124,6 +124,19 @@ impl Rig {
         if let Some(r) = &self.reference {
             ids.push(r.identity());
         }
+        for pc in self.config.positions.iter() {
+            if let Some(sim) = &pc.sim {
+                ids.push(Identity {
+                    role: format!("meter {}", pc.index + 1),
+                    maker: pc.profile.maker.clone(),
+                    model: pc.profile.model.clone(),
+                    serial: sim.identity.serial_number.to_string(),
+                    firmware: Some(sim.identity.firmware.clone()),
+                    calibration_due: None,
+                    simulated: true,
+                });
+            }
+        }
         for p in &self.positions {
             if let Some(pi) = &p.pulses {
                 ids.push(pi.identity());

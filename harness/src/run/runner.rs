@@ -304,12 +304,30 @@ pub async fn run(
     // The same ending for every path.
     let off = rig.off().await;
     let mut restore_outcomes = Vec::new();
+    // The meters are self-powered: restoring their settings needs voltage,
+    // and nothing more (no current).
+    let idle = if off.is_ok() && snapshots.iter().any(|(_, s)| s.is_some()) {
+        idle_point(rig)
+    } else {
+        None
+    };
+    let powered = match idle {
+        Some(p) => rig.energise(p).await.map_err(|e| e.to_string()),
+        None => Err("the source did not switch off".to_string()),
+    };
     for (index, snap) in &snapshots {
         let Some(snap) = snap else { continue };
         let Some(link) = rig.positions.get_mut(*index).and_then(|p| p.link.as_mut()) else {
             continue;
         };
-        // The meter needs voltage to answer; then the source goes off again.
+        if let Err(why) = &powered {
+            restore_outcomes.push(RestoreOutcome {
+                position: *index,
+                restored: false,
+                message: format!("not restored: {why}"),
+            });
+            continue;
+        }
         let r = match restore(link.as_mut(), snap).await {
             Ok(m) => RestoreOutcome {
                 position: *index,

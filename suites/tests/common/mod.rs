@@ -1,0 +1,85 @@
+//! Runs a plan on a simulated rig in-process and folds its record.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use harness::rig::{Rig, parse_rig};
+use harness::run::{Listener, RunEvent, RunRequest, cancel_pair, parse_plan};
+use reports::Record;
+
+pub fn meter(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/meters")
+        .join(format!("{name}.toml"))
+        .display()
+        .to_string()
+}
+
+/// A one-position simulated rig. `link`: sim-rtu, sim-tcp or none.
+pub fn rig_text(meter_name: &str, link: &str, seed: u64, reference_u: f64, faults: &str) -> String {
+    format!(
+        "[rig]\nname = \"suite test bench\"\nkind = \"sim\"\nseed = {seed}\n\
+         [source]\nkind = \"sim\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n\
+         [reference]\nkind = \"sim\"\nuncertainty_pct = {reference_u}\nuncertainty_low_pf_pct = {reference_u}\n\
+         [[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"{link}\" }}\n[positions.sim]\nfirmware = \"1.02\"\n[positions.sim.faults]\n{faults}\n",
+        meter(meter_name)
+    )
+}
+
+/// The default link for a profile on the simulated rig.
+pub fn link_for(meter_name: &str) -> &'static str {
+    match meter_name {
+        "legrand-412082" => "none",
+        "eastron-sdm120" | "legrand-412083" => "sim-rtu",
+        _ => "sim-tcp",
+    }
+}
+
+#[derive(Default)]
+struct Collect(Arc<Mutex<Vec<RunEvent>>>);
+
+impl Listener for Collect {
+    fn on_event(&mut self, e: &RunEvent) {
+        self.0.lock().expect("lock").push(e.clone());
+    }
+}
+
+pub async fn run(plan_text: &str, rig_text: &str) -> Record {
+    let suites = suites::all();
+    let plan =
+        parse_plan(plan_text, Path::new("test-plan.toml"), &suites::ids()).expect("valid plan");
+    let config = parse_rig(rig_text, Path::new("test-rig.toml")).expect("valid rig");
+    let mut rig = Rig::open(config).await.expect("rig opens");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(Collect(events.clone()))];
+    let (_keep, cancel) = cancel_pair();
+    let req = RunRequest {
+        plan: &plan,
+        suites: &suites,
+        run_id: "test".into(),
+        resume: None,
+        only: None,
+        cancel,
+    };
+    harness::run::run(req, &mut rig, &mut listeners)
+        .await
+        .expect("the run runs");
+    let events = events.lock().expect("lock").clone();
+    Record::from_events(&events).expect("a record")
+}
+
+pub fn plan(rule: &str, reps: u32, suites: &str) -> String {
+    format!(
+        "[plan]\nname = \"test\"\ndecision_rule = \"{rule}\"\nrepetitions = {reps}\nsettle_s = 1\n{suites}"
+    )
+}
+
+/// Keys of points whose verdict is a failure.
+pub fn failing(r: &Record) -> Vec<String> {
+    r.points
+        .iter()
+        .filter(|p| p.verdict.is_failure())
+        .map(|p| format!("{}/{}", p.suite, p.id))
+        .collect()
+}
