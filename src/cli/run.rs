@@ -42,7 +42,7 @@ fn default_out(plan_name: &str) -> PathBuf {
 
 /// The journal of an earlier part of this run, checked against the files given now.
 fn earlier_events(dir: &Path, plan: &Path, rig: &Path) -> anyhow::Result<Vec<RunEvent>> {
-    let events = read_journal(dir).map_err(|e| usage(e))?;
+    let events = read_journal(dir).map_err(usage)?;
     let Some(RunEvent::RunStarted(h)) = events.first() else {
         return Err(usage(format!(
             "{}: the journal holds no started run",
@@ -144,7 +144,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(anyhow::Error::new(e)),
     };
     let events = read_journal(&dir).map_err(anyhow::Error::msg)?;
-    let record = Record::from_events(&events).context("the journal holds no run")?;
+    let Some(record) = Record::from_events(&events) else {
+        // Stopped before the first point (a precondition, a meter that did not answer).
+        eprintln!("metrig: run stopped before any point: {}", summary.message);
+        return Ok(ExitCode::from(EXIT_RIG_FAILED));
+    };
     reports::write_all(&record, &dir).map_err(anyhow::Error::msg)?;
     if !args.quiet {
         say!("{}", reports::markdown::render(&record))?;
