@@ -2,9 +2,16 @@
 //! typed data with their clause cited.
 
 pub mod accuracy_active;
+pub mod accuracy_reactive;
+pub mod average_power;
+mod common;
 pub mod error_point;
 mod id;
 pub mod limits;
+pub mod measurements;
+pub mod meter_constant;
+pub mod registers;
+pub mod repeatability;
 
 use std::sync::Arc;
 
@@ -14,7 +21,15 @@ pub use id::SuiteId;
 
 /// Every suite built into this metrig.
 pub fn all() -> Vec<Arc<dyn Suite>> {
-    vec![Arc::new(accuracy_active::AccuracyActive)]
+    vec![
+        Arc::new(accuracy_active::AccuracyActive),
+        Arc::new(accuracy_reactive::AccuracyReactive),
+        Arc::new(measurements::Measurements),
+        Arc::new(meter_constant::MeterConstant),
+        Arc::new(repeatability::Repeatability),
+        Arc::new(registers::Registers),
+        Arc::new(average_power::AveragePower),
+    ]
 }
 
 /// The ids of the suites built in, for plan validation.

@@ -44,10 +44,10 @@ pub async fn register_dial(
     dwell: Duration,
 ) -> Result<RegisterDial, DialError> {
     let name = format!("position {}", position + 1);
-    let step = rig.positions[position]
+    let place = rig.positions[position]
         .profile
         .register(quantity)
-        .map(|r| r.place.scale * r.place.unit_factor)
+        .map(|r| r.place.clone())
         .ok_or_else(|| {
             RigError::instrument(&name, format!("the profile has no `{quantity}` register"))
         })?;
@@ -72,6 +72,7 @@ pub async fn register_dial(
         .as_mut()
         .ok_or_else(|| RigError::instrument("reference", "none"))?;
     let e1 = reference.energy().await?;
+    let step = place.step();
     let mut meter_energy = after - before;
     if meter_energy < 0.0 {
         meter_energy += crate::sim::meter_model::ROLLOVER_WH;

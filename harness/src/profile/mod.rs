@@ -305,6 +305,16 @@ impl Placement {
         self.coding.kind.words() as u16
     }
 
+    /// The smallest change the register shows, in canonical units: one scale
+    /// step for an integer register; for a float register, taken as 0.01 of
+    /// its unit (its last bit is finer, but meters display to 0.01).
+    pub fn step(&self) -> f64 {
+        match self.coding.kind {
+            RegisterKind::F32 => 0.01 * self.unit_factor,
+            _ => self.scale * self.unit_factor,
+        }
+    }
+
     /// Raw register number for a canonical value. Counters (energy, time) show
     /// completed resolution steps, so they floor; instantaneous values round.
     pub fn raw_for(&self, canonical: f64, counter: bool) -> f64 {

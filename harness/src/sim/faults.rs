@@ -67,6 +67,11 @@ pub struct Faults {
     pub answers_any_address: bool,
     /// Reboots once at this rig time (seconds since the rig opened).
     pub reboot_at_s: Option<f64>,
+    /// A partial reset clears the total counters too (a firmware bug).
+    #[serde(default)]
+    pub partial_reset_clears_total: bool,
+    /// The moving average ignores its setting and always uses this window.
+    pub average_window_stuck_min: Option<u64>,
 }
 
 impl Faults {
@@ -167,6 +172,15 @@ impl Faults {
                 "exception_for_bad_address".into(),
                 "0".into(),
                 "an exception code within 1..=255",
+            );
+        }
+        if let Some(w) = self.average_window_stuck_min
+            && !(1..=60).contains(&w)
+        {
+            return bad(
+                "average_window_stuck_min".into(),
+                w.to_string(),
+                "within 1..=60 min",
             );
         }
         if let Some(t) = self.reboot_at_s

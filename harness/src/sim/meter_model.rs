@@ -138,6 +138,8 @@ pub enum Refusal {
 struct AveragePower {
     /// Cumulative import energy at each minute tick since boot (index 0 = boot).
     history: VecDeque<f64>,
+    /// Whether `history[0]` is the boot instant.
+    boot_in_history: bool,
     next_tick: RigInstant,
     avg_w: f64,
 }
@@ -148,6 +150,7 @@ impl AveragePower {
         history.push_back(0.0);
         Self {
             history,
+            boot_in_history: true,
             next_tick: now + Duration::from_secs(60),
             avg_w: 0.0,
         }
@@ -508,18 +511,25 @@ impl MeterModel {
     fn average_tick(&mut self) {
         let a = &mut self.average;
         a.history.push_back(self.import_since_boot);
-        let window_min = (self.settings.average_window.as_secs() / 60).max(1) as usize;
-        while a.history.len() > window_min + 1 {
+        // Keep the longest window's worth (60 min) whatever the setting.
+        while a.history.len() > 61 {
             a.history.pop_front();
+            a.boot_in_history = false;
         }
-        let newest = a.history.back().copied().unwrap_or(0.0);
-        // Before a full window has passed, the time before boot counts as zero power.
-        let oldest = if a.history.len() == window_min + 1 {
-            a.history.front().copied().unwrap_or(0.0)
-        } else {
-            0.0
+        let w = match self.faults.average_window_stuck_min {
+            Some(stuck) => stuck as usize,
+            None => (self.settings.average_window.as_secs() / 60).max(1) as usize,
         };
-        a.avg_w = (newest - oldest) / (window_min as f64 / 60.0);
+        let n = a.history.len();
+        let newest = a.history[n - 1];
+        a.avg_w = if n > w {
+            (newest - a.history[n - 1 - w]) / (w as f64 / 60.0)
+        } else if a.boot_in_history {
+            // Before a full window has passed since boot, the time before it counts as zero power.
+            (newest - a.history[0]) / (w as f64 / 60.0)
+        } else {
+            (newest - a.history[0]) / ((n - 1).max(1) as f64 / 60.0)
+        };
         self.counters.average_max_w = self.counters.average_max_w.max(a.avg_w);
         a.next_tick = a.next_tick + Duration::from_secs(60);
     }
@@ -655,7 +665,12 @@ impl MeterModel {
                 self.settings.average_window = Duration::from_secs_f64(number()?.max(60.0))
             }
             S::HourMeterThreshold => self.settings.hour_meter_threshold_w = number()?,
-            S::PartialReset => self.counters.partial = EnergyBank::default(),
+            S::PartialReset => {
+                self.counters.partial = EnergyBank::default();
+                if self.faults.partial_reset_clears_total {
+                    self.counters.total = EnergyBank::default();
+                }
+            }
             S::HourMeterReset => self.counters.hour_meter_s = 0.0,
             S::AverageMaxReset => self.counters.average_max_w = 0.0,
             S::EnergyPreset => self.counters.total.active_import = wrap(number()?.max(0.0)),

@@ -1,0 +1,236 @@
+//! `accuracy-reactive` — IEC 62053-23 class 2 reactive energy, in all four
+//! quadrants: sin φ 1, 0.5 (L and C) and 0.25 (L and C) on import, and
+//! sin φ 0.5 on export (quadrants II and III).
+//!
+//! The 4 120 83 has no reactive test output, so the error is taken by the
+//! register method on its quadrant registers (0.01 kvarh). The dwell is
+//! sized so that one register step is `resolution_pct` of the energy: free
+//! on the simulated rig, hours per point on a real one (dry-run says how
+//! many) — a lab with a reactive pulse output should gate on it instead.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::measure::{EnergyKind, register_dial};
+use harness::profile::MeterQuantity as Q;
+use harness::rig::Rig;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::stats::{Budget, Component};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{load_at, params, point};
+use crate::limits::{Row, reactive};
+
+#[derive(Debug, Default)]
+pub struct AccuracyReactive;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    register: Q,
+    dwell_s: f64,
+}
+
+/// The register that counts a load's reactive energy.
+fn register_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Option<Q> {
+    let phi = phase_deg.rem_euclid(360.0);
+    let quadrant = if phi < 90.0 + 1e-9 {
+        Q::ReactiveQ1Total
+    } else if phi < 180.0 {
+        Q::ReactiveQ2Total
+    } else if phi < 270.0 {
+        Q::ReactiveQ3Total
+    } else {
+        Q::ReactiveQ4Total
+    };
+    if profile.register(quadrant).is_some() {
+        return Some(quadrant);
+    }
+    let q_positive = phi.to_radians().sin() > 0.0;
+    let by_sign = if q_positive {
+        Q::ReactiveImportTotal
+    } else {
+        Q::ReactiveExportTotal
+    };
+    profile.register(by_sign).map(|_| by_sign)
+}
+
+#[async_trait]
+impl Suite for AccuracyReactive {
+    fn id(&self) -> &'static str {
+        "accuracy-reactive"
+    }
+
+    fn title(&self) -> &'static str {
+        "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let resolution = ctx.number("resolution_pct", 0.1)?;
+        if !(resolution > 0.0 && resolution <= 1.0) {
+            return Err(SuiteError::Plan(format!(
+                "resolution_pct = {resolution}: within 0 (exclusive)..=1"
+            )));
+        }
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let r = &profile.ratings;
+            let ib = r.iref;
+            // (id, sin φ label, phase angle, current, row)
+            let mut rows: Vec<(String, f64, harness::quantity::Amps, Row)> = Vec::new();
+            for (name, k, row) in [
+                ("0.05ib", 0.05, reactive::LOW_SIN1),
+                ("0.1ib", 0.1, reactive::SIN1),
+                ("ib", 1.0, reactive::SIN1),
+            ] {
+                rows.push((format!("q1-sin1-{name}"), 90.0, ib * k, row));
+            }
+            rows.push(("q1-sin1-imax".into(), 90.0, r.imax, reactive::SIN1));
+            for (lag, phi) in [("L", 30.0), ("C", 330.0)] {
+                let q = if lag == "L" { "q1" } else { "q4" };
+                for (name, k, row) in [
+                    ("0.1ib", 0.1, reactive::LOW_SIN05),
+                    ("0.2ib", 0.2, reactive::SIN05),
+                    ("ib", 1.0, reactive::SIN05),
+                ] {
+                    rows.push((format!("{q}-sin0.5{lag}-{name}"), phi, ib * k, row));
+                }
+                rows.push((
+                    format!("{q}-sin0.5{lag}-imax"),
+                    phi,
+                    r.imax,
+                    reactive::SIN05,
+                ));
+                let phi25 = if lag == "L" {
+                    0.25f64.asin().to_degrees()
+                } else {
+                    360.0 - 0.25f64.asin().to_degrees()
+                };
+                for (name, k) in [("0.2ib", 0.2), ("ib", 1.0)] {
+                    rows.push((
+                        format!("{q}-sin0.25{lag}-{name}"),
+                        phi25,
+                        ib * k,
+                        reactive::SIN025,
+                    ));
+                }
+                rows.push((
+                    format!("{q}-sin0.25{lag}-imax"),
+                    phi25,
+                    r.imax,
+                    reactive::SIN025,
+                ));
+            }
+            rows.push(("q2-sin0.5-ib".into(), 150.0, ib, reactive::SIN05));
+            rows.push(("q3-sin0.5-ib".into(), 210.0, ib, reactive::SIN05));
+            for (id, phi, i, row) in rows {
+                let load = load_at(r.un, i, phi, r.fn_default());
+                let Some(register) = register_for(profile, phi) else {
+                    continue;
+                };
+                let step = profile
+                    .register(register)
+                    .map_or(10.0, |reg| reg.place.step());
+                let energy = step / (resolution / 100.0);
+                let dwell_s = energy / load.reactive_power().0.abs() * 3600.0;
+                let rig_time =
+                    ctx.plan.settle + Duration::from_secs_f64(dwell_s * ctx.repetitions as f64);
+                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let title = format!("{} A at {phi:.1}° ({register})", i.0);
+                out.push(point(
+                    "accuracy-reactive",
+                    *position,
+                    id,
+                    title,
+                    vec![load],
+                    rig_time,
+                    Some(limit),
+                    serde_json::to_value(Params {
+                        load,
+                        register,
+                        dwell_s,
+                    })
+                    .unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        rig.energise(p.load).await?;
+        rig.dwell(io.settle).await;
+        let reference_u = match rig.reference.as_mut() {
+            Some(r) => r.measure().await?.uncertainty.0,
+            None => {
+                return Err(SuiteError::Measure(
+                    "this rig has no reference standard".into(),
+                ));
+            }
+        };
+        let mut errors = Vec::new();
+        let mut resolution: f64 = 0.0;
+        for _ in 0..io.repetitions.max(1) {
+            let d = register_dial(
+                rig,
+                point.position,
+                p.register,
+                EnergyKind::Reactive,
+                Duration::from_secs_f64(p.dwell_s),
+            )
+            .await
+            .map_err(|e| match e {
+                harness::measure::DialError::Rig(r) => SuiteError::Rig(r),
+                harness::measure::DialError::Link(l) => SuiteError::Link(l),
+            })?;
+            let at = rig.now();
+            io.sample(
+                at,
+                d.error_pct,
+                "%",
+                serde_json::to_value(&d).unwrap_or_default(),
+            );
+            resolution = resolution.max(d.resolution_pct);
+            errors.push(d.error_pct);
+        }
+        let b = Budget::of(
+            &errors,
+            vec![
+                Component::from_expanded(
+                    "reference standard (certificate, k = 2)",
+                    reference_u,
+                    2.0,
+                ),
+                Component::rectangular("register resolution (±1 step)", resolution),
+            ],
+        );
+        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
+        Ok(PointOutcome {
+            verdict,
+            mean_error_pct: Some(b.mean_pct),
+            expanded_uncertainty_pct: Some(b.expanded_pct),
+            limit_pct: Some(limit),
+            summary: format!(
+                "reactive error {:+.3} % ± {:.3} % on {} against ±{limit} %: {verdict}",
+                b.mean_pct, b.expanded_pct, p.register
+            ),
+            details: serde_json::json!({
+                "current_a": p.load.current.0,
+                "sin_phi": harness::sim::faults::reactive_sin(p.load.phase).notation(),
+                "phase_deg": p.load.phase.0,
+                "register": p.register,
+                "dwell_s": p.dwell_s,
+                "method": "register method (dial test) on the quadrant register",
+            }),
+            budget: Some(b),
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! `average-power` — the moving average of active power over each window the
+//! meter offers (datasheet §7: 5/8/10/15/20/30/60 min), and its maximum.
+//!
+//! For each window: a full window (and a minute, for the meter's one-minute
+//! update) at Iref, then the same at 2 Iref: each average must equal P within
+//! the P class, and the maximum must follow the larger. Whole windows keep
+//! the unknown phase of the meter's minute ticks out of the result.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
+use harness::rig::Rig;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::stats::{Budget, Component};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{link, load, params, point, read};
+use crate::limits::measurements as m;
+
+#[derive(Debug, Default)]
+pub struct AveragePower;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    window_min: f64,
+    low: LoadPoint,
+    high: LoadPoint,
+}
+
+#[async_trait]
+impl Suite for AveragePower {
+    fn id(&self) -> &'static str {
+        "average-power"
+    }
+
+    fn title(&self) -> &'static str {
+        "Average active power over each window, and its maximum"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let (Some(def), Some(_)) = (
+                profile.setting(MeterSetting::AverageWindow),
+                profile.register(Q::AveragePower),
+            ) else {
+                continue;
+            };
+            let windows: Vec<f64> = def
+                .choices
+                .iter()
+                .filter_map(|c| match c.value {
+                    SettingValue::Number(n) => Some(n),
+                    SettingValue::Text(_) => None,
+                })
+                .collect();
+            let r = &profile.ratings;
+            let low = load(r.un, r.iref, "1", r.fn_default());
+            let high = load(r.un, r.iref * 2.0, "1", r.fn_default());
+            let row = m::P_HIGH;
+            for w in windows {
+                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let rig_time = Duration::from_secs_f64(2.0 * (w * 60.0 + 60.0));
+                out.push(point(
+                    "average-power",
+                    *position,
+                    format!("window-{w}min"),
+                    format!("{w} min window at Iref, then at 2 Iref"),
+                    vec![low, high],
+                    rig_time,
+                    Some(limit),
+                    serde_json::to_value(Params {
+                        window_min: w,
+                        low,
+                        high,
+                    })
+                    .unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let pos = point.position;
+        rig.energise(p.low).await?;
+        link(rig, pos)?
+            .write(
+                MeterSetting::AverageWindow,
+                SettingValue::Number(p.window_min),
+            )
+            .await?;
+        link(rig, pos)?
+            .write(MeterSetting::AverageMaxReset, SettingValue::Number(1.0))
+            .await?;
+        let window = Duration::from_secs_f64(p.window_min * 60.0) + Duration::from_secs(60);
+        rig.dwell(window).await;
+        let avg_low = read(rig, pos, Q::AveragePower).await?;
+        rig.energise(p.high).await?;
+        rig.dwell(window).await;
+        let avg_high = read(rig, pos, Q::AveragePower).await?;
+        let max = read(rig, pos, Q::AveragePowerMax).await?;
+        let (pl, ph) = (p.low.active_power().0, p.high.active_power().0);
+        let e_low = (avg_low - pl) / pl * 100.0;
+        let e_high = (avg_high - ph) / ph * 100.0;
+        let e_max = (max - ph) / ph * 100.0;
+        let at = rig.now();
+        for (v, what) in [
+            (e_low, "average after a window at Iref"),
+            (e_high, "average after a window at 2 Iref"),
+            (e_max, "maximum against the 2 Iref power"),
+        ] {
+            io.sample(at, v, "%", serde_json::json!({ "what": what }));
+        }
+        let worst = [e_low, e_high, e_max]
+            .into_iter()
+            .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+        let b = Budget::of(
+            &[worst],
+            vec![
+                Component::from_expanded("reference standard", 0.02, 2.0),
+                Component::rectangular("register resolution (±½ W)", 0.5 / pl * 100.0),
+            ],
+        );
+        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
+        Ok(PointOutcome {
+            verdict,
+            mean_error_pct: Some(worst),
+            expanded_uncertainty_pct: Some(b.expanded_pct),
+            limit_pct: Some(limit),
+            summary: format!(
+                "{} min: average {avg_low:.0} W at {pl:.0} W, {avg_high:.0} W at {ph:.0} W, maximum {max:.0} W; worst {worst:+.3} %: {verdict}",
+                p.window_min
+            ),
+            details: serde_json::json!({ "window_min": p.window_min, "average_low_w": avg_low, "average_high_w": avg_high, "maximum_w": max }),
+            budget: Some(b),
+        })
+    }
+}

@@ -1,0 +1,214 @@
+//! `measurements` — IEC 61557-12: U, I, f, P, Q, S and PF read over Modbus
+//! against the reference standard at a grid of load points, each against its
+//! class (datasheet §7). Register resolution and the reference's uncertainty
+//! enter the budget; f and PF are judged in absolute units.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::MeterQuantity as Q;
+use harness::rig::Rig;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::stats::{Budget, Component};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{link, load, params, point};
+use crate::limits::{Row, measurements as m};
+
+#[derive(Debug, Default)]
+pub struct Measurements;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    quantity: Q,
+    /// Judged in absolute units (f in Hz, PF in PF units) rather than percent.
+    absolute: bool,
+}
+
+#[async_trait]
+impl Suite for Measurements {
+    fn id(&self) -> &'static str {
+        "measurements"
+    }
+
+    fn title(&self) -> &'static str {
+        "Measurements over Modbus, IEC 61557-12 classes"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            if !profile.has_modbus() {
+                continue;
+            }
+            let r = &profile.ratings;
+            let ib = r.iref;
+            let grid: [(&str, harness::quantity::Amps, &str); 7] = [
+                ("0.05ib-pf1", ib * 0.05, "1"),
+                ("0.1ib-pf1", ib * 0.1, "1"),
+                ("ib-pf1", ib, "1"),
+                ("imax-pf1", r.imax, "1"),
+                ("0.1ib-pf0.5L", ib * 0.1, "0.5L"),
+                ("ib-pf0.5L", ib, "0.5L"),
+                ("ib-pf0.8C", ib, "0.8C"),
+            ];
+            for (gid, i, pf) in grid {
+                let l = load(r.un, i, pf, r.fn_default());
+                let low_p = if pf == "1" {
+                    i.0 < 0.1 * ib.0 - 1e-9
+                } else {
+                    i.0 < 0.2 * ib.0 - 1e-9
+                };
+                let rows: [(Q, Row, bool); 7] = [
+                    (Q::Voltage, m::VOLTAGE, false),
+                    (Q::Current, m::CURRENT, false),
+                    (Q::Frequency, m::FREQUENCY, true),
+                    (
+                        Q::ActivePower,
+                        if low_p { m::P_LOW } else { m::P_HIGH },
+                        false,
+                    ),
+                    (Q::ReactivePower, m::Q, false),
+                    (Q::ApparentPower, m::S, false),
+                    (Q::PowerFactor, m::PF, true),
+                ];
+                for (q, row, absolute) in rows {
+                    if profile.register(q).is_none() {
+                        continue;
+                    }
+                    // Q is not judged at PF 1, where it is zero.
+                    if q == Q::ReactivePower && pf == "1" {
+                        continue;
+                    }
+                    let limit =
+                        ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                    let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
+                    out.push(point(
+                        "measurements",
+                        *position,
+                        format!("{gid}-{q}"),
+                        format!("{q} at {l}"),
+                        vec![l],
+                        rig_time,
+                        Some(limit),
+                        serde_json::to_value(Params {
+                            load: l,
+                            quantity: q,
+                            absolute,
+                        })
+                        .unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        rig.energise(p.load).await?;
+        rig.dwell(io.settle).await;
+        let profile = rig.positions[point.position].profile.clone();
+        let reg = profile
+            .register(p.quantity)
+            .cloned()
+            .ok_or_else(|| SuiteError::Plan(format!("no {} register", p.quantity)))?;
+        let float = reg.place.coding.kind == harness::profile::RegisterKind::F32;
+        let mut values = Vec::new();
+        let mut reference_u = 0.0;
+        let mut truth = 0.0;
+        for _ in 0..io.repetitions.max(1) {
+            let r = rig
+                .reference
+                .as_mut()
+                .ok_or_else(|| SuiteError::Measure("no reference standard".into()))?
+                .measure()
+                .await?;
+            reference_u = r.uncertainty.0;
+            truth = match p.quantity {
+                Q::Voltage => r.voltage.0,
+                Q::Current => r.current.0,
+                Q::Frequency => r.frequency.0,
+                Q::ActivePower => r.active_power.0.abs(),
+                Q::ReactivePower => r.reactive_power.0.abs(),
+                Q::ApparentPower => r.apparent_power.0,
+                Q::PowerFactor => r.power_factor.magnitude,
+                _ => f64::NAN,
+            };
+            let read = link(rig, point.position)?
+                .read(p.quantity)
+                .await?
+                .canonical()
+                .abs();
+            let value = if p.absolute {
+                read - truth
+            } else {
+                (read - truth) / truth * 100.0
+            };
+            let at = rig.now();
+            io.sample(
+                at,
+                value,
+                if p.absolute { "abs" } else { "%" },
+                serde_json::json!({ "meter": read, "reference": truth }),
+            );
+            values.push(value);
+            rig.dwell(Duration::from_secs(1)).await;
+        }
+        // The register's step: a reading is off by up to half a step (a float's last bit).
+        let step = if float {
+            truth.abs() * f64::from(f32::EPSILON)
+        } else {
+            reg.place.step()
+        };
+        let resolution = if p.absolute {
+            step / 2.0
+        } else {
+            step / 2.0 / truth * 100.0
+        };
+        let reference = if p.absolute {
+            // The reference's f and PF are far better than the limits; its
+            // power uncertainty does not carry over to them.
+            Component::from_expanded("reference standard", 0.0, 2.0)
+        } else {
+            Component::from_expanded("reference standard (certificate, k = 2)", reference_u, 2.0)
+        };
+        let b = Budget::of(
+            &values,
+            vec![
+                reference,
+                Component::rectangular("register resolution (±½ step)", resolution),
+            ],
+        );
+        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
+        let unit = if p.absolute {
+            if p.quantity == Q::Frequency {
+                " Hz"
+            } else {
+                ""
+            }
+        } else {
+            " %"
+        };
+        Ok(PointOutcome {
+            verdict,
+            mean_error_pct: Some(b.mean_pct),
+            expanded_uncertainty_pct: Some(b.expanded_pct),
+            limit_pct: Some(limit),
+            summary: format!(
+                "{} error {:+.4}{unit} ± {:.4}{unit} against ±{limit}{unit}: {verdict}",
+                p.quantity, b.mean_pct, b.expanded_pct
+            ),
+            details: serde_json::json!({ "quantity": p.quantity, "absolute": p.absolute, "register_step": step, "load": p.load.to_string() }),
+            budget: Some(b),
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! `repeatability` — the standard deviation of repeated error results at a
+//! point must stay below 1/10 of the MPE (shared/standards.md: verified for
+//! class D, applied here as the rule). Judged on s with the uncertainty of a
+//! standard deviation from n results, s/√(2(n−1)).
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::measure::EnergyKind;
+use harness::rig::Rig;
+use harness::rig::pulse_input::PulseChannel;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::stats::{Budget, Component, student_t_975};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{load, params, point};
+use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::limits::rules;
+
+#[derive(Debug, Default)]
+pub struct Repeatability;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    pulses: usize,
+    led_wh: f64,
+    n: u32,
+}
+
+#[async_trait]
+impl Suite for Repeatability {
+    fn id(&self) -> &'static str {
+        "repeatability"
+    }
+
+    fn title(&self) -> &'static str {
+        "Repeatability: standard deviation below 1/10 of the MPE"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
+        let n = ctx.number("results", 10.0)? as u32;
+        if !(3..=1000).contains(&n) {
+            return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
+        }
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let r = &profile.ratings;
+            let weight = profile.pulse.led_constant.weight();
+            let pulses = gate_pulses(counts, ctx.reference_constant, weight);
+            for (id, l) in [
+                ("iref-pf1", load(r.un, r.iref, "1", r.fn_default())),
+                ("itr-pf0.5L", load(r.un, r.itr, "0.5L", r.fn_default())),
+            ] {
+                let row = rules::REPEATABILITY;
+                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let rig_time = ctx.plan.settle + gate_time(l.active_power(), weight, pulses, n);
+                out.push(point(
+                    "repeatability",
+                    *position,
+                    id,
+                    format!("{n} results at {l}"),
+                    vec![l],
+                    rig_time,
+                    Some(limit),
+                    serde_json::to_value(Params {
+                        load: l,
+                        pulses,
+                        led_wh: weight.0,
+                        n,
+                    })
+                    .unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        io.repetitions = p.n;
+        let run = measure_errors(
+            rig,
+            io,
+            point.position,
+            p.load,
+            p.pulses,
+            harness::quantity::PulseWeight(p.led_wh),
+            PulseChannel::Led,
+            EnergyKind::Active,
+        )
+        .await?;
+        let s = run.budget.std_dev_pct;
+        let n = run.budget.n as f64;
+        // Uncertainty of a standard deviation from n normal results.
+        let u_s = s / (2.0 * (n - 1.0)).sqrt();
+        let b = Budget::of(
+            &[s],
+            vec![Component {
+                name: "standard deviation of s".into(),
+                standard_pct: u_s,
+                dof: Some(n - 1.0),
+            }],
+        );
+        let k = student_t_975(Some(n - 1.0));
+        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+        let verdict = io.decision_rule.decide_upper(s, b.expanded_pct, limit);
+        Ok(PointOutcome {
+            verdict,
+            mean_error_pct: Some(s),
+            expanded_uncertainty_pct: Some(b.expanded_pct),
+            limit_pct: Some(limit),
+            summary: format!(
+                "s = {s:.4} % from {} results (mean {:+.4} %), U(s) = {:.4} % (k = {k:.2}), limit {limit} %: {verdict}",
+                run.budget.n, run.budget.mean_pct, b.expanded_pct
+            ),
+            details: serde_json::json!({ "std_dev_pct": s, "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
+            budget: Some(b),
+        })
+    }
+}
