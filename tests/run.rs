@@ -351,3 +351,56 @@ fn a_firmware_precondition_that_does_not_match_stops_before_any_point() {
     let journal = std::fs::read_to_string(out.join("journal.jsonl")).unwrap_or_default();
     assert!(!journal.contains("point_started"), "no point ran");
 }
+
+#[test]
+fn rerun_failed_repeats_only_the_points_that_failed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = "error_curve = [{ current_a = 0.5, pf = \"1\", error_pct = 1.7 }, { current_a = 1.0, pf = \"1\", error_pct = 0.0 }]";
+    let rig = rig_file(dir.path(), "rerun", 9, "1.02", faults);
+    let out = dir.path().join("run");
+    let out_s = out.to_str().expect("utf8");
+    let (code, _, err) = metrig(&[
+        "run",
+        "fixtures/plans/nightly.toml",
+        "--rig",
+        &rig,
+        "--out",
+        out_s,
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = metrig(&[
+        "run",
+        "fixtures/plans/nightly.toml",
+        "--rig",
+        &rig,
+        "--rerun-failed",
+        out_s,
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "still failing: {err}");
+    let rec = record(&out);
+    for p in rec["points"].as_array().expect("points") {
+        let again = p["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("pf1-imin"));
+        assert_eq!(p["attempts"], if again { 2 } else { 1 }, "{}", p["key"]);
+    }
+    // A changed rig file is refused: the run must continue with the files it started with.
+    std::fs::write(
+        &rig,
+        std::fs::read_to_string(&rig).expect("rig") + "\n# edited\n",
+    )
+    .expect("written");
+    let (code, _, err) = metrig(&[
+        "run",
+        "fixtures/plans/nightly.toml",
+        "--rig",
+        &rig,
+        "--resume",
+        out_s,
+        "--quiet",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("changed since the run started"), "{err}");
+}
