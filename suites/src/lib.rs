@@ -6,12 +6,18 @@ pub mod accuracy_reactive;
 pub mod average_power;
 mod common;
 pub mod error_point;
+pub mod hour_meter;
 mod id;
+pub mod led_constant;
 pub mod limits;
 pub mod measurements;
 pub mod meter_constant;
+pub mod no_load;
 pub mod registers;
 pub mod repeatability;
+pub mod s0_pulse;
+pub mod starting_current;
+pub mod tariff;
 
 use std::sync::Arc;
 
@@ -29,6 +35,12 @@ pub fn all() -> Vec<Arc<dyn Suite>> {
         Arc::new(repeatability::Repeatability),
         Arc::new(registers::Registers),
         Arc::new(average_power::AveragePower),
+        Arc::new(starting_current::StartingCurrent),
+        Arc::new(no_load::NoLoad),
+        Arc::new(s0_pulse::S0Pulse),
+        Arc::new(led_constant::LedConstant),
+        Arc::new(tariff::TariffSuite),
+        Arc::new(hour_meter::HourMeter),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 pub mod class_b;
 pub mod measurements;
+pub mod pulses;
 pub mod reactive;
 pub mod rules;
 
@@ -27,5 +28,6 @@ pub fn all_rows() -> Vec<Row> {
     rows.extend(reactive::ROWS);
     rows.extend(measurements::ROWS);
     rows.extend(rules::ROWS);
+    rows.extend(pulses::ROWS);
     rows
 }

@@ -1,0 +1,113 @@
+//! `hour-meter` — the operating-time counter counts while active power is
+//! above its programmed threshold (datasheet §7: 0..50 % Pn), not below, and
+//! resets on command.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
+use harness::rig::Rig;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{check, link, load, params, point, read};
+
+#[derive(Debug, Default)]
+pub struct HourMeter;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    below: LoadPoint,
+    above: LoadPoint,
+    threshold_w: f64,
+}
+
+#[async_trait]
+impl Suite for HourMeter {
+    fn id(&self) -> &'static str {
+        "hour-meter"
+    }
+
+    fn title(&self) -> &'static str {
+        "Hour meter: counts above its threshold only, resets on command"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let (Some(_), Some(_), Some(_)) = (
+                profile.register(Q::HourMeter),
+                profile.setting(MeterSetting::HourMeterThreshold),
+                profile.setting(MeterSetting::HourMeterReset),
+            ) else {
+                continue;
+            };
+            let r = &profile.ratings;
+            let below = load(r.un, r.iref, "1", r.fn_default());
+            let above = load(r.un, r.iref * 2.0, "1", r.fn_default());
+            let threshold_w = (below.active_power().0 + above.active_power().0) / 2.0;
+            out.push(point(
+                "hour-meter",
+                *position,
+                "threshold-and-reset",
+                format!("threshold {threshold_w:.0} W: 1 h below, 1 h above, then reset"),
+                vec![below, above],
+                Duration::from_secs(7300),
+                None,
+                serde_json::to_value(Params {
+                    below,
+                    above,
+                    threshold_w,
+                })
+                .unwrap_or_default(),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let pos = point.position;
+        rig.energise(p.below).await?;
+        link(rig, pos)?
+            .write(
+                MeterSetting::HourMeterThreshold,
+                SettingValue::Number(p.threshold_w.round()),
+            )
+            .await?;
+        let h0 = read(rig, pos, Q::HourMeter).await?;
+        rig.dwell(Duration::from_secs(3600)).await;
+        let h1 = read(rig, pos, Q::HourMeter).await?;
+        rig.energise(p.above).await?;
+        rig.dwell(Duration::from_secs(3600)).await;
+        let h2 = read(rig, pos, Q::HourMeter).await?;
+        link(rig, pos)?
+            .write(MeterSetting::HourMeterReset, SettingValue::Number(1.0))
+            .await?;
+        let h3 = read(rig, pos, Q::HourMeter).await?;
+        let at = rig.now();
+        io.sample(
+            at,
+            h2 - h1,
+            "s",
+            serde_json::json!({ "readings_s": [h0, h1, h2, h3] }),
+        );
+        // The counter shows whole minutes.
+        let ok = h1 == h0 && (h2 - h1 - 3600.0).abs() <= 60.0 && h3 == 0.0;
+        Ok(check(
+            ok,
+            format!(
+                "below the threshold +{:.0} s, above +{:.0} s of 3600, after reset {h3:.0} s",
+                h1 - h0,
+                h2 - h1
+            ),
+            serde_json::json!({ "threshold_w": p.threshold_w }),
+        ))
+    }
+}

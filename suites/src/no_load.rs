@@ -1,0 +1,150 @@
+//! `no-load` — current circuit open, 1.15 Un, for Δt: at most one pulse on
+//! every test output, and the energy register moves by at most one step.
+//!
+//! Δt is the longer of the candidate formulas (shared/standards.md):
+//! EN 50470-3, Δt ≥ 600·10³/(k·m·Un·Ist) min (constant uncertain, U), and
+//! IEC 62053-21 class 1, Δt ≥ 600·10⁶/(k·m·Un·Imax) min (R); the plan's
+//! `factor` multiplies it (labs usually run twice the minimum).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::MeterQuantity as Q;
+use harness::quantity::Amps;
+use harness::rig::Rig;
+use harness::rig::pulse_input::PulseChannel;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{check, load, params, point, read};
+use crate::limits::pulses;
+
+#[derive(Debug, Default)]
+pub struct NoLoad;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    dt_s: f64,
+    channels: Vec<PulseChannel>,
+}
+
+/// Δt in minutes by each formula, for `metrig list` and the record.
+pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
+    (600e3 / (k * m * un * ist), 600e6 / (k * m * un * imax))
+}
+
+#[async_trait]
+impl Suite for NoLoad {
+    fn id(&self) -> &'static str {
+        "no-load"
+    }
+
+    fn title(&self) -> &'static str {
+        "No-load condition: at most one pulse at 1.15 Un with no current"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let factor = ctx.number("factor", 1.0)?;
+        if !(1.0..=10.0).contains(&factor) {
+            return Err(SuiteError::Plan(format!(
+                "factor = {factor}: within 1..=10"
+            )));
+        }
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let r = &profile.ratings;
+            let (en, iec) = delta_t_min(
+                profile.pulse.led_constant.0,
+                f64::from(r.elements),
+                r.un.0,
+                r.ist.0,
+                r.imax.0,
+            );
+            let dt_s = en.max(iec) * 60.0 * factor;
+            let l = load(r.u_max(), Amps(0.0), "1", r.fn_default());
+            let mut channels = vec![PulseChannel::Led];
+            if profile.pulse.s0.is_some() {
+                channels.push(PulseChannel::S0);
+            }
+            let row = pulses::NO_LOAD;
+            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+            out.push(point("no-load", *position, "1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Some(lim), serde_json::to_value(Params { load: l, dt_s, channels }).unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let pos = point.position;
+        rig.energise(p.load).await?;
+        rig.dwell(io.settle).await;
+        let has_register = rig.positions[pos]
+            .profile
+            .register(Q::ActiveImportTotal)
+            .is_some()
+            && rig.positions[pos].link.is_some();
+        let before = if has_register {
+            Some(read(rig, pos, Q::ActiveImportTotal).await?)
+        } else {
+            None
+        };
+        let pulses = rig.positions[pos]
+            .pulses
+            .as_mut()
+            .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?;
+        for ch in &p.channels {
+            pulses.start_capture(*ch).await?;
+        }
+        rig.dwell(Duration::from_secs_f64(p.dt_s)).await;
+        let mut counts = Vec::new();
+        for ch in &p.channels {
+            let train = rig.positions[pos]
+                .pulses
+                .as_mut()
+                .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?
+                .take(*ch)
+                .await?;
+            let at = rig.now();
+            io.sample(
+                at,
+                train.pulse_count() as f64,
+                "pulses",
+                serde_json::json!({ "channel": ch }),
+            );
+            counts.push((*ch, train.pulse_count()));
+        }
+        let step = rig.positions[pos]
+            .profile
+            .register(Q::ActiveImportTotal)
+            .map_or(10.0, |r| r.place.step());
+        let moved = match before {
+            Some(b) => Some(read(rig, pos, Q::ActiveImportTotal).await? - b),
+            None => None,
+        };
+        let ok = counts.iter().all(|(_, n)| *n <= 1) && moved.is_none_or(|m| m <= step + 1e-9);
+        Ok(check(
+            ok,
+            format!(
+                "{:.1} min at {}: {}{}",
+                p.dt_s / 60.0,
+                p.load,
+                counts
+                    .iter()
+                    .map(|(c, n)| format!("{c:?} {n} pulse(s)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                moved
+                    .map(|m| format!(", register +{m:.0} Wh (one step {step} Wh)"))
+                    .unwrap_or_default()
+            ),
+            serde_json::json!({ "dt_s": p.dt_s, "pulses": counts.iter().map(|(c, n)| (format!("{c:?}"), n)).collect::<std::collections::BTreeMap<_, _>>(), "register_moved_wh": moved }),
+        ))
+    }
+}

@@ -1,0 +1,258 @@
+//! `s0-pulse` — the S0 output (IEC 62053-31) for every pulse weight and
+//! duration the meter offers (set over Modbus; from the plan's `weight_wh`
+//! and `duration_ms` on a pulse-only meter): ON duration against the
+//! setting, tON ≥ 30 ms, tOFF ≥ 30 ms, and pulses × weight against the
+//! LED's count of the same energy. At 1.15 Un × Imax long durations at small
+//! weights cannot fit (tON + 30 ms > period): each such combination is a
+//! finding, and a long run there checks what the meter does — queueing or
+//! stretching is reported, losing energy is a fail.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::{MeterSetting, SettingValue};
+use harness::quantity::Amps;
+use harness::rig::Rig;
+use harness::rig::pulse_input::{PulseChannel, PulseTrain};
+use harness::run::events::Severity;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{check, link, load, params, point};
+use crate::limits::pulses;
+
+#[derive(Debug, Default)]
+pub struct S0Pulse;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    weight_wh: f64,
+    duration_ms: f64,
+    /// S0 pulses to collect, or the run time at the load for the overload point.
+    pulses: usize,
+    run_s: Option<f64>,
+    set_over_modbus: bool,
+}
+
+const PULSES_PER_SETTING: usize = 20;
+
+#[async_trait]
+impl Suite for S0Pulse {
+    fn id(&self) -> &'static str {
+        "s0-pulse"
+    }
+
+    fn title(&self) -> &'static str {
+        "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let Some(s0) = &profile.pulse.s0 else {
+                continue;
+            };
+            let settable = profile.setting(MeterSetting::S0Weight).is_some()
+                && profile.setting(MeterSetting::S0Duration).is_some()
+                && profile.has_modbus();
+            let r = &profile.ratings;
+            let combos: Vec<(f64, f64)> = if settable {
+                s0.weights
+                    .iter()
+                    .flat_map(|w| {
+                        s0.durations
+                            .iter()
+                            .map(move |d| (w.0, d.as_secs_f64() * 1000.0))
+                    })
+                    .collect()
+            } else {
+                vec![(
+                    ctx.number("weight_wh", s0.weight_default.0)?,
+                    ctx.number("duration_ms", s0.duration_default.as_secs_f64() * 1000.0)?,
+                )]
+            };
+            for (w, d) in &combos {
+                // A period of three pulse-plus-gap lengths, within the meter's current range.
+                let period = (3.0 * (d + 30.0) / 1000.0).max(1.0);
+                let i = Amps((w * 3600.0 / period / r.un.0).clamp(r.imin.0, r.imax.0));
+                let l = load(r.un, i, "1", r.fn_default());
+                let rig_time = Duration::from_secs_f64(
+                    PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
+                );
+                let row = pulses::S0_TIMING;
+                let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                out.push(point(
+                    "s0-pulse",
+                    *position,
+                    format!("{w}wh-{d}ms"),
+                    format!("{w} Wh/imp, {d} ms at {l}"),
+                    vec![l],
+                    rig_time,
+                    Some(lim),
+                    serde_json::to_value(Params {
+                        load: l,
+                        weight_wh: *w,
+                        duration_ms: *d,
+                        pulses: PULSES_PER_SETTING,
+                        run_s: None,
+                        set_over_modbus: settable,
+                    })
+                    .unwrap_or_default(),
+                ));
+            }
+            // The heaviest duty the meter is rated for: 1.15 Un × Imax at the smallest weight.
+            let hot = load(r.u_max(), r.imax, "1", r.fn_default());
+            let w = combos.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+            let d = combos
+                .iter()
+                .filter(|c| c.0 == w)
+                .map(|c| c.1)
+                .fold(0.0, f64::max);
+            let run_s = 600.0;
+            let row = pulses::S0_COUNT;
+            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+            out.push(point(
+                "s0-pulse",
+                *position,
+                "overload-no-lost-pulse",
+                format!("{w} Wh/imp, {d} ms for {run_s} s at {hot}: no energy lost"),
+                vec![hot],
+                Duration::from_secs_f64(run_s * 4.0),
+                Some(lim),
+                serde_json::to_value(Params {
+                    load: hot,
+                    weight_wh: w,
+                    duration_ms: d,
+                    pulses: 0,
+                    run_s: Some(run_s),
+                    set_over_modbus: settable,
+                })
+                .unwrap_or_default(),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let pos = point.position;
+        let r = rig.positions[pos].profile.ratings.clone();
+        let led_wh = rig.positions[pos].profile.pulse.led_constant.weight().0;
+        rig.energise(load(r.un, Amps(0.0), "1", r.fn_default()))
+            .await?;
+        if p.set_over_modbus {
+            let l = link(rig, pos)?;
+            l.write(MeterSetting::S0Weight, SettingValue::Number(p.weight_wh))
+                .await?;
+            l.write(
+                MeterSetting::S0Duration,
+                SettingValue::Number(p.duration_ms),
+            )
+            .await?;
+        }
+        let period_ms = p.weight_wh * 3.6e6 / p.load.active_power().0;
+        if p.run_s.is_some()
+            && let Some(s0) = rig.positions[pos].profile.pulse.s0.clone()
+        {
+            // Every offered combination that cannot fit at this load is a finding.
+            for w in &s0.weights {
+                for d in &s0.durations {
+                    let period = w.0 * 3.6e6 / p.load.active_power().0;
+                    let d_ms = d.as_secs_f64() * 1000.0;
+                    if d_ms + 30.0 > period {
+                        io.finding(Severity::Warning, format!("{} Wh/imp with {d_ms} ms pulses cannot fit at {}: the period is {period:.0} ms, tON + 30 ms is {} ms", w.0, p.load, d_ms + 30.0));
+                    }
+                }
+            }
+        }
+        let pulses = rig.positions[pos]
+            .pulses
+            .as_mut()
+            .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?;
+        pulses.start_capture(PulseChannel::S0).await?;
+        pulses.start_capture(PulseChannel::Led).await?;
+        rig.energise(p.load).await?;
+        let mut s0 = PulseTrain::default();
+        match p.run_s {
+            Some(secs) => rig.dwell(Duration::from_secs_f64(secs)).await,
+            None => {
+                let timeout = Duration::from_secs_f64(
+                    period_ms / 1000.0 * (p.pulses as f64 + 2.0) * 2.0 + 10.0,
+                );
+                let t = rig.positions[pos]
+                    .pulses
+                    .as_mut()
+                    .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?
+                    .wait_pulses(PulseChannel::S0, p.pulses, timeout)
+                    .await?;
+                s0.edges.extend(t.edges);
+            }
+        }
+        // Load off; wait out whatever the output still has queued.
+        rig.energise(load(r.un, Amps(0.0), "1", r.fn_default()))
+            .await?;
+        let drain = Duration::from_secs_f64(3600.0_f64.max(p.run_s.unwrap_or(0.0) * 4.0));
+        let pi = rig.positions[pos]
+            .pulses
+            .as_mut()
+            .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?;
+        s0.edges.extend(
+            pi.wait_pulses(PulseChannel::S0, usize::MAX, drain)
+                .await?
+                .edges,
+        );
+        let led = pi.take(PulseChannel::Led).await?;
+        let on: Vec<f64> = s0
+            .on_durations()
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        let off: Vec<f64> = s0
+            .off_durations()
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        let n = s0.pulse_count();
+        let s0_wh = n as f64 * p.weight_wh;
+        let led_wh_total = led.pulse_count() as f64 * led_wh;
+        let shortfall = led_wh_total - s0_wh;
+        let at = rig.now();
+        io.sample(
+            at,
+            shortfall,
+            "Wh",
+            serde_json::json!({ "s0_pulses": n, "led_pulses": led.pulse_count() }),
+        );
+        let min_on = on.iter().copied().fold(f64::INFINITY, f64::min);
+        let min_off = off.iter().copied().fold(f64::INFINITY, f64::min);
+        let mean_on = if on.is_empty() {
+            f64::NAN
+        } else {
+            on.iter().sum::<f64>() / on.len() as f64
+        };
+        let timing_ok = !on.is_empty() && min_on >= 30.0 && (off.is_empty() || min_off >= 30.0);
+        let duration_ok = ((mean_on - p.duration_ms) / p.duration_ms * 100.0).abs()
+            <= pulses::S0_DURATION.limit_pct;
+        // Residues at both ends leave up to one pulse of each output unaccounted.
+        let count_ok = shortfall.abs() <= p.weight_wh + led_wh + 1e-9;
+        let ok = timing_ok && duration_ok && count_ok;
+        Ok(check(
+            ok,
+            format!(
+                "{n} pulses: tON mean {mean_on:.1} ms (set {} ms), min {min_on:.1} ms, tOFF min {min_off:.1} ms; S0 {s0_wh:.0} Wh against LED {led_wh_total:.0} Wh ({shortfall:+.0} Wh)",
+                p.duration_ms
+            ),
+            serde_json::json!({
+                "weight_wh": p.weight_wh, "duration_ms": p.duration_ms, "pulses": n, "s0_wh": s0_wh, "led_wh": led_wh_total,
+                "histograms": [ { "title": "S0 ON duration", "unit": "ms", "values": on }, { "title": "S0 OFF duration", "unit": "ms", "values": off } ],
+            }),
+        ))
+    }
+}

@@ -1,0 +1,225 @@
+//! `starting-current` — at Ist, PF 1, Un the meter starts (a first LED
+//! pulse within 1.5 T of the theoretical period T = 3.6·10⁶/(k·m·Un·Ist))
+//! and keeps registering (three more pulses, each within ±10 % of T); and
+//! the reactive registers advance at the reactive starting current 0.005 Ib
+//! (IEC 62053-23, R). The record holds the expected and measured periods.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::MeterQuantity as Q;
+use harness::rig::Rig;
+use harness::rig::pulse_input::PulseChannel;
+use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{check, load, load_at, params, point, read};
+use crate::limits::pulses;
+
+#[derive(Debug, Default)]
+pub struct StartingCurrent;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    load: LoadPoint,
+    reactive: bool,
+    period_s: f64,
+    factor: f64,
+    tolerance_pct: f64,
+}
+
+#[async_trait]
+impl Suite for StartingCurrent {
+    fn id(&self) -> &'static str {
+        "starting-current"
+    }
+
+    fn title(&self) -> &'static str {
+        "Starting current: the meter starts at Ist and keeps registering"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let factor = ctx.number("first_pulse_factor", pulses::START_FACTOR.limit_pct)?;
+        let tolerance = ctx.number("period_tolerance_pct", pulses::START_PERIOD.limit_pct)?;
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let r = &profile.ratings;
+            let l = load(r.un, r.ist, "1", r.fn_default());
+            let k = profile.pulse.led_constant.0;
+            let period_s = 3.6e6 / (k * f64::from(r.elements) * r.un.0 * r.ist.0);
+            let row = pulses::START_FACTOR;
+            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, factor);
+            out.push(point(
+                "starting-current",
+                *position,
+                "active",
+                format!("Ist {} A, PF 1: T = {period_s:.0} s", r.ist.0),
+                vec![l],
+                Duration::from_secs_f64(period_s * (factor + 3.3)),
+                Some(lim),
+                serde_json::to_value(Params {
+                    load: l,
+                    reactive: false,
+                    period_s,
+                    factor,
+                    tolerance_pct: tolerance,
+                })
+                .unwrap_or_default(),
+            ));
+            if profile
+                .register(Q::ReactiveQ1Total)
+                .or(profile.register(Q::ReactiveImportTotal))
+                .is_some()
+            {
+                let lr = load_at(r.un, r.iref * 0.005, 90.0, r.fn_default());
+                let step = profile
+                    .register(Q::ReactiveQ1Total)
+                    .or(profile.register(Q::ReactiveImportTotal))
+                    .map_or(10.0, |reg| reg.place.step());
+                let period_s = step / lr.reactive_power().0 * 3600.0;
+                out.push(point(
+                    "starting-current",
+                    *position,
+                    "reactive",
+                    format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s"),
+                    vec![lr],
+                    Duration::from_secs_f64(period_s * (factor + 1.0)),
+                    None,
+                    serde_json::to_value(Params {
+                        load: lr,
+                        reactive: true,
+                        period_s,
+                        factor,
+                        tolerance_pct: tolerance,
+                    })
+                    .unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let pos = point.position;
+        if p.reactive {
+            let q = if rig.positions[pos]
+                .profile
+                .register(Q::ReactiveQ1Total)
+                .is_some()
+            {
+                Q::ReactiveQ1Total
+            } else {
+                Q::ReactiveImportTotal
+            };
+            rig.energise(p.load).await?;
+            let before = read(rig, pos, q).await?;
+            rig.dwell(Duration::from_secs_f64(p.period_s * p.factor))
+                .await;
+            let after = read(rig, pos, q).await?;
+            let at = rig.now();
+            io.sample(
+                at,
+                after - before,
+                "varh",
+                serde_json::json!({ "before": before, "after": after }),
+            );
+            return Ok(check(
+                after > before,
+                format!(
+                    "{q} moved {:.0} varh in {:.0} s (one step expected every {:.0} s)",
+                    after - before,
+                    p.period_s * p.factor,
+                    p.period_s
+                ),
+                serde_json::json!({ "expected_step_period_s": p.period_s }),
+            ));
+        }
+        let start = rig.now();
+        rig.energise(p.load).await?;
+        let pulses = rig.positions[pos]
+            .pulses
+            .as_mut()
+            .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?;
+        pulses.start_capture(PulseChannel::Led).await?;
+        let first = pulses
+            .wait_pulses(
+                PulseChannel::Led,
+                1,
+                Duration::from_secs_f64(p.period_s * p.factor),
+            )
+            .await?;
+        let Some(t1) = first.rising().next() else {
+            let at = rig.now();
+            io.sample(
+                at,
+                f64::INFINITY,
+                "s",
+                serde_json::json!({ "first_pulse": null }),
+            );
+            return Ok(check(
+                false,
+                format!(
+                    "no pulse within {:.0} s ({} × T = {:.0} s): the meter does not start at Ist",
+                    p.period_s * p.factor,
+                    p.factor,
+                    p.period_s
+                ),
+                serde_json::json!({ "expected_period_s": p.period_s }),
+            ));
+        };
+        let first_s = t1.since(start).as_secs_f64();
+        io.sample(
+            t1,
+            first_s,
+            "s",
+            serde_json::json!({ "what": "first pulse after energising" }),
+        );
+        let pulses = rig.positions[pos]
+            .pulses
+            .as_mut()
+            .ok_or_else(|| SuiteError::Measure("no pulse input".into()))?;
+        let more = pulses
+            .wait_pulses(
+                PulseChannel::Led,
+                3,
+                Duration::from_secs_f64(p.period_s * 3.3),
+            )
+            .await?;
+        let mut times = vec![t1];
+        times.extend(more.rising());
+        let periods: Vec<f64> = times
+            .windows(2)
+            .map(|w| w[1].since(w[0]).as_secs_f64())
+            .collect();
+        for (i, period) in periods.iter().enumerate() {
+            io.sample(
+                times[i + 1],
+                *period,
+                "s",
+                serde_json::json!({ "what": "period" }),
+            );
+        }
+        let within = periods.len() == 3
+            && periods
+                .iter()
+                .all(|t| ((t - p.period_s) / p.period_s * 100.0).abs() <= p.tolerance_pct);
+        Ok(check(
+            within,
+            format!(
+                "first pulse after {first_s:.0} s (limit {:.0} s); periods {:?} s against T = {:.0} s ± {} %",
+                p.period_s * p.factor,
+                periods.iter().map(|t| t.round()).collect::<Vec<_>>(),
+                p.period_s,
+                p.tolerance_pct
+            ),
+            serde_json::json!({ "expected_period_s": p.period_s, "first_pulse_s": first_s, "measured_periods_s": periods }),
+        ))
+    }
+}
