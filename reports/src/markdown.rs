@@ -3,8 +3,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use harness::stats::Verdict;
-
 use crate::record::Record;
 
 pub const SUMMARY_FILE: &str = "summary.md";
@@ -58,18 +56,7 @@ pub fn render(r: &Record) -> String {
         );
     }
     let _ = writeln!(o, "- decision rule: {}", r.decision_rule.text);
-    let counts: Vec<String> = [
-        Verdict::Pass,
-        Verdict::ConditionalPass,
-        Verdict::ConditionalFail,
-        Verdict::Fail,
-        Verdict::Error,
-        Verdict::Skipped,
-    ]
-    .iter()
-    .filter(|v| r.count(**v) > 0)
-    .map(|v| format!("{} {}", r.count(*v), v))
-    .collect();
+    let counts = r.verdict_counts();
     let _ = writeln!(o, "- points: {} ({})", r.points.len(), counts.join(", "));
     let _ = writeln!(o);
     let _ = writeln!(

@@ -8,8 +8,6 @@ mod svg;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use harness::stats::Verdict;
-
 use crate::record::Record;
 
 pub const HTML_FILE: &str = "report.html";
@@ -116,18 +114,7 @@ pub fn render(r: &Record) -> String {
         );
     }
     o.push_str("</table>");
-    let counts: Vec<String> = [
-        Verdict::Pass,
-        Verdict::ConditionalPass,
-        Verdict::ConditionalFail,
-        Verdict::Fail,
-        Verdict::Error,
-        Verdict::Skipped,
-    ]
-    .iter()
-    .filter(|v| r.count(**v) > 0)
-    .map(|v| format!("{} {}", r.count(*v), v))
-    .collect();
+    let counts = r.verdict_counts();
     let _ = write!(
         o,
         "<h2>Summary</h2><p>{} points: {}.</p>",
