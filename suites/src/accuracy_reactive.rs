@@ -19,7 +19,7 @@ use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteEr
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{load_at, params, point};
+use crate::common::{judged, load_at, params, point};
 use crate::limits::{Row, reactive};
 
 #[derive(Debug, Default)]
@@ -213,16 +213,14 @@ impl Suite for AccuracyReactive {
         );
         let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
         let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(PointOutcome {
+        Ok(judged(
             verdict,
-            mean_error_pct: Some(b.mean_pct),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
+            limit,
+            format!(
                 "reactive error {:+.3} % ± {:.3} % on {} against ±{limit} %: {verdict}",
                 b.mean_pct, b.expanded_pct, p.register
             ),
-            details: serde_json::json!({
+            serde_json::json!({
                 "current_a": p.load.current.0,
                 "sin_phi": harness::sim::faults::reactive_sin(p.load.phase).notation(),
                 "phase_deg": p.load.phase.0,
@@ -230,7 +228,7 @@ impl Suite for AccuracyReactive {
                 "dwell_s": p.dwell_s,
                 "method": "register method (dial test) on the quadrant register",
             }),
-            budget: Some(b),
-        })
+            b,
+        ))
     }
 }

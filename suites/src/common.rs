@@ -88,3 +88,23 @@ pub fn params<T: serde::de::DeserializeOwned>(p: &PointSpec) -> Result<T, SuiteE
     serde_json::from_value(p.params.clone())
         .map_err(|e| SuiteError::Plan(format!("{}: {e}", p.key())))
 }
+
+/// A point judged on its budget against its limit: the figures the record
+/// keeps for it. The budget comes last so the summary can still read it.
+pub fn judged(
+    verdict: harness::stats::Verdict,
+    limit: f64,
+    summary: String,
+    details: serde_json::Value,
+    b: harness::stats::Budget,
+) -> PointOutcome {
+    PointOutcome {
+        verdict,
+        mean_error_pct: Some(b.mean_pct),
+        expanded_uncertainty_pct: Some(b.expanded_pct),
+        limit_pct: Some(limit),
+        budget: Some(b),
+        summary,
+        details,
+    }
+}

@@ -12,7 +12,7 @@ use harness::rig::pulse_input::PulseChannel;
 use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{load, params, point};
+use crate::common::{judged, load, params, point};
 use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
 use crate::limits::class_b;
 
@@ -86,17 +86,15 @@ impl Suite for LedConstant {
         let measured = p.constant / (1.0 + b.mean_pct / 100.0);
         let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
         let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(PointOutcome {
+        Ok(judged(
             verdict,
-            mean_error_pct: Some(b.mean_pct),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
+            limit,
+            format!(
                 "the LED gives {measured:.2} imp/kWh of reference energy against {} declared ({:+.3} % ± {:.3} %): {verdict}",
                 p.constant, b.mean_pct, b.expanded_pct
             ),
-            details: serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured }),
-            budget: Some(b),
-        })
+            serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured }),
+            b,
+        ))
     }
 }
