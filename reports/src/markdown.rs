@@ -61,7 +61,7 @@ pub fn render(r: &Record) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "| suite | pos | point | verdict | error % | U % | limit % |"
+        "| suite | pos | point | verdict | error % | U % | limit |"
     );
     let _ = writeln!(o, "|---|---|---|---|---:|---:|---:|");
     for p in &r.points {
@@ -75,7 +75,7 @@ pub fn render(r: &Record) -> String {
             num(p.mean_error_pct, 3),
             p.expanded_uncertainty_pct
                 .map_or("—".into(), |u| format!("{u:.3}")),
-            p.limit_pct.map_or("—".into(), |l| format!("±{l}"))
+            crate::record::limit_text(p)
         );
     }
     if !r.findings.is_empty() {
@@ -101,10 +101,10 @@ pub fn render(r: &Record) -> String {
         for l in &r.limits_not_verified {
             let _ = writeln!(
                 o,
-                "- {} / {}: ±{} % — {} ({:?})",
+                "- {} / {}: {} — {} ({:?})",
                 l.table,
                 l.row,
-                l.limit_pct,
+                l.show(),
                 cell(&l.clause),
                 l.confidence
             );
@@ -115,10 +115,10 @@ pub fn render(r: &Record) -> String {
         for l in &r.limits_overridden {
             let _ = writeln!(
                 o,
-                "- {} / {}: ±{} % — {}",
+                "- {} / {}: {} — {}",
                 l.table,
                 l.row,
-                l.limit_pct,
+                l.show(),
                 cell(l.overridden.as_deref().unwrap_or(""))
             );
         }

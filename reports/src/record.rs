@@ -319,3 +319,18 @@ impl harness::run::Listener for RecordListener {
         self.events.push(event.clone());
     }
 }
+
+/// A point's limit as the tables print it: from its limit row when it has
+/// one (with the row's unit), else the bare percent figure.
+pub fn limit_text(p: &PointRecord) -> String {
+    match (&p.limit, p.limit_pct) {
+        (Some(l), Some(v)) => {
+            let mut l = l.clone();
+            l.limit_pct = v;
+            l.show()
+        }
+        (Some(l), None) => l.show(),
+        (None, Some(v)) => format!("±{v} %"),
+        (None, None) => "—".into(),
+    }
+}

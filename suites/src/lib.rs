@@ -12,6 +12,7 @@ pub mod led_constant;
 pub mod limits;
 pub mod measurements;
 pub mod meter_constant;
+pub mod modbus;
 pub mod no_load;
 pub mod registers;
 pub mod repeatability;
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Arc<dyn Suite>> {
         Arc::new(led_constant::LedConstant),
         Arc::new(tariff::TariffSuite),
         Arc::new(hour_meter::HourMeter),
+        Arc::new(modbus::ModbusSuite),
     ]
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_modbus::{Request, Response};
 
-use super::{FrameRecord, LinkError, ModbusTransport};
+use super::{FrameRecord, LineTiming, LinkError, ModbusTransport, RawReply, Transmission};
 use crate::profile::{
     LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table,
 };
@@ -211,6 +211,18 @@ impl MeterLink for ModbusMeterLink {
 
     async fn raw(&mut self, request: Request<'static>) -> RawOutcome {
         self.transport.call(request).await
+    }
+
+    async fn raw_frame(
+        &mut self,
+        tx: &Transmission,
+        listen: std::time::Duration,
+    ) -> Result<RawReply, LinkError> {
+        self.transport.raw_exchange(tx, listen).await
+    }
+
+    fn pace_line(&mut self, on: bool) -> LineTiming {
+        self.transport.pace_line(on)
     }
 
     async fn reconnect(

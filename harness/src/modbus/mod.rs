@@ -4,6 +4,8 @@
 mod crc;
 mod link;
 mod pdu;
+pub mod rtu_frame;
+pub mod timing;
 mod transport;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +16,11 @@ pub use pdu::{
     PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
     exception_code_u8, rtu_request_len,
 };
-pub use transport::{LineControl, ModbusTransport, Port, SharedSerial};
+pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
+pub use transport::{
+    AnnouncedLine, LineControl, LinePacing, LineTiming, ModbusTransport, Port, SharedSerial,
+    SimLine,
+};
 
 /// Why a meter request did not give an answer. A Modbus exception is an
 /// answer, kept apart from transport failures all the way into the record.
@@ -37,6 +43,9 @@ pub enum LinkError {
     Profile { message: String },
     #[error("decode: {message}")]
     Decode { message: String },
+    /// The link cannot do what was asked (raw RTU frames over TCP).
+    #[error("unsupported: {message}")]
+    Unsupported { message: String },
 }
 
 impl LinkError {

@@ -21,6 +21,11 @@ use tokio_modbus::prelude::SlaveContext as _;
 use tokio_modbus::{Request, Slave};
 use tokio_serial::{SerialPort, SerialStream};
 
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::rtu_frame::{RawReply, Transmission, rtu_response_len};
+use super::timing::{sleep_precise, t3_5};
 use super::{FrameRecord, LinkError, encode_request, encode_response, hex};
 use crate::profile::{LineSettings, Parity};
 use crate::rig::meter_link::RawOutcome;
@@ -28,15 +33,31 @@ use crate::rig::meter_link::RawOutcome;
 /// A serial stream that the transport can keep a handle on while a
 /// tokio-modbus context owns a clone, to flush it or reconfigure it.
 #[derive(Debug, Clone)]
-pub struct SharedSerial(Arc<Mutex<SerialStream>>);
+pub struct SharedSerial {
+    stream: Arc<Mutex<SerialStream>>,
+    /// On a simulated line: where each write's instant is noted, since a pty
+    /// delivers bytes in bursts and loses the timing a wire would keep.
+    stamps: Option<SimLine>,
+}
 
 impl SharedSerial {
     pub fn new(stream: SerialStream) -> Self {
-        Self(Arc::new(Mutex::new(stream)))
+        Self {
+            stream: Arc::new(Mutex::new(stream)),
+            stamps: None,
+        }
+    }
+
+    /// A stream to the simulated meter that notes when each byte was written.
+    pub fn stamped(stream: SerialStream, line: SimLine) -> Self {
+        Self {
+            stream: Arc::new(Mutex::new(stream)),
+            stamps: Some(line),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, SerialStream> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Discards every byte waiting in the input buffer.
@@ -91,8 +112,26 @@ impl AsyncWrite for SharedSerial {
         cx: &mut TaskContext<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let mut s = self.lock();
-        Pin::new(&mut *s).poll_write(cx, buf)
+        let Some(line) = &self.stamps else {
+            let mut s = self.lock();
+            return Pin::new(&mut *s).poll_write(cx, buf);
+        };
+        // The line's lock is held across the write, so the meter, which
+        // takes it to read the stamps, cannot see the bytes without theirs.
+        let mut l = line.lock().unwrap_or_else(|e| e.into_inner());
+        let at = Instant::now();
+        let polled = {
+            let mut s = self.lock();
+            Pin::new(&mut *s).poll_write(cx, buf)
+        };
+        if let Poll::Ready(Ok(n)) = &polled {
+            l.written.push_back((at, *n));
+            if l.written.len() > 4096 {
+                // Nobody reads the other end: keep memory bounded.
+                l.written.pop_front();
+            }
+        }
+        polled
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
@@ -106,6 +145,74 @@ impl AsyncWrite for SharedSerial {
     }
 }
 
+/// When the simulated line times its characters as a wire at the
+/// configured baud would (rig file: `[rig] line_pacing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinePacing {
+    /// Never: every exchange as fast as the pty goes.
+    Off,
+    /// Only while a suite measures inter-character and inter-frame timing.
+    #[default]
+    TimingChecks,
+    /// Always: the simulated line is as slow as the real one.
+    Always,
+}
+
+/// What travels beside the bytes on a simulated line: the settings the client
+/// uses, whether the line is paced now, and when each write left the client.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AnnouncedLine {
+    pub settings: Option<LineSettings>,
+    pub pacing: LinePacing,
+    pub paced: bool,
+    /// (instant, bytes) of each client write not yet read by the meter.
+    pub written: std::collections::VecDeque<(Instant, usize)>,
+}
+
+impl AnnouncedLine {
+    /// The write instants of the next `n` bytes the meter reads (`now` for
+    /// bytes nobody noted).
+    pub fn take_stamps(&mut self, n: usize, now: Instant) -> Vec<Instant> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let Some((at, len)) = self.written.front_mut() else {
+                out.resize(n, now);
+                break;
+            };
+            let take = (*len).min(n - out.len());
+            out.extend(std::iter::repeat_n(*at, take));
+            *len -= take;
+            if *len == 0 {
+                self.written.pop_front();
+            }
+        }
+        out
+    }
+}
+
+pub type SimLine = Arc<Mutex<AnnouncedLine>>;
+
+/// Whether character timing on a link is as on a wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineTiming {
+    /// A real serial line: the wire times every character.
+    Wire,
+    /// The simulated line, paced at its baud.
+    Paced,
+    /// The simulated line, unpaced: bytes arrive in bursts, no timing.
+    Unpaced,
+    /// Not a serial line (Modbus TCP).
+    NotSerial,
+}
+
+impl LineTiming {
+    pub fn is_timed(self) -> bool {
+        matches!(self, LineTiming::Wire | LineTiming::Paced)
+    }
+}
+
 /// How line settings reach the line.
 #[derive(Debug, Clone)]
 pub enum LineControl {
@@ -114,7 +221,7 @@ pub enum LineControl {
     /// A pseudo-terminal to the simulated meter. Ptys refuse even parity
     /// (rust-notes.md), so the settings travel as the simulated line's own
     /// metadata, which the simulated meter compares with its own settings.
-    Announced(Arc<Mutex<Option<LineSettings>>>),
+    Announced(SimLine),
     /// A port whose settings belong to someone else (a third-party pty).
     Fixed,
 }
@@ -228,7 +335,7 @@ impl ModbusTransport {
                     })?
                 }
                 LineControl::Announced(meta) => {
-                    *meta.lock().unwrap_or_else(|e| e.into_inner()) = Some(new);
+                    meta.lock().unwrap_or_else(|e| e.into_inner()).settings = Some(new);
                 }
                 LineControl::Fixed => {}
             }
@@ -299,6 +406,120 @@ impl ModbusTransport {
         self.ctx.as_mut().ok_or_else(|| LinkError::Transport {
             message: "no client context".into(),
         })
+    }
+
+    /// Asks the simulated line to pace (or stop pacing) its characters, as
+    /// its pacing policy allows; says what timing the line has now.
+    pub fn pace_line(&mut self, on: bool) -> LineTiming {
+        match &self.port {
+            Port::Tcp { .. } => LineTiming::NotSerial,
+            Port::Serial { control, .. } => match control {
+                LineControl::Termios => LineTiming::Wire,
+                LineControl::Fixed => LineTiming::Unpaced,
+                LineControl::Announced(meta) => {
+                    let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
+                    m.paced = match m.pacing {
+                        LinePacing::Off => false,
+                        LinePacing::TimingChecks => on,
+                        LinePacing::Always => true,
+                    };
+                    if m.paced {
+                        LineTiming::Paced
+                    } else {
+                        LineTiming::Unpaced
+                    }
+                }
+            },
+        }
+    }
+
+    /// Puts `tx` on the serial line byte for byte, silences included, and
+    /// listens for `listen` for whatever comes back. Shares the stream with
+    /// tokio-modbus: its context is dropped first (it may hold buffered
+    /// bytes) and rebuilt on the next call.
+    pub async fn raw_exchange(
+        &mut self,
+        tx: &Transmission,
+        listen: Duration,
+    ) -> Result<RawReply, LinkError> {
+        let (stream, line) = match &self.port {
+            Port::Serial { stream, line, .. } => (stream.clone(), *line),
+            Port::Tcp { addr } => {
+                return Err(LinkError::Unsupported {
+                    message: format!("raw RTU frames need a serial line; {addr} is Modbus TCP"),
+                });
+            }
+        };
+        self.ctx = None;
+        if let Some(since) = self.dirty_since.take() {
+            tokio::time::sleep(self.settle.saturating_sub(since.elapsed())).await;
+        }
+        stream.flush_input().map_err(|e| LinkError::Transport {
+            message: format!("cannot flush the serial input: {e}"),
+        })?;
+        let at_ms = self.opened.elapsed().as_secs_f64() * 1000.0;
+        let started = Instant::now();
+        let mut s = stream.clone();
+        let io = |e: std::io::Error| LinkError::Transport {
+            message: e.to_string(),
+        };
+        for (burst, gap) in &tx.bursts {
+            s.write_all(burst).await.map_err(io)?;
+            s.flush().await.map_err(io)?;
+            if !gap.is_zero() {
+                sleep_precise(*gap).await;
+            }
+        }
+        let sent = Instant::now();
+        // A reply ends when its function's length is reached, or after a
+        // silence: t3.5 on a wire, more on a pty or a USB adapter.
+        let quiet = (t3_5(line) * 2).max(Duration::from_millis(20));
+        let mut bytes = Vec::new();
+        let mut first = None;
+        let mut last = None;
+        let mut chunk = [0u8; 512];
+        loop {
+            let wait = if bytes.is_empty() {
+                match listen.checked_sub(sent.elapsed()) {
+                    Some(w) => w,
+                    None => break,
+                }
+            } else {
+                quiet
+            };
+            match tokio::time::timeout(wait, s.read(&mut chunk)).await {
+                Err(_) => break,
+                Ok(Err(e)) => return Err(io(e)),
+                Ok(Ok(0)) => break,
+                Ok(Ok(n)) => {
+                    first.get_or_insert_with(|| sent.elapsed());
+                    last = Some(sent.elapsed());
+                    bytes.extend_from_slice(&chunk[..n]);
+                    if rtu_response_len(&bytes).is_some_and(|len| bytes.len() >= len)
+                        || bytes.len() > 256
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        if bytes.is_empty() {
+            // Silence now may be a late reply later: let it pass first.
+            self.dirty_since = Some(Instant::now());
+        }
+        let reply = RawReply {
+            bytes,
+            first_byte_after: first,
+            last_byte_after: last,
+        };
+        self.log.push(FrameRecord {
+            at_ms,
+            unit: tx.bytes().first().copied().unwrap_or(0),
+            request: format!("raw {}", hex(&tx.bytes())),
+            outcome: reply.frame().describe(),
+            round_trip_us: started.elapsed().as_micros() as u64,
+        });
+        Ok(reply)
     }
 
     /// Sends one request and waits at most `timeout` for its answer.

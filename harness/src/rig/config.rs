@@ -41,6 +41,8 @@ pub struct RigConfig {
     pub seed: u64,
     /// Whether `--load` may energise a real rig from the command line.
     pub manual_energising: bool,
+    /// When the simulated RTU line paces characters at its baud.
+    pub line_pacing: crate::modbus::LinePacing,
     pub source: SourceConfig,
     pub reference: ReferenceConfig,
     pub positions: Vec<PositionConfig>,
@@ -111,6 +113,7 @@ struct RawRigHead {
     seed: u64,
     #[serde(default)]
     manual_energising: bool,
+    line_pacing: Option<crate::modbus::LinePacing>,
 }
 
 fn default_seed() -> u64 {
@@ -412,12 +415,20 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             sim,
         });
     }
+    if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {
+        return Err(bad(
+            "rig.line_pacing".into(),
+            format!("{:?}", raw.rig.line_pacing),
+            "only on a simulated rig (a real line is paced by its wire)".into(),
+        ));
+    }
     Ok(RigConfig {
         file: path.to_path_buf(),
         name: raw.rig.name,
         kind,
         seed: raw.rig.seed,
         manual_energising: raw.rig.manual_energising,
+        line_pacing: raw.rig.line_pacing.unwrap_or_default(),
         source: SourceConfig {
             kind: s.kind,
             limits: SourceLimits {

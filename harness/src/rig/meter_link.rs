@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_modbus::{ExceptionCode, Request, Response};
 
-use crate::modbus::{FrameRecord, LinkError};
+use crate::modbus::{FrameRecord, LineTiming, LinkError, RawReply, Transmission};
 use crate::profile::{
     Dimension, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue,
 };
@@ -127,6 +127,25 @@ pub trait MeterLink: Send + std::fmt::Debug {
     /// Sends a request as it is: the protocol suite needs what a profile-bound
     /// client would never send.
     async fn raw(&mut self, request: Request<'static>) -> RawOutcome;
+    /// Puts bytes on a serial line as they are, silences included, and
+    /// listens for `listen` (Modbus over Serial Line V1.02 §2.5.1: what a
+    /// conforming client never sends). `Unsupported` on a TCP link.
+    async fn raw_frame(
+        &mut self,
+        tx: &Transmission,
+        listen: Duration,
+    ) -> Result<RawReply, LinkError> {
+        let _ = (tx, listen);
+        Err(LinkError::Unsupported {
+            message: format!("{} cannot send raw RTU frames", self.describe()),
+        })
+    }
+    /// Asks for wire-true character timing (the simulated line paces only
+    /// when asked and its rig allows); says what timing the line has now.
+    fn pace_line(&mut self, on: bool) -> LineTiming {
+        let _ = on;
+        LineTiming::NotSerial
+    }
     /// Talks to the meter at another address and/or line settings from now on
     /// (after changing them on the meter).
     async fn reconnect(&mut self, address: u8, line: Option<LineSettings>)

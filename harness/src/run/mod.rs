@@ -8,7 +8,7 @@ pub mod restore;
 pub mod runner;
 pub mod suite;
 
-pub use events::{Listener, RunEvent, RunStatus};
+pub use events::{Finding, Listener, RunEvent, RunStatus, Severity};
 pub use plan::{Plan, load_plan, parse_plan};
 pub use runner::{Cancel, CancelHandle, RunError, RunRequest, RunSummary, cancel_pair, run};
 pub use suite::{

@@ -40,6 +40,31 @@ pub struct LimitRef {
     pub limit_pct: f64,
     /// Set when the plan replaced the table's figure; says why.
     pub overridden: Option<String>,
+    /// The limit's unit: "%" (± percent error), "ms" (a maximum), or ""
+    /// for a rule met or not.
+    #[serde(default = "percent")]
+    pub unit: String,
+}
+
+fn percent() -> String {
+    "%".into()
+}
+
+impl LimitRef {
+    /// The limit as a lab reads it: "±1 %", "≤ 200 ms", "rule".
+    pub fn show(&self) -> String {
+        match self.unit.as_str() {
+            "%" => format!("±{} %", self.limit_pct),
+            "" => "rule".into(),
+            unit => format!("≤ {} {unit}", self.limit_pct),
+        }
+    }
+
+    /// The same limit in another unit.
+    pub fn in_unit(mut self, unit: &str) -> Self {
+        self.unit = unit.into();
+        self
+    }
 }
 
 /// A planned point.
@@ -161,7 +186,8 @@ impl PlanContext<'_> {
             clause: clause.into(),
             confidence,
             limit_pct: o.map_or(limit_pct, |o| o.limit_pct),
-            overridden: o.map(|o| format!("{} (table: {limit_pct} %)", o.reason)),
+            overridden: o.map(|o| format!("{} (table: {limit_pct})", o.reason)),
+            unit: percent(),
         }
     }
 }

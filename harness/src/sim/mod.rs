@@ -21,7 +21,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::modbus::{LineControl, ModbusMeterLink, ModbusTransport, Port, SharedSerial};
+use crate::modbus::{
+    AnnouncedLine, LineControl, LinePacing, ModbusMeterLink, ModbusTransport, Port, SharedSerial,
+    SimLine,
+};
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
 use crate::rig::pulse_input::PulseChannel;
@@ -42,14 +45,17 @@ fn settle_for(faults: &faults::Faults, timeout: Duration) -> Duration {
 pub struct RtuEndpoint {
     pub client: tokio_serial::SerialStream,
     pub path: String,
-    pub line: rtu_server::LineMeta,
+    pub line: SimLine,
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Serves `service` over RTU on a fresh pseudo-terminal pair.
+/// Serves `service` over RTU on a fresh pseudo-terminal pair. With
+/// `announce_line`, the client's line settings and write instants travel
+/// beside the bytes (metrig's own link); without, any client can use the pty.
 pub fn serve_on_pty(
     service: Arc<MeterService>,
     announce_line: bool,
+    pacing: LinePacing,
 ) -> Result<RtuEndpoint, RigError> {
     let (master, slave) = tokio_serial::SerialStream::pair().map_err(|e| {
         RigError::instrument(
@@ -58,7 +64,11 @@ pub fn serve_on_pty(
         )
     })?;
     let path = tokio_serial::SerialPort::name(&slave).unwrap_or_else(|| "pty".into());
-    let line: rtu_server::LineMeta = Arc::new(Mutex::new(None));
+    let line: SimLine = Arc::new(Mutex::new(AnnouncedLine {
+        pacing,
+        paced: pacing == LinePacing::Always,
+        ..AnnouncedLine::default()
+    }));
     let meta = announce_line.then(|| line.clone());
     let task = tokio::spawn(rtu_server::serve_rtu(master, service, meta));
     Ok(RtuEndpoint {
@@ -111,7 +121,7 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         let link: Option<Box<dyn MeterLink>> =
             match &p.link {
                 LinkConfig::SimRtu => {
-                    let ep = serve_on_pty(service, true)?;
+                    let ep = serve_on_pty(service, true, config.line_pacing)?;
                     tasks.push(ep.task);
                     let line = p
                         .profile
@@ -125,7 +135,7 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
                             )
                         })?;
                     let port = Port::Serial {
-                        stream: SharedSerial::new(ep.client),
+                        stream: SharedSerial::stamped(ep.client, ep.line.clone()),
                         name: ep.path,
                         line,
                         control: LineControl::Announced(ep.line),

@@ -122,7 +122,7 @@ pub fn render(r: &Record) -> String {
         esc(&counts.join(", "))
     );
     o.push_str(&plots(r));
-    o.push_str("<table><tr><th>suite</th><th>pos</th><th>point</th><th>verdict</th><th>error %</th><th>U %</th><th>limit %</th><th>n</th><th>limit row</th><th>result</th></tr>");
+    o.push_str("<table><tr><th>suite</th><th>pos</th><th>point</th><th>verdict</th><th>error %</th><th>U %</th><th>limit</th><th>n</th><th>limit row</th><th>result</th></tr>");
     for p in &r.points {
         let _ = write!(
             o,
@@ -136,7 +136,7 @@ pub fn render(r: &Record) -> String {
             p.mean_error_pct.map_or("—".into(), |v| format!("{v:+.3}")),
             p.expanded_uncertainty_pct
                 .map_or("—".into(), |v| format!("{v:.3}")),
-            p.limit_pct.map_or("—".into(), |v| format!("±{v}")),
+            esc(&crate::record::limit_text(p)),
             p.samples.len(),
             p.limit
                 .as_ref()
@@ -181,10 +181,10 @@ pub fn render(r: &Record) -> String {
         ) {
             let _ = write!(
                 o,
-                "<tr><td>{} / {}</td><td>±{} %</td><td>{}</td><td>{:?}</td><td>{}</td></tr>",
+                "<tr><td>{} / {}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td></tr>",
                 esc(&l.table),
                 esc(&l.row),
-                l.limit_pct,
+                esc(&l.show()),
                 esc(&l.clause),
                 l.confidence,
                 esc(l.overridden.as_deref().unwrap_or(""))

@@ -5,6 +5,7 @@
 
 pub mod class_b;
 pub mod measurements;
+pub mod modbus;
 pub mod pulses;
 pub mod reactive;
 pub mod rules;

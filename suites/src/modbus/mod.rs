@@ -1,0 +1,339 @@
+//! `modbus` — the meter's Modbus promises and the protocol itself: response
+//! time over N ≥ 1000 requests a block, every line setting and the edge
+//! addresses (restored afterwards, always), exceptions, and what raw frames
+//! get (Modbus over Serial Line V1.02, Application Protocol V1.1b3;
+//! `limits::modbus`). Deviations the datasheet allows (a 10-bit character,
+//! addresses 248..255) are findings unless the plan says `deviations = "fail"`.
+
+mod protocol;
+mod response_time;
+mod settings_matrix;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::modbus::timing::{t3_5, wire_time};
+use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
+use harness::rig::Rig;
+use harness::run::{
+    Confidence, PlanContext, PointIo, PointOutcome, PointSpec, Severity, Suite, SuiteError,
+};
+use harness::stats::Verdict;
+use serde::{Deserialize, Serialize};
+
+pub use protocol::BACK_TO_BACK;
+pub use response_time::{Block, MIN_REQUESTS_ONCE_FAILED, quantile};
+
+use crate::common::{link, params, point};
+use crate::limits::modbus::{self as rules, RESPONSE_CLAUSE, RULES};
+
+pub const ID: &str = "modbus";
+/// Requests per function and block unless the plan says otherwise.
+pub const DEFAULT_REQUESTS: u32 = 1000;
+/// A meter's turnaround assumed when planning rig time (not a limit).
+const PLANNING_TURNAROUND: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Default)]
+pub struct ModbusSuite;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "kebab-case")]
+enum Check {
+    ResponseTime { block: Block },
+    Line { line: LineSettings },
+    Address { address: u8 },
+    Protocol { rule: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Params {
+    check: Check,
+    requests: u32,
+    /// Deviations the datasheet allows fail the point.
+    strict: bool,
+    /// A block the meter answers, for the protocol checks.
+    block: Block,
+}
+
+/// The profile's readable registers as contiguous blocks, one per function
+/// that reads them, each within the meter's largest read.
+pub fn register_blocks(profile: &MeterProfile) -> Vec<Block> {
+    let Some(m) = profile.modbus.as_ref() else {
+        return Vec::new();
+    };
+    let mut places: Vec<_> = profile
+        .registers
+        .iter()
+        .filter(|r| r.place.access.readable())
+        .map(|r| (r.place.table, r.place.address, r.place.words()))
+        .collect();
+    places.sort();
+    places.dedup();
+    let mut spans: Vec<(Table, u16, u16)> = Vec::new();
+    for (table, address, words) in places {
+        match spans.last_mut() {
+            Some((t, start, count))
+                if *t == table
+                    && u32::from(*start) + u32::from(*count) == u32::from(address)
+                    && *count + words <= m.max_read_registers.min(125) =>
+            {
+                *count += words
+            }
+            _ => spans.push((table, address, words)),
+        }
+    }
+    let mut blocks = Vec::new();
+    for (table, address, count) in spans {
+        let count = if m.odd_count_refused && count % 2 == 1 {
+            count - 1
+        } else {
+            count
+        };
+        if count == 0 {
+            continue;
+        }
+        let functions: Vec<u8> = if m.input_equals_holding {
+            m.read_functions.clone()
+        } else if m.read_functions.contains(&table.read_function()) {
+            vec![table.read_function()]
+        } else {
+            Vec::new()
+        };
+        for function in functions {
+            blocks.push(Block {
+                function,
+                address,
+                count,
+            });
+        }
+    }
+    blocks
+}
+
+/// Every line setting the profile offers, the factory one first.
+fn line_matrix(profile: &MeterProfile) -> Vec<LineSettings> {
+    let Some(s) = profile.serial.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = vec![s.factory_line()];
+    for baud in &s.bauds {
+        for framing in &s.framings {
+            let l = LineSettings {
+                baud: *baud,
+                framing: *framing,
+            };
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+    }
+    out
+}
+
+fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
+    profile
+        .setting(s)
+        .is_some_and(|d| d.place.access.readable() && d.place.access.writable())
+}
+
+#[async_trait]
+impl Suite for ModbusSuite {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn title(&self) -> &'static str {
+        "Modbus: response time, settings matrix, exceptions and malformed frames"
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let requests = ctx.number("requests", f64::from(DEFAULT_REQUESTS))?;
+        if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
+            return Err(SuiteError::Plan(format!(
+                "parameter `requests` = {requests}: a whole number within 1..=1000000"
+            )));
+        }
+        let requests = requests as u32;
+        let strict = match ctx.params.get("deviations") {
+            None => false,
+            Some(toml::Value::String(s)) if s == "finding" => false,
+            Some(toml::Value::String(s)) if s == "fail" => true,
+            Some(v) => {
+                return Err(SuiteError::Plan(format!(
+                    "parameter `deviations` = {v}: \"finding\" or \"fail\""
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
+                continue;
+            };
+            let blocks = register_blocks(profile);
+            let Some(&first) = blocks.first() else {
+                continue;
+            };
+            let factory = serial.factory_line();
+            let per_request =
+                wire_time(factory, first.frame_bytes()) + t3_5(factory) * 2 + PLANNING_TURNAROUND;
+            let limit_ms = serial.response_timeout.as_secs_f64() * 1000.0;
+            let mut add = |id: String, title: String, check: Check, rig_time: Duration, limit| {
+                out.push(point(
+                    ID,
+                    *position,
+                    id,
+                    title,
+                    Vec::new(),
+                    rig_time,
+                    limit,
+                    serde_json::to_value(Params {
+                        check,
+                        requests,
+                        strict,
+                        block: first,
+                    })
+                    .unwrap_or_default(),
+                ));
+            };
+            for block in &blocks {
+                let limit = ctx
+                    .limit(
+                        "modbus-response-time",
+                        "response-time-max",
+                        RESPONSE_CLAUSE,
+                        Confidence::Derived,
+                        limit_ms,
+                    )
+                    .in_unit("ms");
+                add(
+                    format!(
+                        "response-time-f{:02x}-{:04x}",
+                        block.function, block.address
+                    ),
+                    format!(
+                        "response time, function {:02X} at 0x{:04X} × {}: max ≤ {} ms (limit in ms)",
+                        block.function, block.address, block.count, limit.limit_pct
+                    ),
+                    Check::ResponseTime { block: *block },
+                    per_request * requests,
+                    Some(limit),
+                );
+            }
+            if writable(profile, MeterSetting::Baud) && writable(profile, MeterSetting::Framing) {
+                for line in line_matrix(profile) {
+                    add(
+                        format!("line-{}-{}", line.baud, line.framing),
+                        format!("set the line to {line}, reconnect, read back, restore"),
+                        Check::Line { line },
+                        per_request * 12,
+                        None,
+                    );
+                }
+            }
+            if writable(profile, MeterSetting::Address) {
+                let (lo, hi) = serial.address_range;
+                let mut addresses = vec![1, serial.address_default, 247, 255];
+                addresses.dedup();
+                addresses.sort();
+                addresses.dedup();
+                for a in addresses.into_iter().filter(|a| (lo..=hi).contains(a)) {
+                    add(
+                        format!("address-{a}"),
+                        format!("set address {a}, reconnect, read back, restore"),
+                        Check::Address { address: a },
+                        per_request * 8,
+                        None,
+                    );
+                }
+            }
+            for rule in &RULES {
+                let limit = ctx
+                    .limit(rules::TABLE, rule.id, rule.clause, rule.confidence, 0.0)
+                    .in_unit("");
+                add(
+                    rule.id.to_string(),
+                    rule.description.to_string(),
+                    Check::Protocol {
+                        rule: rule.id.to_string(),
+                    },
+                    per_request * 4 + serial.response_timeout * 3,
+                    Some(limit),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let p: Params = params(point)?;
+        let position = point.position;
+        let profile = rig
+            .positions
+            .get(position)
+            .map(|p| p.profile.clone())
+            .ok_or_else(|| SuiteError::Measure(format!("no position {}", position + 1)))?;
+        let serial = profile
+            .serial
+            .as_ref()
+            .ok_or_else(|| SuiteError::Plan("the profile has no [serial] section".into()))?;
+        match &p.check {
+            Check::ResponseTime { block } => {
+                let limit_ms = point
+                    .limit
+                    .as_ref()
+                    .map_or(serial.response_timeout.as_secs_f64() * 1000.0, |l| {
+                        l.limit_pct
+                    });
+                response_time::measure(rig, position, io, *block, p.requests, limit_ms).await
+            }
+            Check::Line { line } => {
+                let r = settings_matrix::line(link(rig, position)?.as_mut(), *line).await?;
+                Ok(judge_deviation(r, p.strict, io))
+            }
+            Check::Address { address } => {
+                let r = settings_matrix::address(link(rig, position)?.as_mut(), *address).await?;
+                Ok(judge_deviation(r, p.strict, io))
+            }
+            Check::Protocol { rule } => {
+                let rule = rules::rule(rule)
+                    .ok_or_else(|| SuiteError::Plan(format!("no protocol check `{rule}`")))?;
+                let listen = serial.response_timeout.mul_f64(1.5) + Duration::from_millis(50);
+                let target = protocol::Target {
+                    link: link(rig, position)?,
+                    profile: &profile,
+                    block: p.block,
+                    listen,
+                };
+                protocol::run(rule, target).await
+            }
+        }
+    }
+}
+
+/// A deviation the datasheet allows is a finding; in a strict plan it fails
+/// the point.
+fn judge_deviation(
+    r: settings_matrix::MatrixResult,
+    strict: bool,
+    io: &mut PointIo<'_>,
+) -> PointOutcome {
+    let mut outcome = r.outcome;
+    if let Some(d) = r.deviation {
+        io.finding(Severity::Deviation, d.text.clone());
+        if strict {
+            outcome.verdict = Verdict::Fail;
+            outcome.summary = format!("{} — fails: {}", outcome.summary, d.text);
+        } else {
+            outcome.summary = format!("{} — finding: {}", outcome.summary, d.text);
+        }
+        if let Some(obj) = outcome.details.as_object_mut() {
+            obj.insert("deviation".into(), serde_json::Value::String(d.text));
+        }
+    }
+    outcome
+}
