@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::rtu_frame::{RawReply, Transmission, rtu_response_len};
-use super::timing::{sleep_precise, t3_5};
+use super::timing::{sleep_precise, t3_5, wire_time};
 use super::{FrameRecord, LinkError, encode_request, encode_response, hex};
 use crate::profile::{LineSettings, Parity};
 use crate::rig::meter_link::RawOutcome;
@@ -248,13 +248,19 @@ impl Port {
     }
 }
 
+/// How long the line rests after a change of line settings before the
+/// input is flushed: enough for a meter that switches after its reply.
+pub const RETARGET_SETTLE: Duration = Duration::from_millis(20);
+
 pub struct ModbusTransport {
     port: Port,
     unit: u8,
     timeout: Duration,
     settle: Duration,
     ctx: Option<Context>,
-    dirty_since: Option<Instant>,
+    /// The line must rest until then, and its input be flushed, before the
+    /// next request (after a timeout, an error, a change of line settings).
+    rest_until: Option<Instant>,
     log: Vec<FrameRecord>,
     opened: Instant,
 }
@@ -286,7 +292,7 @@ impl ModbusTransport {
             timeout,
             settle,
             ctx: None,
-            dirty_since: None,
+            rest_until: None,
             log: Vec::new(),
             opened: Instant::now(),
         };
@@ -295,6 +301,11 @@ impl ModbusTransport {
             t.apply_line(line)?;
         }
         Ok(t)
+    }
+
+    fn rest(&mut self, d: Duration) {
+        let until = Instant::now() + d;
+        self.rest_until = Some(self.rest_until.map_or(until, |u| u.max(until)));
     }
 
     pub fn describe(&self) -> String {
@@ -357,15 +368,15 @@ impl ModbusTransport {
         if let Some(line) = line {
             self.ctx = None;
             self.apply_line(line)?;
-            self.dirty_since = Some(Instant::now());
+            // Bytes caught mid-change are garbage: wait a moment, flush.
+            self.rest(RETARGET_SETTLE);
         }
         Ok(())
     }
 
     async fn context(&mut self) -> Result<&mut Context, LinkError> {
-        if let Some(since) = self.dirty_since.take() {
-            let wait = self.settle.saturating_sub(since.elapsed());
-            tokio::time::sleep(wait).await;
+        if let Some(until) = self.rest_until.take() {
+            tokio::time::sleep_until(until.into()).await;
             if let Port::Serial { stream, .. } = &self.port {
                 stream.flush_input().map_err(|e| LinkError::Transport {
                     message: format!("cannot flush the serial input: {e}"),
@@ -451,8 +462,8 @@ impl ModbusTransport {
             }
         };
         self.ctx = None;
-        if let Some(since) = self.dirty_since.take() {
-            tokio::time::sleep(self.settle.saturating_sub(since.elapsed())).await;
+        if let Some(until) = self.rest_until.take() {
+            tokio::time::sleep_until(until.into()).await;
         }
         stream.flush_input().map_err(|e| LinkError::Transport {
             message: format!("cannot flush the serial input: {e}"),
@@ -467,7 +478,9 @@ impl ModbusTransport {
             s.write_all(burst).await.map_err(io)?;
             s.flush().await.map_err(io)?;
             if !gap.is_zero() {
-                sleep_precise(*gap).await;
+                // The write returns once the bytes are queued; the silence
+                // starts when the last of them has left on the wire.
+                sleep_precise(wire_time(line, burst.len()) + *gap).await;
             }
         }
         let sent = Instant::now();
@@ -505,7 +518,7 @@ impl ModbusTransport {
         }
         if bytes.is_empty() {
             // Silence now may be a late reply later: let it pass first.
-            self.dirty_since = Some(Instant::now());
+            self.rest(self.settle);
         }
         let reply = RawReply {
             bytes,
@@ -547,7 +560,7 @@ impl ModbusTransport {
             // Never reuse a context that may hold half a frame, and never
             // send again before a late reply has had time to arrive.
             self.ctx = None;
-            self.dirty_since = Some(Instant::now());
+            self.rest(self.settle);
         }
         self.log.push(FrameRecord {
             at_ms,

@@ -62,6 +62,18 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// A simulated meter's settings as its non-volatile memory holds them
+    /// now (`None` on a real rig): what a test checks after a restore.
+    pub fn simulated_settings(
+        &self,
+        position: usize,
+    ) -> Option<crate::sim::meter_model::MeterSettings> {
+        let world = self.sim.as_ref()?;
+        let meter = crate::sim::world::lock(world).meter(position)?.clone();
+        let settings = crate::sim::world::lock(&meter).settings().clone();
+        Some(settings)
+    }
+
     /// Opens every instrument the rig file names.
     pub async fn open(config: RigConfig) -> Result<Rig, RigError> {
         match config.kind {

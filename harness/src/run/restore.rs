@@ -125,6 +125,9 @@ pub async fn restore(link: &mut dyn MeterLink, snap: &SettingsSnapshot) -> Resul
     }
     if link.address() != snap.address || link.line() != snap.line {
         for (s, want) in snap.values.iter().filter(|(s, _)| comm(*s)) {
+            if link.read_setting(*s).await.ok().as_ref() == Some(want) {
+                continue;
+            }
             link.write(*s, want.clone())
                 .await
                 .map_err(|e| format!("restoring {s}: {e}"))?;

@@ -75,6 +75,12 @@ fn block_frame(t: &Target<'_>, unit: u8) -> RtuFrame {
 }
 
 pub async fn run(rule: &ProtocolRule, t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+    if rule.raw && t.link.line().is_none() {
+        return Ok(PointOutcome::skipped(format!(
+            "needs raw RTU frames on a serial line; this link is {}",
+            t.link.describe()
+        )));
+    }
     match rule.id {
         "illegal-function" => illegal_function(t).await,
         "illegal-data-address" => illegal_data_address(t).await,
@@ -358,16 +364,17 @@ async fn truncated_frame(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> 
     silence_then_answer(&mut t, odd, &format!("read cut to {keep} bytes")).await
 }
 
-fn timed_line(t: &mut Target<'_>) -> Result<LineSettings, PointOutcome> {
+/// Asks for a timed line; the reason to skip when there is none.
+fn timed_line(t: &mut Target<'_>) -> Result<LineSettings, String> {
     let timing = t.link.pace_line(true);
     match t.link.line() {
         Some(line) if timing.is_timed() => Ok(line),
         _ => {
             t.link.pace_line(false);
-            Err(PointOutcome::skipped(format!(
+            Err(format!(
                 "needs character timing as on a wire; this line is {timing:?} \
                  (a simulated rig paces it unless `[rig] line_pacing = \"off\"`)"
-            )))
+            ))
         }
     }
 }
@@ -375,7 +382,7 @@ fn timed_line(t: &mut Target<'_>) -> Result<LineSettings, PointOutcome> {
 async fn character_gap(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     let line = match timed_line(&mut t) {
         Ok(l) => l,
-        Err(skipped) => return Ok(skipped),
+        Err(why) => return Ok(PointOutcome::skipped(why)),
     };
     let gap = (t1_5(line) + t3_5(line)) / 2;
     let frame = block_frame(&t, t.link.address());
@@ -394,7 +401,7 @@ async fn character_gap(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
 async fn back_to_back(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     let line = match timed_line(&mut t) {
         Ok(l) => l,
-        Err(skipped) => return Ok(skipped),
+        Err(why) => return Ok(PointOutcome::skipped(why)),
     };
     let unit = t.link.address();
     let frame = Transmission::frame(&block_frame(&t, unit));

@@ -46,6 +46,37 @@ impl Listener for Collect {
 }
 
 pub async fn run(plan_text: &str, rig_text: &str) -> Record {
+    run_keeping_rig(plan_text, rig_text, None).await.0
+}
+
+/// Cancels the run `after` the point `key` starts (as Ctrl-C would).
+struct CancelAfter {
+    key: String,
+    after: std::time::Duration,
+    handle: Arc<harness::run::CancelHandle>,
+}
+
+impl Listener for CancelAfter {
+    fn on_event(&mut self, e: &RunEvent) {
+        if let RunEvent::PointStarted { key, .. } = e
+            && *key == self.key
+        {
+            let (h, after) = (self.handle.clone(), self.after);
+            std::thread::spawn(move || {
+                std::thread::sleep(after);
+                h.cancel();
+            });
+        }
+    }
+}
+
+/// Runs a plan and hands back the rig too, to look at the simulated meter
+/// afterwards; `cancel`: stop the run this long after this point starts.
+pub async fn run_keeping_rig(
+    plan_text: &str,
+    rig_text: &str,
+    cancel: Option<(&str, std::time::Duration)>,
+) -> (Record, Rig) {
     let suites = suites::all();
     let plan =
         parse_plan(plan_text, Path::new("test-plan.toml"), &suites::ids()).expect("valid plan");
@@ -53,20 +84,28 @@ pub async fn run(plan_text: &str, rig_text: &str) -> Record {
     let mut rig = Rig::open(config).await.expect("rig opens");
     let events = Arc::new(Mutex::new(Vec::new()));
     let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(Collect(events.clone()))];
-    let (_keep, cancel) = cancel_pair();
+    let (keep, cancel_rx) = cancel_pair();
+    let keep = Arc::new(keep);
+    if let Some((key, after)) = cancel {
+        listeners.push(Box::new(CancelAfter {
+            key: key.to_string(),
+            after,
+            handle: keep.clone(),
+        }));
+    }
     let req = RunRequest {
         plan: &plan,
         suites: &suites,
         run_id: "test".into(),
         resume: None,
         only: None,
-        cancel,
+        cancel: cancel_rx,
     };
     harness::run::run(req, &mut rig, &mut listeners)
         .await
         .expect("the run runs");
     let events = events.lock().expect("lock").clone();
-    Record::from_events(&events).expect("a record")
+    (Record::from_events(&events).expect("a record"), rig)
 }
 
 pub fn plan(rule: &str, reps: u32, suites: &str) -> String {
