@@ -95,6 +95,9 @@ fn reports_of_a_fixed_seed_run() {
         }
     }
     record.metrig_version = "VERSION".into();
+    // The `modbus` suite's figures are wall-clock response times: its points
+    // are checked in suites/tests/modbus_suite.rs, not pinned here.
+    record.points.retain(|p| p.suite != "modbus");
     insta::assert_snapshot!("summary_md", reports::markdown::render(&record));
     insta::assert_snapshot!("junit_xml", reports::junit::render(&record).expect("junit"));
     insta::assert_snapshot!(
