@@ -3,6 +3,10 @@
 
 pub mod modbus_rtu;
 pub mod modbus_tcp;
+pub mod scpi;
+pub mod scpi_error_calculator;
+pub mod scpi_reference;
+pub mod scpi_source;
 
 use std::sync::Arc;
 
@@ -10,9 +14,44 @@ use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
 use crate::rig::{Position, Rig, RigError, WallClock};
 
-/// Opens a lab rig: real meter links; source and reference are "none" in
-/// this build (the meter is energised by hand and read only).
+/// Opens a lab rig: the SCPI source and reference (or none: a meter
+/// energised by hand, only read), the error calculator where the reference
+/// has one, and the meters' links.
 pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
+    let clock: Arc<dyn crate::rig::RigClock> = Arc::new(WallClock::new());
+    let source: Option<Box<dyn crate::rig::source::Source>> = match &config.source.scpi {
+        Some(c) => Some(Box::new(scpi_source::ScpiSource::open(c.clone()).await?)),
+        None => None,
+    };
+    let (reference, error_calculator) = match &config.reference.scpi {
+        Some(c) => {
+            let r = &config.reference;
+            let reference: Box<dyn crate::rig::reference::ReferenceStandard> = Box::new(
+                scpi_reference::ScpiReference::open(
+                    c.clone(),
+                    r.uncertainty_pf1,
+                    r.uncertainty_low_pf,
+                    r.constant,
+                    clock.clone(),
+                )
+                .await?,
+            );
+            let ecal: Option<Box<dyn crate::rig::error_calculator::ErrorCalculator>> =
+                match &c.error_calculator {
+                    Some(e) => Some(Box::new(
+                        scpi_error_calculator::ScpiErrorCalculator::open(
+                            &c.common,
+                            e.clone(),
+                            r.constant.0,
+                        )
+                        .await?,
+                    )),
+                    None => None,
+                };
+            (Some(reference), ecal)
+        }
+        None => (None, None),
+    };
     let mut positions = Vec::new();
     for p in &config.positions {
         let who = format!("position {}", p.index + 1);
@@ -58,9 +97,10 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
         });
     }
     Ok(Rig {
-        clock: Arc::new(WallClock::new()),
-        source: None,
-        reference: None,
+        clock,
+        source,
+        reference,
+        error_calculator,
         positions,
         tasks: Vec::new(),
         sim: None,

@@ -58,6 +58,17 @@ pub async fn pulse_comparison(
     timeout: Duration,
 ) -> Result<PulseComparison, RigError> {
     let name = format!("position {}", position + 1);
+    if let Some(ecal) = rig.error_calculator.as_mut() {
+        if channel != PulseChannel::Led {
+            return Err(RigError::instrument(
+                "error calculator",
+                format!("its scanning head reads the LED, not {channel:?}"),
+            ));
+        }
+        return ecal
+            .gate(position, kind, weight, n, timeout * n as u32)
+            .await;
+    }
     let constant = rig
         .reference
         .as_ref()

@@ -29,6 +29,8 @@ pub enum RigKind {
 #[serde(rename_all = "lowercase")]
 pub enum InstrumentKind {
     Sim,
+    /// A real instrument spoken to in SCPI (`[source.scpi]`, `[reference.scpi]`).
+    Scpi,
     /// No controllable instrument (a meter energised by hand, read only).
     None,
 }
@@ -52,6 +54,7 @@ pub struct RigConfig {
 pub struct SourceConfig {
     pub kind: InstrumentKind,
     pub limits: SourceLimits,
+    pub scpi: Option<super::scpi_config::ScpiSourceConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +63,7 @@ pub struct ReferenceConfig {
     pub uncertainty_pf1: Percent,
     pub uncertainty_low_pf: Percent,
     pub constant: MeterConstant,
+    pub scpi: Option<super::scpi_config::ScpiReferenceConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +131,7 @@ struct RawSource {
     max_voltage_v: f64,
     max_current_a: f64,
     frequency_hz: [f64; 2],
+    scpi: Option<super::scpi_config::RawScpiSource>,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +144,7 @@ struct RawReference {
     uncertainty_low_pf_pct: f64,
     #[serde(default = "default_k")]
     constant_imp_per_kwh: f64,
+    scpi: Option<super::scpi_config::RawScpiReference>,
 }
 
 fn default_u() -> f64 {
@@ -199,7 +205,7 @@ pub fn load_rig(path: &Path) -> Result<RigConfig, RigError> {
 /// Validates a rig file's text; `path` names it in errors and anchors the
 /// meter paths, which are relative to the rig file.
 pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
-    let raw: RawRig = toml::from_str(text).map_err(|e| RigError::Syntax {
+    let mut raw: RawRig = toml::from_str(text).map_err(|e| RigError::Syntax {
         file: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })?;
@@ -209,6 +215,8 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
         value,
         allowed,
     };
+    let raw_source_scpi = raw.source.scpi.take();
+    let raw_reference_scpi = raw.reference.scpi.take();
     let s = &raw.source;
     if !(s.max_voltage_v > 0.0 && s.max_voltage_v <= 1000.0) {
         return Err(bad(
@@ -253,16 +261,16 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
         ));
     }
     let kind = raw.rig.kind;
-    let allowed_instrument = match kind {
-        RigKind::Sim => InstrumentKind::Sim,
-        RigKind::Lab => InstrumentKind::None,
-    };
     for (key, k) in [("source.kind", s.kind), ("reference.kind", r.kind)] {
-        if k != allowed_instrument {
+        let ok = match kind {
+            RigKind::Sim => k == InstrumentKind::Sim,
+            RigKind::Lab => matches!(k, InstrumentKind::None | InstrumentKind::Scpi),
+        };
+        if !ok {
             let allowed = match kind {
                 RigKind::Sim => "\"sim\" on a simulated rig",
                 RigKind::Lab => {
-                    "\"none\" on a lab rig in this build (no source driver yet: the meter is energised by hand and only read)"
+                    "\"scpi\" or \"none\" on a lab rig (none: the meter is energised by hand and only read)"
                 }
             };
             return Err(bad(
@@ -272,6 +280,73 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             ));
         }
     }
+    let mistake = |(k, v, a): super::scpi_config::Mistake| bad(k, v, a);
+    let source_scpi = match (s.kind, raw_source_scpi) {
+        (InstrumentKind::Scpi, Some(raw_scpi)) => {
+            Some(super::scpi_config::source(raw_scpi).map_err(mistake)?)
+        }
+        (InstrumentKind::Scpi, None) => {
+            return Err(bad(
+                "source.scpi".into(),
+                "(missing)".into(),
+                "a [source.scpi] table: transport, apply, off and the instrument's ranges".into(),
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(bad(
+                "source.scpi".into(),
+                "(a table)".into(),
+                "only with source.kind = \"scpi\"".into(),
+            ));
+        }
+        (_, None) => None,
+    };
+    if let Some(sc) = &source_scpi {
+        // The rig's limits must lie within what the instrument can do.
+        for (key, value, hi) in [
+            ("source.max_voltage_v", s.max_voltage_v, sc.voltage_range.1),
+            ("source.max_current_a", s.max_current_a, sc.current_range.1),
+            ("source.frequency_hz", flo.max(fhi), sc.frequency_range.1),
+        ] {
+            if value > hi {
+                return Err(bad(
+                    key.into(),
+                    value.to_string(),
+                    format!("at most the instrument's range, {hi} (source.scpi)"),
+                ));
+            }
+        }
+        if flo < sc.frequency_range.0 {
+            return Err(bad(
+                "source.frequency_hz".into(),
+                flo.to_string(),
+                format!(
+                    "at least the instrument's range, {} (source.scpi.frequency_range_hz)",
+                    sc.frequency_range.0
+                ),
+            ));
+        }
+    }
+    let reference_scpi = match (r.kind, raw_reference_scpi) {
+        (InstrumentKind::Scpi, Some(raw_scpi)) => {
+            Some(super::scpi_config::reference(raw_scpi).map_err(mistake)?)
+        }
+        (InstrumentKind::Scpi, None) => {
+            return Err(bad(
+                "reference.scpi".into(),
+                "(missing)".into(),
+                "a [reference.scpi] table: transport, measure, energy and their fields".into(),
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(bad(
+                "reference.scpi".into(),
+                "(a table)".into(),
+                "only with reference.kind = \"scpi\"".into(),
+            ));
+        }
+        (_, None) => None,
+    };
     if raw.positions.is_empty() || raw.positions.len() > 64 {
         return Err(bad(
             "positions".into(),
@@ -436,12 +511,14 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 max_current: Amps(s.max_current_a),
                 frequency: (Hertz(flo), Hertz(fhi)),
             },
+            scpi: source_scpi,
         },
         reference: ReferenceConfig {
             kind: r.kind,
             uncertainty_pf1: Percent(r.uncertainty_pct),
             uncertainty_low_pf: Percent(r.uncertainty_low_pf_pct),
             constant: MeterConstant(r.constant_imp_per_kwh),
+            scpi: reference_scpi,
         },
         positions,
     })

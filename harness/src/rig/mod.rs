@@ -6,12 +6,14 @@
 pub mod clock;
 pub mod config;
 mod error;
+pub mod error_calculator;
 pub mod flasher;
 mod identity;
 pub mod meter_link;
 pub mod pulse_input;
 pub mod reference;
 pub mod safety;
+pub mod scpi_config;
 pub mod source;
 pub mod tariff_output;
 
@@ -54,6 +56,8 @@ pub struct Rig {
     pub clock: Arc<dyn RigClock>,
     pub source: Option<Box<dyn Source>>,
     pub reference: Option<Box<dyn ReferenceStandard>>,
+    /// The reference's error calculator, where the rig has one.
+    pub error_calculator: Option<Box<dyn error_calculator::ErrorCalculator>>,
     pub positions: Vec<Position>,
     /// Background tasks (simulated servers) that end with the rig.
     pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -135,6 +139,9 @@ impl Rig {
         }
         if let Some(r) = &self.reference {
             ids.push(r.identity());
+        }
+        if let Some(e) = &self.error_calculator {
+            ids.push(e.identity());
         }
         for pc in self.config.positions.iter() {
             if let Some(sim) = &pc.sim {

@@ -207,6 +207,7 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         clock: Arc::new(clock::SimClock::new(world.clone())),
         source: Some(source),
         reference: Some(reference),
+        error_calculator: None,
         positions,
         tasks,
         sim: Some(world),
