@@ -111,10 +111,10 @@ async fn serve(e: Emulator, r: impl AsyncRead + Unpin, mut w: impl AsyncWrite + 
     let mut lines = BufReader::new(r).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         for cmd in line.split(';').map(str::trim).filter(|c| !c.is_empty()) {
-            if let Some(answer) = handle(&e, cmd).await {
-                if w.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
-                    return;
-                }
+            if let Some(answer) = handle(&e, cmd).await
+                && w.write_all(format!("{answer}\n").as_bytes()).await.is_err()
+            {
+                return;
             }
         }
     }
