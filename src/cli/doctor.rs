@@ -9,7 +9,7 @@ use harness::rig::{Rig, load_rig};
 
 use super::{EXIT_OK, EXIT_RIG_FAILED};
 
-pub async fn run(rig_file: &Path) -> anyhow::Result<ExitCode> {
+pub async fn run(rig_file: &Path, plan_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = load_rig(rig_file)?;
     say!(
         "rig: {} ({:?}, {})",
@@ -18,7 +18,11 @@ pub async fn run(rig_file: &Path) -> anyhow::Result<ExitCode> {
         rig_file.display()
     )?;
     let mut rig = Rig::open(config).await?;
-    let failures = check(&mut rig).await;
+    let mut failures = check(&mut rig).await;
+    if let (Some(plan_file), Ok(n)) = (plan_file, failures.as_ref()) {
+        let n = *n;
+        failures = ranges(&rig, plan_file).map(|bad| n + bad);
+    }
     let off = rig.off().await;
     let failures = failures?;
     if let Err(e) = off {
@@ -55,9 +59,10 @@ async fn check(rig: &mut Rig) -> std::io::Result<usize> {
     } else {
         say!("--   no controllable source: meters must be energised by hand")?;
     }
-    // A simulated meter is self-powered from its voltage circuit: give it
-    // voltage only (no current) so it can answer.
-    if rig.is_simulated()
+    // Meters of this kind are self-powered from their voltage circuit: with
+    // a source on the rig, give them voltage only (no current) so they can
+    // answer; it goes off again when the doctor is done.
+    if rig.source.is_some()
         && let Some(first) = rig.positions.first()
     {
         let r = &first.profile.ratings;
@@ -107,6 +112,40 @@ async fn check(rig: &mut Rig) -> std::io::Result<usize> {
         }
     }
     Ok(failures)
+}
+
+/// Every load point of the plan against the rig's source limits and the
+/// meters' ratings, as the runner checks them before energising.
+fn ranges(rig: &Rig, plan_file: &Path) -> std::io::Result<usize> {
+    let suites = suites::all();
+    let plan = match harness::run::load_plan(plan_file, &suites::ids()) {
+        Ok(p) => p,
+        Err(e) => {
+            say!("FAIL plan: {e}")?;
+            return Ok(1);
+        }
+    };
+    let points = match harness::run::runner::plan_points(&plan, &suites, rig) {
+        Ok(p) => p,
+        Err(e) => {
+            say!("FAIL plan {}: {e}", plan.name)?;
+            return Ok(1);
+        }
+    };
+    match harness::run::runner::check_points(&points, rig) {
+        Ok(()) => {
+            say!(
+                "ok   plan {}: {} points, every load within the rig's and the meters' limits",
+                plan.name,
+                points.len()
+            )?;
+            Ok(0)
+        }
+        Err(e) => {
+            say!("FAIL plan {}: {e}", plan.name)?;
+            Ok(1)
+        }
+    }
 }
 
 fn chrono_today() -> Option<chrono::NaiveDate> {

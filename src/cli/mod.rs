@@ -65,6 +65,10 @@ enum Command {
     Doctor {
         #[arg(long)]
         rig: PathBuf,
+        /// Also check every load point of this plan against the rig's and
+        /// the meters' limits (nothing is energised).
+        #[arg(long)]
+        plan: Option<PathBuf>,
     },
     /// Run a plan on a rig.
     Run {
@@ -112,7 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             load,
         } => read::run(&rig, position, load.as_deref()).await,
         Command::Sim { command } => sim::run(command).await,
-        Command::Doctor { rig } => doctor::run(&rig).await,
+        Command::Doctor { rig, plan } => doctor::run(&rig, plan.as_deref()).await,
         Command::Run {
             plan,
             rig,
