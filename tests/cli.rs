@@ -196,6 +196,57 @@ fn sim_serve_is_readable_from_another_process() {
     assert_eq!(status, Some(0), "SIGTERM ends sim serve cleanly");
 }
 
+/// A lab rig's RTU-over-TCP link (a transparent RS485-to-Ethernet gateway)
+/// reads `metrig sim serve --rtu-over-tcp` in another process.
+#[test]
+fn rtu_over_tcp_reads_a_meter_behind_a_gateway() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
+        .args([
+            "sim",
+            "serve",
+            "--meter",
+            "fixtures/meters/legrand-412083.toml",
+            "--rtu-over-tcp",
+            "127.0.0.1:0",
+            "--load",
+            "230V 7A 1 50Hz",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serves");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("prints its address");
+    let addr = first
+        .split_whitespace()
+        .nth(2)
+        .expect("modbus rtu-over-tcp ADDR unit N")
+        .to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rig = dir.path().join("gateway.toml");
+    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/meters/legrand-412083.toml");
+    std::fs::write(
+        &rig,
+        format!(
+            "[rig]\nname = \"bench 3\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"rtu-over-tcp\", address = \"{addr}\" }}\n",
+            meter.display()
+        ),
+    )
+    .expect("written");
+    let (code, out, err) = metrig(&["read", "--rig", &rig.display().to_string()]);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = wait(&mut child);
+    drop(stdout);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("RTU over TCP"), "{out}");
+    assert_eq!(value_of(&out, "current"), "7.000 A");
+    assert_eq!(status, Some(0));
+}
+
 fn wait(child: &mut std::process::Child) -> Option<i32> {
     for _ in 0..100 {
         if let Ok(Some(s)) = child.try_wait() {

@@ -32,6 +32,10 @@ pub enum SimCommand {
         /// Serve Modbus RTU on a new pseudo-terminal and print its path.
         #[arg(long)]
         rtu: bool,
+        /// Serve RTU frames over TCP on this address, as a transparent
+        /// RS485-to-Ethernet gateway passes them.
+        #[arg(long, conflicts_with_all = ["rtu", "tcp"])]
+        rtu_over_tcp: Option<SocketAddr>,
         /// Take the meter's identity, address and faults from this rig file's
         /// first position using the same profile.
         #[arg(long)]
@@ -47,11 +51,14 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         meter,
         tcp,
         rtu,
+        rtu_over_tcp,
         rig,
         load,
     } = cmd;
-    if tcp.is_none() && !rtu {
-        return Err(usage("say where to serve: --tcp ADDR or --rtu"));
+    if tcp.is_none() && !rtu && rtu_over_tcp.is_none() {
+        return Err(usage(
+            "say where to serve: --tcp ADDR, --rtu or --rtu-over-tcp ADDR",
+        ));
     }
     let profile = Arc::new(load_profile(&meter)?);
     if !profile.has_modbus() {
@@ -127,6 +134,10 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     if let Some(addr) = tcp {
         let (local, _task) = tcp_server::spawn_tcp(service, addr).await?;
         say!("modbus tcp {local} unit {unit}")?;
+        _keep_client_end = None;
+    } else if let Some(addr) = rtu_over_tcp {
+        let (local, _task) = harness::sim::rtu_server::spawn_rtu_over_tcp(service, addr).await?;
+        say!("modbus rtu-over-tcp {local} unit {unit}")?;
         _keep_client_end = None;
     } else {
         let ep = serve_on_pty(service, false, harness::modbus::LinePacing::Off)?;

@@ -80,6 +80,13 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                     }
                 })?,
             )),
+            LinkConfig::RtuOverTcp { address: addr } => Some(Box::new(
+                modbus_tcp::open_rtu_over_tcp(*addr, address, p.timeout, p.profile.clone())
+                    .map_err(|e| RigError::Link {
+                        instrument: who.clone(),
+                        source: e,
+                    })?,
+            )),
             LinkConfig::None => None,
             other => {
                 return Err(RigError::instrument(

@@ -237,6 +237,11 @@ pub enum Port {
     Tcp {
         addr: SocketAddr,
     },
+    /// RTU frames through an RS485-to-Ethernet gateway in transparent mode:
+    /// the line settings live in the gateway.
+    RtuOverTcp {
+        addr: SocketAddr,
+    },
 }
 
 impl Port {
@@ -244,7 +249,25 @@ impl Port {
         match self {
             Port::Serial { name, line, .. } => format!("RTU {name} {line}"),
             Port::Tcp { addr } => format!("TCP {addr}"),
+            Port::RtuOverTcp { addr } => format!("RTU over TCP {addr}"),
         }
+    }
+}
+
+/// Opens a TCP connection within the link's timeout (at least 1 s).
+async fn connect(addr: SocketAddr, timeout: Duration) -> Result<tokio::net::TcpStream, LinkError> {
+    let limit = timeout.max(Duration::from_secs(1));
+    match tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(s)) => {
+            let _ = s.set_nodelay(true);
+            Ok(s)
+        }
+        Ok(Err(e)) => Err(LinkError::Transport {
+            message: format!("cannot connect to {addr}: {e}"),
+        }),
+        Err(_) => Err(LinkError::Transport {
+            message: format!("no connection to {addr} within {} ms", limit.as_millis()),
+        }),
     }
 }
 
@@ -323,7 +346,7 @@ impl ModbusTransport {
     pub fn line(&self) -> Option<LineSettings> {
         match &self.port {
             Port::Serial { line, .. } => Some(*line),
-            Port::Tcp { .. } => None,
+            Port::Tcp { .. } | Port::RtuOverTcp { .. } => None,
         }
     }
 
@@ -389,27 +412,12 @@ impl ModbusTransport {
                     tokio_modbus::client::rtu::attach_slave(stream.clone(), Slave(self.unit))
                 }
                 Port::Tcp { addr } => {
-                    match tokio::time::timeout(
-                        self.timeout.max(Duration::from_secs(1)),
-                        tokio_modbus::client::tcp::connect_slave(*addr, Slave(self.unit)),
-                    )
-                    .await
-                    {
-                        Ok(Ok(ctx)) => ctx,
-                        Ok(Err(e)) => {
-                            return Err(LinkError::Transport {
-                                message: format!("cannot connect to {addr}: {e}"),
-                            });
-                        }
-                        Err(_) => {
-                            return Err(LinkError::Transport {
-                                message: format!(
-                                    "no connection to {addr} within {} ms",
-                                    self.timeout.max(Duration::from_secs(1)).as_millis()
-                                ),
-                            });
-                        }
-                    }
+                    let stream = connect(*addr, self.timeout).await?;
+                    tokio_modbus::client::tcp::attach_slave(stream, Slave(self.unit))
+                }
+                Port::RtuOverTcp { addr } => {
+                    let stream = connect(*addr, self.timeout).await?;
+                    tokio_modbus::client::rtu::attach_slave(stream, Slave(self.unit))
                 }
             };
             self.ctx = Some(ctx);
@@ -423,7 +431,7 @@ impl ModbusTransport {
     /// its pacing policy allows; says what timing the line has now.
     pub fn pace_line(&mut self, on: bool) -> LineTiming {
         match &self.port {
-            Port::Tcp { .. } => LineTiming::NotSerial,
+            Port::Tcp { .. } | Port::RtuOverTcp { .. } => LineTiming::NotSerial,
             Port::Serial { control, .. } => match control {
                 LineControl::Termios => LineTiming::Wire,
                 LineControl::Fixed => LineTiming::Unpaced,
@@ -455,9 +463,11 @@ impl ModbusTransport {
     ) -> Result<RawReply, LinkError> {
         let (stream, line) = match &self.port {
             Port::Serial { stream, line, .. } => (stream.clone(), *line),
-            Port::Tcp { addr } => {
+            Port::Tcp { addr } | Port::RtuOverTcp { addr } => {
                 return Err(LinkError::Unsupported {
-                    message: format!("raw RTU frames need a serial line; {addr} is Modbus TCP"),
+                    message: format!(
+                        "raw RTU frames need a serial line whose timing metrig controls; {addr} is a network link"
+                    ),
                 });
             }
         };

@@ -91,6 +91,10 @@ pub enum LinkConfig {
     Tcp {
         address: SocketAddr,
     },
+    /// RTU frames through a transparent RS485-to-Ethernet gateway.
+    RtuOverTcp {
+        address: SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +183,9 @@ enum RawLink {
         framing: Option<Framing>,
     },
     Tcp {
+        address: String,
+    },
+    RtuOverTcp {
         address: String,
     },
 }
@@ -385,16 +392,14 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 };
                 LinkConfig::Rtu { device, line }
             }
-            RawLink::Tcp { address } => {
-                let addr: SocketAddr = address.parse().map_err(|_| {
-                    bad(
-                        key("link.address"),
-                        format!("\"{address}\""),
-                        "host:port, e.g. \"127.0.0.1:5020\"".into(),
-                    )
-                })?;
-                LinkConfig::Tcp { address: addr }
-            }
+            RawLink::Tcp { address } => LinkConfig::Tcp {
+                address: socket(&key("link.address"), &address)
+                    .map_err(|(k, v, a)| bad(k, v, a))?,
+            },
+            RawLink::RtuOverTcp { address } => LinkConfig::RtuOverTcp {
+                address: socket(&key("link.address"), &address)
+                    .map_err(|(k, v, a)| bad(k, v, a))?,
+            },
         };
         let link_name = match &link {
             LinkConfig::None => "none",
@@ -402,11 +407,12 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             LinkConfig::SimTcp => "sim-tcp",
             LinkConfig::Rtu { .. } => "rtu",
             LinkConfig::Tcp { .. } => "tcp",
+            LinkConfig::RtuOverTcp { .. } => "rtu-over-tcp",
         };
         let allowed_links: &[&str] = match (kind, profile.variant) {
             (_, Variant::Pulse) => &["none"],
             (RigKind::Sim, Variant::Modbus) => &["sim-rtu", "sim-tcp"],
-            (RigKind::Lab, Variant::Modbus) => &["rtu", "tcp", "none"],
+            (RigKind::Lab, Variant::Modbus) => &["rtu", "tcp", "rtu-over-tcp", "none"],
         };
         if !allowed_links.contains(&link_name) {
             return Err(bad(
@@ -521,5 +527,16 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             scpi: reference_scpi,
         },
         positions,
+    })
+}
+
+/// A `host:port` address, or the mistake naming `key`.
+fn socket(key: &str, address: &str) -> Result<SocketAddr, (String, String, String)> {
+    address.parse().map_err(|_| {
+        (
+            key.to_string(),
+            format!("\"{address}\""),
+            "host:port, e.g. \"127.0.0.1:5020\"".into(),
+        )
     })
 }

@@ -16,8 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_serial::SerialStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::modbus_server::{Answer, MeterService};
 use crate::modbus::timing::{char_time, sleep_until_precise, t1_5, t3_5, wire_time};
@@ -125,9 +124,14 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Serves `service` on `port` (the master side of a pty) until the port
-/// closes. `line`: the simulated line's metadata, when the client announces it.
-pub async fn serve_rtu(mut port: SerialStream, service: Arc<MeterService>, line: Option<SimLine>) {
+/// Serves `service` on `port` (the master side of a pty, or a TCP
+/// connection carrying RTU frames) until the port closes. `line`: the
+/// simulated line's metadata, when the client announces it.
+pub async fn serve_rtu<S: AsyncRead + AsyncWrite + Unpin>(
+    mut port: S,
+    service: Arc<MeterService>,
+    line: Option<SimLine>,
+) {
     let mut rx = Receiver::default();
     let mut chunk = [0u8; 512];
     loop {
@@ -172,8 +176,8 @@ fn paced_timers(service: &MeterService, line: &Option<SimLine>) -> Option<LineSe
     lock(service.meter()).settings().line
 }
 
-async fn respond(
-    port: &mut SerialStream,
+async fn respond<S: AsyncWrite + Unpin>(
+    port: &mut S,
     service: &MeterService,
     line: &Option<SimLine>,
     frame: Received,
@@ -278,4 +282,21 @@ mod tests {
         let later = t0 + char_time(line()) * 3 + char_time(line());
         assert_eq!(feed(&mut rx, &f.bytes()[3..], later).len(), 1);
     }
+}
+
+/// Serves RTU frames over TCP, as a transparent RS485-to-Ethernet gateway
+/// in front of the meter would pass them; one connection at a time each.
+pub async fn spawn_rtu_over_tcp(
+    service: Arc<MeterService>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(serve_rtu(stream, service.clone(), None));
+        }
+    });
+    Ok((local, task))
 }
