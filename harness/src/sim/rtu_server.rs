@@ -230,6 +230,23 @@ async fn respond<S: AsyncWrite + Unpin>(
     let _ = port.write_all(&out).await;
 }
 
+/// Serves RTU frames over TCP, as a transparent RS485-to-Ethernet gateway
+/// in front of the meter would pass them; one connection at a time each.
+pub async fn spawn_rtu_over_tcp(
+    service: Arc<MeterService>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(serve_rtu(stream, service.clone(), None));
+        }
+    });
+    Ok((local, task))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,21 +299,4 @@ mod tests {
         let later = t0 + char_time(line()) * 3 + char_time(line());
         assert_eq!(feed(&mut rx, &f.bytes()[3..], later).len(), 1);
     }
-}
-
-/// Serves RTU frames over TCP, as a transparent RS485-to-Ethernet gateway
-/// in front of the meter would pass them; one connection at a time each.
-pub async fn spawn_rtu_over_tcp(
-    service: Arc<MeterService>,
-    addr: std::net::SocketAddr,
-) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_rtu(stream, service.clone(), None));
-        }
-    });
-    Ok((local, task))
 }
