@@ -257,3 +257,25 @@ fn wait(child: &mut std::process::Child) -> Option<i32> {
     let _ = child.kill();
     None
 }
+
+/// probe-rs is built in (feature `probe`, on by default): listing probes works
+/// with none attached, and flashing without one is a rig failure that says so.
+#[test]
+fn flash_lists_probes_and_refuses_without_one() {
+    let (code, out, err) = metrig(&["flash", "--list-probes"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("no debug probe is attached") || out.contains(':'),
+        "{out}"
+    );
+    if out.contains("no debug probe is attached") {
+        let (code, _, err) = metrig(&["flash", "--chip", "STM32G071RBTx", "--elf", "Cargo.toml"]);
+        assert_eq!(code, 3, "{err}");
+        assert!(err.contains("no debug probe is attached"), "{err}");
+    }
+    let (code, _, err) = metrig(&["flash", "--chip", "STM32G071RBTx", "--elf", "nowhere.elf"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nowhere.elf: no such file"), "{err}");
+    let (code, _, err) = metrig(&["flash", "--list-probes", "--chip", "X"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod compare;
 mod doctor;
+mod flash;
 mod list;
 mod progress;
 mod read;
@@ -57,6 +58,22 @@ enum Command {
         load: Option<String>,
     },
     /// The simulated meter on its own.
+    /// Flash firmware through a debug probe (probe-rs) and verify it, or
+    /// list the probes attached.
+    Flash {
+        /// The target chip as probe-rs names it, e.g. STM32G071RBTx.
+        #[arg(long, required_unless_present = "list_probes")]
+        chip: Option<String>,
+        /// The firmware image (ELF).
+        #[arg(long, required_unless_present = "list_probes")]
+        elf: Option<PathBuf>,
+        /// Which probe: VID:PID or VID:PID:SERIAL (hex); needed when several are attached.
+        #[arg(long)]
+        probe: Option<String>,
+        /// List the attached probes and stop.
+        #[arg(long)]
+        list_probes: bool,
+    },
     Sim {
         #[command(subcommand)]
         command: sim::SimCommand,
@@ -116,6 +133,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             load,
         } => read::run(&rig, position, load.as_deref()).await,
         Command::Sim { command } => sim::run(command).await,
+        Command::Flash {
+            chip,
+            elf,
+            probe,
+            list_probes,
+        } => flash::run(chip, elf, probe, list_probes).await,
         Command::Doctor { rig, plan } => doctor::run(&rig, plan.as_deref()).await,
         Command::Run {
             plan,

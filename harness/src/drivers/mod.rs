@@ -3,6 +3,8 @@
 
 pub mod modbus_rtu;
 pub mod modbus_tcp;
+#[cfg(feature = "probe")]
+pub mod probe_flasher;
 pub mod scpi;
 pub mod scpi_error_calculator;
 pub mod scpi_reference;
