@@ -1,6 +1,9 @@
 //! Real instruments. Each driver is one file, selected by `kind` in the rig
 //! file; they share the Modbus link code with the simulated rig.
 
+pub mod gpio_pulse_input;
+pub mod gpio_tariff_output;
+pub mod modbus_coil_tariff_output;
 pub mod modbus_rtu;
 pub mod modbus_tcp;
 #[cfg(feature = "probe")]
@@ -97,12 +100,42 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                 ));
             }
         };
+        let pulses: Option<Box<dyn crate::rig::pulse_input::PulseInput>> = match &p.pulses {
+            Some(c) => Some(Box::new(gpio_pulse_input::GpioPulseInput::open(
+                p.index,
+                c.clone(),
+                clock.clone(),
+            )?)),
+            None => None,
+        };
+        let tariff: Option<Box<dyn crate::rig::tariff_output::TariffOutput>> = match &p.tariff {
+            Some(crate::rig::config::TariffConfig::Gpio {
+                chip,
+                line,
+                active_low,
+            }) => Some(Box::new(gpio_tariff_output::GpioTariffOutput::open(
+                p.index,
+                chip.clone(),
+                *line,
+                *active_low,
+            )?)),
+            Some(crate::rig::config::TariffConfig::ModbusCoil {
+                address: a,
+                unit,
+                coil,
+            }) => Some(Box::new(
+                modbus_coil_tariff_output::ModbusCoilTariffOutput::new(
+                    p.index, *a, *unit, *coil, p.timeout,
+                ),
+            )),
+            None => None,
+        };
         positions.push(Position {
             index: p.index,
             profile: Arc::clone(&p.profile),
             link,
-            pulses: None,
-            tariff: None,
+            pulses,
+            tariff,
         });
     }
     Ok(Rig {

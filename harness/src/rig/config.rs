@@ -77,6 +77,10 @@ pub struct PositionConfig {
     /// Per-request timeout (else the profile's response time + 50 %).
     pub timeout: Duration,
     pub sim: Option<SimMeterConfig>,
+    /// Pulse capture on a lab rig.
+    pub pulses: Option<crate::drivers::gpio_pulse_input::GpioPulseConfig>,
+    /// Tariff output on a lab rig.
+    pub tariff: Option<TariffConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +173,55 @@ struct RawPosition {
     address: Option<u8>,
     timeout_ms: Option<u64>,
     sim: Option<RawSim>,
+    pulses: Option<RawPulses>,
+    tariff: Option<RawTariff>,
+}
+
+/// A lab position's pulse capture.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawPulses {
+    Gpio {
+        chip: PathBuf,
+        led: Option<u32>,
+        s0: Option<u32>,
+        #[serde(default)]
+        debounce_us: u64,
+        #[serde(default)]
+        active_low: bool,
+    },
+}
+
+/// A lab position's tariff output.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawTariff {
+    Gpio {
+        chip: PathBuf,
+        line: u32,
+        #[serde(default)]
+        active_low: bool,
+    },
+    ModbusCoil {
+        address: String,
+        unit: u8,
+        coil: u16,
+    },
+}
+
+/// Where a lab position's tariff input is driven from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TariffConfig {
+    Gpio {
+        chip: PathBuf,
+        line: u32,
+        active_low: bool,
+    },
+    ModbusCoil {
+        address: SocketAddr,
+        unit: u8,
+        coil: u16,
+    },
 }
 
 #[derive(Deserialize)]
@@ -486,6 +539,78 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             }
             (RigKind::Lab, None) => None,
         };
+        if kind == RigKind::Sim && (p.pulses.is_some() || p.tariff.is_some()) {
+            return Err(bad(
+                key(if p.pulses.is_some() {
+                    "pulses"
+                } else {
+                    "tariff"
+                }),
+                "(a table)".into(),
+                "only on a lab rig: the simulated rig captures pulses and drives tariffs itself"
+                    .into(),
+            ));
+        }
+        let pulses = match p.pulses {
+            None => None,
+            Some(RawPulses::Gpio {
+                chip,
+                led,
+                s0,
+                debounce_us,
+                active_low,
+            }) => {
+                let mut lines = Vec::new();
+                if let Some(l) = led {
+                    lines.push((crate::rig::pulse_input::PulseChannel::Led, l));
+                }
+                if let Some(l) = s0 {
+                    lines.push((crate::rig::pulse_input::PulseChannel::S0, l));
+                }
+                if lines.is_empty() || led.is_some() && led == s0 {
+                    return Err(bad(
+                        key("pulses"),
+                        format!("led = {led:?}, s0 = {s0:?}"),
+                        "one or two distinct GPIO line offsets (led, s0)".into(),
+                    ));
+                }
+                if debounce_us > 100_000 {
+                    return Err(bad(
+                        key("pulses.debounce_us"),
+                        debounce_us.to_string(),
+                        "0..=100000 µs (an S0 pulse lasts at least 30 ms)".into(),
+                    ));
+                }
+                Some(crate::drivers::gpio_pulse_input::GpioPulseConfig {
+                    chip,
+                    lines,
+                    debounce: Duration::from_micros(debounce_us),
+                    active_low,
+                })
+            }
+        };
+        let tariff = match p.tariff {
+            None => None,
+            Some(RawTariff::Gpio {
+                chip,
+                line,
+                active_low,
+            }) => Some(TariffConfig::Gpio {
+                chip,
+                line,
+                active_low,
+            }),
+            Some(RawTariff::ModbusCoil {
+                address,
+                unit,
+                coil,
+            }) => Some(TariffConfig::ModbusCoil {
+                address: socket(&key("tariff.address"), &address)
+                    .map_err(|(k, v, a)| bad(k, v, a))?,
+                unit,
+                coil,
+            }),
+        };
         positions.push(PositionConfig {
             index: i,
             meter_file,
@@ -494,6 +619,8 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             address: p.address,
             timeout,
             sim,
+            pulses,
+            tariff,
         });
     }
     if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {
