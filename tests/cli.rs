@@ -279,3 +279,54 @@ fn flash_lists_probes_and_refuses_without_one() {
     let (code, _, err) = metrig(&["flash", "--list-probes", "--chip", "X"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// The RTU driver (termios line settings on a real port) reads `metrig sim
+/// serve --rtu` through its pty from another process. A pty refuses even
+/// and odd parity, so the rig file sets 19200 8N1.
+#[test]
+fn the_rtu_driver_reads_sim_serve_through_its_pty() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
+        .args([
+            "sim",
+            "serve",
+            "--meter",
+            "fixtures/meters/legrand-412083.toml",
+            "--rtu",
+            "--load",
+            "230V 3A 1 50Hz",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serves");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("prints its pty");
+    let path = first
+        .split_whitespace()
+        .nth(2)
+        .expect("modbus rtu PATH unit N")
+        .to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rig = dir.path().join("rs485.toml");
+    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/meters/legrand-412083.toml");
+    std::fs::write(
+        &rig,
+        format!(
+            "[rig]\nname = \"bench 4\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"rtu\", device = \"{path}\", baud = 19200, framing = \"8N1\" }}\n",
+            meter.display()
+        ),
+    )
+    .expect("written");
+    let (code, out, err) = metrig(&["read", "--rig", &rig.display().to_string()]);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = wait(&mut child);
+    drop(stdout);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("19200 8N1"), "{out}");
+    assert_eq!(value_of(&out, "current"), "3.000 A");
+    assert_eq!(status, Some(0));
+}

@@ -84,6 +84,9 @@ impl ErrorCalculator for ScpiErrorCalculator {
                 break;
             }
             if started.elapsed() > timeout {
+                if let Some(stop) = &c.stop {
+                    let _ = self.port.command(&cmd(stop)?).await;
+                }
                 return Err(Self::err(format!(
                     "the gate of {pulses} pulses was not done within {} s (status `{s}`)",
                     timeout.as_secs()
@@ -99,6 +102,9 @@ impl ErrorCalculator for ScpiErrorCalculator {
             ))
         })?;
         let error_pct = f["error_pct"];
+        if let Some(s) = f.get("std_dev_pct") {
+            tracing::debug!("error calculator: s = {s} % over the gate");
+        }
         let counts = f["reference_counts"].max(1.0);
         let meter_pulses = f.get("meter_pulses").map_or(pulses, |n| *n as usize);
         let reference_energy = counts * 1000.0 / self.reference_constant;

@@ -57,7 +57,13 @@ pub struct ScpiSourceConfig {
 /// A reading field a reference's answer may hold.
 pub const MEASURE_FIELDS: [&str; 7] = ["u", "i", "f", "p", "q", "s", "pf"];
 pub const ENERGY_FIELDS: [&str; 2] = ["wh", "varh"];
-pub const RESULT_FIELDS: [&str; 4] = ["error_pct", "reference_counts", "meter_pulses", "skip"];
+pub const RESULT_FIELDS: [&str; 5] = [
+    "error_pct",
+    "reference_counts",
+    "meter_pulses",
+    "std_dev_pct",
+    "skip",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScpiReferenceConfig {
@@ -76,6 +82,8 @@ pub struct ScpiReferenceConfig {
 pub struct ErrorCalculatorConfig {
     pub setup: String,
     pub start: String,
+    /// Sent when a gate times out, so the instrument does not keep counting.
+    pub stop: Option<String>,
     pub status: String,
     /// What `status` answers once the gate is complete.
     pub done: String,
@@ -119,6 +127,7 @@ pub(crate) struct RawScpiReference {
 pub(crate) struct RawErrorCalculator {
     pub setup: String,
     pub start: String,
+    pub stop: Option<String>,
     pub status: String,
     pub done: String,
     pub result: String,
@@ -278,6 +287,9 @@ pub(crate) fn reference(raw: RawScpiReference) -> Result<ScpiReferenceConfig, Mi
             check_template("reference.error_calculator.setup", &e.setup, &vars)?;
             check_template("reference.error_calculator.start", &e.start, &vars)?;
             check_template("reference.error_calculator.status", &e.status, &vars)?;
+            if let Some(stop) = &e.stop {
+                check_template("reference.error_calculator.stop", stop, &vars)?;
+            }
             check_template("reference.error_calculator.result", &e.result, &vars)?;
             check_fields(
                 "reference.error_calculator.result_fields",
@@ -296,6 +308,7 @@ pub(crate) fn reference(raw: RawScpiReference) -> Result<ScpiReferenceConfig, Mi
             Some(ErrorCalculatorConfig {
                 setup: e.setup,
                 start: e.start,
+                stop: e.stop,
                 status: e.status,
                 done: e.done,
                 result: e.result,

@@ -229,6 +229,7 @@ async fn handle(e: &Emulator, cmd: &str) -> Option<String> {
         "ECAL:CONS" => s.ecal.1 = number(arg.as_deref()).unwrap_or(0.0),
         "ECAL:PULS" => s.ecal.2 = number(arg.as_deref()).unwrap_or(0.0) as usize,
         "ECAL:ENER" => s.ecal.3 = arg.as_deref().map(str::trim) == Some("REAC"),
+        "ECAL:STOP" => s.result = None,
         "ECAL:STAT?" => {
             return Some(if s.result.is_some() { "DONE" } else { "IDLE" }.into());
         }
