@@ -2,6 +2,7 @@
 //! drivers and the simulated rig, meter profiles, and the Modbus link.
 
 pub mod drivers;
+pub mod fuzzing;
 pub mod load_point;
 pub mod measure;
 pub mod modbus;
