@@ -38,13 +38,20 @@ pub struct SharedSerial {
     /// On a simulated line: where each write's instant is noted, since a pty
     /// delivers bytes in bursts and loses the timing a wire would keep.
     stamps: Option<SimLine>,
+    /// Every byte read since the last request: when no valid reply came,
+    /// what did come says why (a bad CRC, a frame cut short).
+    tap: Arc<Mutex<Vec<u8>>>,
 }
+
+/// The most bytes the tap keeps (a Modbus RTU frame is at most 256).
+const TAP_LIMIT: usize = 512;
 
 impl SharedSerial {
     pub fn new(stream: SerialStream) -> Self {
         Self {
             stream: Arc::new(Mutex::new(stream)),
             stamps: None,
+            tap: Arc::default(),
         }
     }
 
@@ -53,6 +60,7 @@ impl SharedSerial {
         Self {
             stream: Arc::new(Mutex::new(stream)),
             stamps: Some(line),
+            tap: Arc::default(),
         }
     }
 
@@ -69,6 +77,11 @@ impl SharedSerial {
 
     pub fn name(&self) -> Option<String> {
         self.lock().name()
+    }
+
+    /// The bytes read since the last call, and a fresh start.
+    pub fn take_tap(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.tap.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn configure(&self, line: LineSettings) -> std::io::Result<()> {
@@ -101,8 +114,18 @@ impl AsyncRead for SharedSerial {
         cx: &mut TaskContext<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        let mut s = self.lock();
-        Pin::new(&mut *s).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = {
+            let mut s = self.lock();
+            Pin::new(&mut *s).poll_read(cx, buf)
+        };
+        if let Poll::Ready(Ok(())) = &polled {
+            let mut tap = self.tap.lock().unwrap_or_else(|e| e.into_inner());
+            if tap.len() < TAP_LIMIT {
+                tap.extend_from_slice(&buf.filled()[before..]);
+            }
+        }
+        polled
     }
 }
 
@@ -251,6 +274,31 @@ impl Port {
             Port::Tcp { addr } => format!("TCP {addr}"),
             Port::RtuOverTcp { addr } => format!("RTU over TCP {addr}"),
         }
+    }
+}
+
+/// A timeout is silence only if nothing came: bytes that made no valid
+/// frame are a protocol error, named by what was wrong with them.
+fn silence_or_garbage(timeout: Duration, came: Vec<u8>) -> LinkError {
+    let ms = timeout.as_millis() as u64;
+    if came.is_empty() {
+        return LinkError::Timeout { timeout_ms: ms };
+    }
+    let what = match super::rtu_frame::rtu_response_len(&came) {
+        Some(len) if came.len() < len => {
+            format!("a frame cut short ({} of {len} bytes)", came.len())
+        }
+        Some(len) if came.len() > len => {
+            format!("{} bytes where the byte count says {len}", came.len())
+        }
+        _ => match super::rtu_frame::parse_reply(&came) {
+            super::ReplyFrame::BadCrc { .. } => "a frame with a bad CRC".to_string(),
+            super::ReplyFrame::Garbage { .. } => "bytes that are no Modbus frame".to_string(),
+            other => format!("{} (not the answer to this request)", other.describe()),
+        },
+    };
+    LinkError::Protocol {
+        message: format!("no valid reply within {ms} ms: {what}: {}", hex(&came)),
     }
 }
 
@@ -551,12 +599,24 @@ impl ModbusTransport {
         let timeout = self.timeout;
         let started = Instant::now();
         let at_ms = self.opened.elapsed().as_secs_f64() * 1000.0;
+        let tap = match &self.port {
+            Port::Serial { stream, .. } => Some(stream.clone()),
+            _ => None,
+        };
         let outcome = match self.context().await {
             Err(e) => Err(e),
-            Ok(ctx) => match tokio::time::timeout(timeout, ctx.call(request)).await {
-                Err(_) => Err(LinkError::Timeout {
-                    timeout_ms: timeout.as_millis() as u64,
-                }),
+            Ok(ctx) => match tokio::time::timeout(timeout, {
+                if let Some(t) = &tap {
+                    t.take_tap();
+                }
+                ctx.call(request)
+            })
+            .await
+            {
+                Err(_) => Err(silence_or_garbage(
+                    timeout,
+                    tap.map(|t| t.take_tap()).unwrap_or_default(),
+                )),
                 Ok(Err(tokio_modbus::Error::Transport(e))) => Err(LinkError::Transport {
                     message: e.to_string(),
                 }),
