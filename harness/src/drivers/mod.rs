@@ -133,7 +133,9 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
         positions.push(Position {
             index: p.index,
             profile: Arc::clone(&p.profile),
-            link,
+            link: link.map(|l| {
+                Box::new(crate::rig::retry::RetryingLink::new(l, p.retry)) as Box<dyn MeterLink>
+            }),
             pulses,
             tariff,
         });

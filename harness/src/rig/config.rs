@@ -81,6 +81,7 @@ pub struct PositionConfig {
     pub pulses: Option<crate::drivers::gpio_pulse_input::GpioPulseConfig>,
     /// Tariff output on a lab rig.
     pub tariff: Option<TariffConfig>,
+    pub retry: super::retry::RetryPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +176,17 @@ struct RawPosition {
     sim: Option<RawSim>,
     pulses: Option<RawPulses>,
     tariff: Option<RawTariff>,
+    retry: Option<RawRetry>,
+}
+
+/// `[positions.retry]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetry {
+    attempts: Option<u32>,
+    backoff_ms: Option<u64>,
+    on_lost: Option<super::retry::OnLost>,
+    wait_for_meter_s: Option<u64>,
 }
 
 /// A lab position's pulse capture.
@@ -611,6 +623,38 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 coil,
             }),
         };
+        let mut retry = super::retry::RetryPolicy::default();
+        if let Some(r) = p.retry {
+            if let Some(a) = r.attempts {
+                if !(1..=10).contains(&a) {
+                    return Err(bad(key("retry.attempts"), a.to_string(), "1..=10".into()));
+                }
+                retry.attempts = a;
+            }
+            if let Some(b) = r.backoff_ms {
+                if b > 10_000 {
+                    return Err(bad(
+                        key("retry.backoff_ms"),
+                        b.to_string(),
+                        "0..=10000 ms".into(),
+                    ));
+                }
+                retry.backoff = Duration::from_millis(b);
+            }
+            if let Some(o) = r.on_lost {
+                retry.on_lost = o;
+            }
+            if let Some(w) = r.wait_for_meter_s {
+                if w > 3600 {
+                    return Err(bad(
+                        key("retry.wait_for_meter_s"),
+                        w.to_string(),
+                        "0..=3600 s".into(),
+                    ));
+                }
+                retry.wait_for_meter = Duration::from_secs(w);
+            }
+        }
         positions.push(PositionConfig {
             index: i,
             meter_file,
@@ -621,6 +665,7 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             sim,
             pulses,
             tariff,
+            retry,
         });
     }
     if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {

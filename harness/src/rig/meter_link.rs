@@ -155,6 +155,10 @@ pub trait MeterLink: Send + std::fmt::Debug {
     fn line(&self) -> Option<LineSettings>;
     /// Every frame exchanged since the last call, for the journal.
     fn take_log(&mut self) -> Vec<FrameRecord>;
+    /// The retries made since the last call, one sentence each, for the record.
+    fn take_retries(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Model, serial and firmware as the meter reports them (registers the
     /// profile lacks are `None`).

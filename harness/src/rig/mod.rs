@@ -12,6 +12,7 @@ mod identity;
 pub mod meter_link;
 pub mod pulse_input;
 pub mod reference;
+pub mod retry;
 pub mod safety;
 pub mod scpi_config;
 pub mod source;

@@ -8,11 +8,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt as _;
 use tokio::sync::watch;
 
-use super::events::{FileRef, Listener, MeterInfo, RestoreOutcome, RunEvent, RunHeader, RunStatus};
+use super::events::{
+    FileRef, Listener, MeterInfo, RestoreOutcome, RunEvent, RunHeader, RunStatus, Severity,
+};
 use super::plan::Plan;
 use super::restore::{SettingsSnapshot, restore, snapshot};
 use super::suite::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
@@ -227,11 +230,6 @@ pub async fn run(
                 outcome = Err(("stopped by request".into(), false));
                 break;
             }
-            emit(RunEvent::PointStarted {
-                key: key.clone(),
-                at_s: rig.now().secs_f64(),
-            });
-            rig.prepare_point(&key);
             let suite = match req.suites.iter().find(|s| s.id() == point.suite) {
                 Some(s) => s.clone(),
                 None => {
@@ -239,23 +237,80 @@ pub async fn run(
                     break;
                 }
             };
-            let mut io = PointIo {
-                emit: &mut emit,
-                key: key.clone(),
-                samples: Vec::new(),
-                decision_rule: req.plan.decision_rule,
-                settle: req.plan.settle,
-                repetitions: req.plan.repetitions_for(&point.suite),
-            };
-            let measured = {
-                let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();
-                tokio::select! {
-                    biased;
-                    _ = cancel.cancelled() => None,
-                    r = fut => Some(r),
+            let policy = rig
+                .config
+                .positions
+                .get(point.position)
+                .map(|p| p.retry)
+                .unwrap_or_default();
+            let mut attempt = 0;
+            let mut lost_run = None;
+            let measured = loop {
+                attempt += 1;
+                emit(RunEvent::PointStarted {
+                    key: key.clone(),
+                    at_s: rig.now().secs_f64(),
+                });
+                rig.prepare_point(&key);
+                let mut io = PointIo {
+                    emit: &mut emit,
+                    key: key.clone(),
+                    samples: Vec::new(),
+                    decision_rule: req.plan.decision_rule,
+                    settle: req.plan.settle,
+                    repetitions: req.plan.repetitions_for(&point.suite),
+                };
+                let measured = {
+                    let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => None,
+                        r = fut => Some(r),
+                    }
+                };
+                drop(io);
+                for (position, note) in take_retries(rig) {
+                    emit(finding(
+                        &key,
+                        Severity::Warning,
+                        format!("position {}: {note}", position + 1),
+                    ));
+                }
+                let Some(Ok(Err(SuiteError::Link(e)))) = &measured else {
+                    break measured;
+                };
+                if !crate::rig::retry::is_loss(e) {
+                    break measured;
+                }
+                if policy.on_lost == crate::rig::retry::OnLost::Run {
+                    lost_run = Some(format!(
+                        "{key}: the meter at position {} is lost ({e}); the rig file says a lost meter stops the run",
+                        point.position + 1
+                    ));
+                    break measured;
+                }
+                if attempt > 1 {
+                    break measured;
+                }
+                // A meter that stops answering mid-point may be rebooting:
+                // wait for it, then measure the point again from its start.
+                match wait_for_meter(rig, point.position, policy.wait_for_meter).await {
+                    Some(after) => emit(finding(
+                        &key,
+                        Severity::Warning,
+                        format!(
+                            "the meter at position {} stopped answering ({e}) and answered again after {} s (a reboot?): the point was measured again",
+                            point.position + 1,
+                            after.as_secs()
+                        ),
+                    )),
+                    None => break measured,
                 }
             };
-            drop(io);
+            if let Some(why) = lost_run {
+                outcome = Err((why, true));
+                break;
+            }
             let result = match measured {
                 None => {
                     outcome = Err(("stopped by request (Ctrl-C or SIGTERM)".into(), false));
@@ -462,4 +517,43 @@ async fn start(
 
 fn pos_name(index: usize, id: &str) -> String {
     format!("position {} ({id})", index + 1)
+}
+
+/// Every position's retries since the last call.
+fn take_retries(rig: &mut Rig) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, p) in rig.positions.iter_mut().enumerate() {
+        if let Some(link) = p.link.as_mut() {
+            out.extend(link.take_retries().into_iter().map(|n| (i, n)));
+        }
+    }
+    out
+}
+
+fn finding(key: &str, severity: Severity, text: String) -> RunEvent {
+    RunEvent::Finding {
+        finding: super::events::Finding {
+            key: Some(key.to_string()),
+            severity,
+            text,
+        },
+    }
+}
+
+/// Waits (rig time: a simulated reboot passes while the simulated rig
+/// dwells) for a lost meter to answer; how long it took, or `None`.
+async fn wait_for_meter(rig: &mut Rig, position: usize, max: Duration) -> Option<Duration> {
+    let step = Duration::from_secs(1);
+    let mut waited = Duration::ZERO;
+    while waited < max {
+        rig.dwell(step).await;
+        waited += step;
+        let link = rig.positions.get_mut(position)?.link.as_mut()?;
+        if link.identify().await.is_ok() {
+            let _ = link.take_retries();
+            return Some(waited);
+        }
+        let _ = link.take_retries();
+    }
+    None
 }

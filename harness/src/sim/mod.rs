@@ -189,7 +189,9 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         positions.push(Position {
             index: p.index,
             profile: p.profile.clone(),
-            link,
+            link: link.map(|l| {
+                Box::new(crate::rig::retry::RetryingLink::new(l, p.retry)) as Box<dyn MeterLink>
+            }),
             pulses: Some(pulses),
             tariff,
         });
