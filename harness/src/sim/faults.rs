@@ -72,6 +72,20 @@ pub struct Faults {
     pub partial_reset_clears_total: bool,
     /// The moving average ignores its setting and always uses this window.
     pub average_window_stuck_min: Option<u64>,
+    /// Every n-th reply is this late (a spike, beyond the client's timeout
+    /// when `ms` is large): `{ every = 13, ms = 400 }`.
+    pub latency_spikes: Option<LatencySpikes>,
+    /// Every n-th reply on the RTU line comes after a burst of garbage bytes
+    /// (a cable glitch) (0 = never).
+    #[serde(default)]
+    pub garbage_every: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySpikes {
+    pub every: u64,
+    pub ms: u64,
 }
 
 impl Faults {
@@ -181,6 +195,15 @@ impl Faults {
                 "average_window_stuck_min".into(),
                 w.to_string(),
                 "within 1..=60 min",
+            );
+        }
+        if let Some(sp) = self.latency_spikes
+            && (sp.every == 0 || sp.ms > 10_000)
+        {
+            return bad(
+                "latency_spikes".into(),
+                format!("{{ every = {}, ms = {} }}", sp.every, sp.ms),
+                "every >= 1 reply, ms within 0..=10000",
             );
         }
         if let Some(t) = self.reboot_at_s

@@ -30,6 +30,7 @@ pub struct MeterService {
     profile: Arc<MeterProfile>,
     index: RegisterIndex,
     requests: AtomicU64,
+    replies: AtomicU64,
     rng: Mutex<ChaCha8Rng>,
 }
 
@@ -41,8 +42,16 @@ impl MeterService {
             profile,
             meter,
             requests: AtomicU64::new(0),
+            replies: AtomicU64::new(0),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_1A7E)),
         }
+    }
+
+    /// Whether the reply going out now should follow a burst of garbage
+    /// (the `garbage_every` fault), counted over the replies.
+    pub fn garbage_now(&self) -> bool {
+        let every = lock(&self.meter).faults().garbage_every;
+        every > 0 && (self.replies.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(every)
     }
 
     pub fn meter(&self) -> &Arc<Mutex<MeterModel>> {
@@ -88,7 +97,7 @@ impl MeterService {
             // Broadcasts are applied and never answered (V1.02 §2.1).
             return (Answer::Silent, Duration::ZERO);
         }
-        let delay = match faults.latency_ms {
+        let mut delay = match faults.latency_ms {
             Some([lo, hi]) => {
                 let ms = if hi > lo {
                     lock(&self.rng).random_range(lo..=hi)
@@ -99,6 +108,11 @@ impl MeterService {
             }
             None => Duration::ZERO,
         };
+        if let Some(sp) = faults.latency_spikes
+            && n.is_multiple_of(sp.every)
+        {
+            delay = delay.max(Duration::from_millis(sp.ms));
+        }
         (Answer::Reply(result), delay)
     }
 

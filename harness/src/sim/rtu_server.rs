@@ -227,6 +227,10 @@ async fn respond<S: AsyncWrite + Unpin>(
     // the reply's own wire time.
     let on_wire = timers.map_or(Duration::ZERO, |l| wire_time(l, out.len()));
     sleep_until_precise(ready + delay + on_wire).await;
+    if service.garbage_now() {
+        // A glitch on the cable just before the reply.
+        let _ = port.write_all(&[0xFF, 0x00, 0x55, 0xAA, 0x13]).await;
+    }
     let _ = port.write_all(&out).await;
 }
 
