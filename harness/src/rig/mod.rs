@@ -79,6 +79,12 @@ impl Rig {
         Some(settings)
     }
 
+    /// The simulated source's output now (`None` on a real rig): what a test
+    /// checks after a run ends, however it ended.
+    pub fn simulated_source(&self) -> Option<source::SourceState> {
+        Some(crate::sim::world::lock(self.sim.as_ref()?).source())
+    }
+
     /// Opens every instrument the rig file names.
     pub async fn open(config: RigConfig) -> Result<Rig, RigError> {
         match config.kind {
