@@ -377,6 +377,21 @@ fn rerun_failed_repeats_only_the_points_that_failed() {
         "--quiet",
     ]);
     assert_eq!(code, 1, "{err}");
+    let failed: Vec<String> = record(&out)["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .filter(|p| {
+            ["fail", "conditional_fail", "error"]
+                .iter()
+                .any(|v| p["verdict"] == *v)
+        })
+        .filter_map(|p| p["key"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        failed.iter().any(|k| k.contains("pf1-imin")),
+        "the Imin points fail: {failed:?}"
+    );
     let (code, _, err) = metrig(&[
         "run",
         "fixtures/plans/nightly.toml",
@@ -389,9 +404,9 @@ fn rerun_failed_repeats_only_the_points_that_failed() {
     assert_eq!(code, 1, "still failing: {err}");
     let rec = record(&out);
     for p in rec["points"].as_array().expect("points") {
-        let again = p["id"]
+        let again = p["key"]
             .as_str()
-            .is_some_and(|id| id.starts_with("pf1-imin"));
+            .is_some_and(|k| failed.iter().any(|f| f == k));
         assert_eq!(p["attempts"], if again { 2 } else { 1 }, "{}", p["key"]);
     }
     // A changed rig file is refused: the run must continue with the files it started with.

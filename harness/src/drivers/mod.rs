@@ -64,17 +64,27 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
             .address
             .unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
         let link: Option<Box<dyn MeterLink>> = match &p.link {
-            LinkConfig::Rtu { device, line } => {
+            LinkConfig::Rtu {
+                device,
+                line,
+                inter_frame,
+            } => {
                 let line = line.ok_or_else(|| {
                     RigError::instrument(&who, "an RTU link needs a profile with [serial]")
                 })?;
                 Some(Box::new(
-                    modbus_rtu::open(device, line, address, p.timeout, p.profile.clone()).map_err(
-                        |e| RigError::Link {
-                            instrument: who.clone(),
-                            source: e,
-                        },
-                    )?,
+                    modbus_rtu::open(
+                        device,
+                        line,
+                        address,
+                        p.timeout,
+                        *inter_frame,
+                        p.profile.clone(),
+                    )
+                    .map_err(|e| RigError::Link {
+                        instrument: who.clone(),
+                        source: e,
+                    })?,
                 ))
             }
             LinkConfig::Tcp { address: addr } => Some(Box::new(

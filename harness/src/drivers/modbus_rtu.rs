@@ -8,11 +8,14 @@ use std::time::Duration;
 use crate::modbus::{LineControl, LinkError, ModbusMeterLink, ModbusTransport, Port, SharedSerial};
 use crate::profile::{LineSettings, MeterProfile};
 
+/// `inter_frame`: the silence before each request after a reply; `None`
+/// keeps the line's t3.5 (Modbus over Serial Line V1.02 §2.5.1.1).
 pub fn open(
     device: &Path,
     line: LineSettings,
     address: u8,
     timeout: Duration,
+    inter_frame: Option<Duration>,
     profile: Arc<MeterProfile>,
 ) -> Result<ModbusMeterLink, LinkError> {
     let name = device.display().to_string();
@@ -33,8 +36,7 @@ pub fn open(
         .serial
         .as_ref()
         .map_or(timeout, |s| s.response_timeout * 2);
-    Ok(ModbusMeterLink::new(
-        ModbusTransport::new(port, address, timeout, settle)?,
-        profile,
-    ))
+    let mut transport = ModbusTransport::new(port, address, timeout, settle)?;
+    transport.set_inter_frame(inter_frame);
+    Ok(ModbusMeterLink::new(transport, profile))
 }

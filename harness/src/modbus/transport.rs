@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::rtu_frame::{RawReply, Transmission, rtu_response_len};
-use super::timing::{sleep_precise, t3_5, wire_time};
+use super::timing::{sleep_precise, sleep_until_precise, t3_5, wire_time};
 use super::{FrameRecord, LinkError, encode_request, encode_response, hex};
 use crate::profile::{LineSettings, Parity};
 use crate::rig::meter_link::RawOutcome;
@@ -334,6 +334,11 @@ pub struct ModbusTransport {
     rest_until: Option<Instant>,
     log: Vec<FrameRecord>,
     opened: Instant,
+    /// When the last reply ended: on a timed line the next request waits
+    /// t3.5 after it (V1.02 §2.5.1.1), which tokio-modbus does not do.
+    last_reply: Option<Instant>,
+    /// The rig file's inter-frame delay, replacing t3.5 on a real port.
+    inter_frame: Option<Duration>,
 }
 
 impl std::fmt::Debug for ModbusTransport {
@@ -366,12 +371,20 @@ impl ModbusTransport {
             rest_until: None,
             log: Vec::new(),
             opened: Instant::now(),
+            last_reply: None,
+            inter_frame: None,
         };
         if let Port::Serial { line, .. } = &t.port {
             let line = *line;
             t.apply_line(line)?;
         }
         Ok(t)
+    }
+
+    /// Sets the silence before each request after a reply (0: none), in
+    /// place of the line's t3.5.
+    pub fn set_inter_frame(&mut self, d: Option<Duration>) {
+        self.inter_frame = d;
     }
 
     fn rest(&mut self, d: Duration) {
@@ -473,6 +486,27 @@ impl ModbusTransport {
         self.ctx.as_mut().ok_or_else(|| LinkError::Transport {
             message: "no client context".into(),
         })
+    }
+
+    /// The silence owed between a reply and the next request: t3.5 on a
+    /// line timed as a wire; none on an unpaced pty or over TCP.
+    fn inter_frame_gap(&self) -> Option<Duration> {
+        if let Some(d) = self.inter_frame {
+            return (!d.is_zero()).then_some(d);
+        }
+        match &self.port {
+            Port::Serial { line, control, .. } => {
+                let timed = match control {
+                    LineControl::Termios => true,
+                    LineControl::Fixed => false,
+                    LineControl::Announced(meta) => {
+                        meta.lock().unwrap_or_else(|e| e.into_inner()).paced
+                    }
+                };
+                timed.then(|| t3_5(*line))
+            }
+            _ => None,
+        }
     }
 
     /// Asks the simulated line to pace (or stop pacing) its characters, as
@@ -596,6 +630,9 @@ impl ModbusTransport {
     /// Sends one request and waits at most `timeout` for its answer.
     pub async fn call(&mut self, request: Request<'static>) -> RawOutcome {
         let request_hex = hex(&encode_request(&request));
+        if let (Some(end), Some(gap)) = (self.last_reply, self.inter_frame_gap()) {
+            sleep_until_precise(end + gap).await;
+        }
         let timeout = self.timeout;
         let started = Instant::now();
         let at_ms = self.opened.elapsed().as_secs_f64() * 1000.0;
@@ -626,6 +663,7 @@ impl ModbusTransport {
                 Ok(Ok(answer)) => Ok(answer),
             },
         };
+        self.last_reply = Some(Instant::now());
         if outcome.is_err() {
             // Never reuse a context that may hold half a frame, and never
             // send again before a late reply has had time to arrive.

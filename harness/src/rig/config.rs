@@ -92,6 +92,8 @@ pub enum LinkConfig {
     Rtu {
         device: PathBuf,
         line: Option<LineSettings>,
+        /// Silence before each request after a reply (default t3.5 of the line).
+        inter_frame: Option<Duration>,
     },
     Tcp {
         address: SocketAddr,
@@ -246,6 +248,7 @@ enum RawLink {
         device: PathBuf,
         baud: Option<u32>,
         framing: Option<Framing>,
+        inter_frame_delay_ms: Option<f64>,
     },
     Tcp {
         address: String,
@@ -447,7 +450,21 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                 device,
                 baud,
                 framing,
+                inter_frame_delay_ms,
             } => {
+                let inter_frame = match inter_frame_delay_ms {
+                    None => None,
+                    Some(ms) if (0.0..=1000.0).contains(&ms) => {
+                        Some(Duration::from_secs_f64(ms / 1000.0))
+                    }
+                    Some(ms) => {
+                        return Err(bad(
+                            key("link.inter_frame_delay_ms"),
+                            ms.to_string(),
+                            "0..=1000 ms (default: t3.5 of the line)".into(),
+                        ));
+                    }
+                };
                 let line = match (&profile.serial, baud, framing) {
                     (Some(s), b, f) => Some(LineSettings {
                         baud: b.unwrap_or(s.baud_default),
@@ -455,7 +472,11 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
                     }),
                     (None, _, _) => None,
                 };
-                LinkConfig::Rtu { device, line }
+                LinkConfig::Rtu {
+                    device,
+                    line,
+                    inter_frame,
+                }
             }
             RawLink::Tcp { address } => LinkConfig::Tcp {
                 address: socket(&key("link.address"), &address)

@@ -1,0 +1,129 @@
+//! metrig's Modbus client (`MeterLink`, the code a lab uses): transactions per
+//! second reading 4 registers of the 4 120 83's measurement block (0x1000),
+//! N sequential requests.
+//!
+//! `cargo bench --bench modbus_client` serves the simulated meter in-process
+//! (TCP on 127.0.0.1, RTU on a pty) and measures, then reads it over a line
+//! paced at 19200 baud 8E1 against the wire limit. To read a server in
+//! another process, as `benches/peers/run.sh` does for the side-by-side with
+//! libmodbus and pymodbus:
+//!   METRIG_BENCH_TCP=127.0.0.1:5502 cargo bench --bench modbus_client
+//!   METRIG_BENCH_RTU=/dev/pts/7 cargo bench --bench modbus_client
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::modbus::timing::{t3_5, wire_time};
+use harness::rig::meter_link::MeterLink;
+use harness::rig::{Rig, parse_rig};
+use tokio_modbus::Request;
+
+const N: usize = 10_000;
+/// Requests on the paced line (each takes ≈ 16 ms of wire).
+const N_PACED: usize = 300;
+
+fn profile() -> Arc<harness::profile::MeterProfile> {
+    Arc::new(
+        harness::profile::load_profile(Path::new("fixtures/meters/legrand-412083.toml"))
+            .expect("profile"),
+    )
+}
+
+async fn measure(link: &mut dyn MeterLink, n: usize) -> (f64, usize) {
+    let mut failures = 0;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        match link.raw(Request::ReadHoldingRegisters(0x1000, 4)).await {
+            Ok(Ok(_)) => {}
+            _ => failures += 1,
+        }
+    }
+    (n as f64 / t0.elapsed().as_secs_f64(), failures)
+}
+
+fn rig_text(link: &str, pacing: &str) -> String {
+    format!(
+        "[rig]\nname = \"bench\"\nkind = \"sim\"\nline_pacing = \"{pacing}\"\n[source]\nkind = \"sim\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"sim\"\n[[positions]]\nmeter = \"fixtures/meters/legrand-412083.toml\"\nlink = {{ kind = \"{link}\" }}\n"
+    )
+}
+
+async fn sim_link(link: &str, pacing: &str) -> Rig {
+    let mut rig =
+        Rig::open(parse_rig(&rig_text(link, pacing), Path::new("bench.toml")).expect("rig"))
+            .await
+            .expect("rig");
+    rig.energise(harness::load_point::LoadPoint::new(
+        harness::quantity::Volts(230.0),
+        harness::quantity::Amps(10.0),
+        harness::quantity::PowerFactor::UNITY,
+        harness::quantity::Hertz(50.0),
+    ))
+    .await
+    .expect("energise");
+    rig
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let timeout = Duration::from_secs(1);
+    if let Ok(addr) = std::env::var("METRIG_BENCH_TCP") {
+        let mut link = harness::drivers::modbus_tcp::open(
+            addr.parse().expect("METRIG_BENCH_TCP=host:port"),
+            5,
+            timeout,
+            profile(),
+        )
+        .expect("link");
+        let (tps, failures) = measure(&mut link, N).await;
+        println!("metrig tcp n={N} failures={failures} tps={tps:.0}");
+        return;
+    }
+    if let Ok(path) = std::env::var("METRIG_BENCH_RTU") {
+        let line = harness::profile::LineSettings {
+            baud: 19200,
+            framing: harness::profile::Framing::try_from("8N1".to_string()).expect("framing"),
+        };
+        // A pty has no wire: without the rig file's default t3.5 before
+        // each request, as libmodbus and pymodbus send; then with it.
+        for (gap, what) in [
+            (Some(Duration::ZERO), "inter_frame_delay_ms = 0"),
+            (None, "default t3.5"),
+        ] {
+            let mut link = harness::drivers::modbus_rtu::open(
+                Path::new(&path),
+                line,
+                5,
+                timeout,
+                gap,
+                profile(),
+            )
+            .expect("link");
+            let (tps, failures) = measure(&mut link, N).await;
+            println!("metrig rtu ({what}) n={N} failures={failures} tps={tps:.0}");
+        }
+        return;
+    }
+    for (kind, name) in [("sim-tcp", "tcp loopback"), ("sim-rtu", "rtu pty")] {
+        let mut rig = sim_link(kind, "off").await;
+        let link = rig.positions[0].link.as_mut().expect("link");
+        let (tps, failures) = measure(link.as_mut(), N).await;
+        println!(
+            "metrig {name} (in-process simulated meter) n={N} failures={failures} tps={tps:.0}"
+        );
+    }
+    // The paced line: 19200 8E1, 11-bit characters.
+    let mut rig = sim_link("sim-rtu", "always").await;
+    let link = rig.positions[0].link.as_mut().expect("link");
+    let line = link.line().expect("serial");
+    let (tps, failures) = measure(link.as_mut(), N_PACED).await;
+    // Request 8 characters, reply 5 + 2 × 4; t3.5 after each frame; the
+    // simulated meter's turnaround is zero.
+    let per = wire_time(line, 8 + 13) + t3_5(line) * 2;
+    let limit = 1.0 / per.as_secs_f64();
+    println!(
+        "metrig rtu paced {line} n={N_PACED} failures={failures} tps={tps:.2}; wire limit {limit:.2} tps ({:.3} ms a transaction); {:.1} % of the limit",
+        per.as_secs_f64() * 1000.0,
+        tps / limit * 100.0
+    );
+}
