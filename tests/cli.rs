@@ -112,43 +112,13 @@ fn doctor_names_every_instrument() {
 /// real TCP driver, and by mbpoll when it is installed.
 #[test]
 fn sim_serve_is_readable_from_another_process() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args([
-            "sim",
-            "serve",
-            "--meter",
-            "fixtures/meters/legrand-412083.toml",
-            "--tcp",
-            "127.0.0.1:0",
-            "--load",
-            "230V 20A 1 50Hz",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serves");
-    let mut first = String::new();
-    // Keep the pipe open for the child's later lines.
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    stdout.read_line(&mut first).expect("prints its address");
-    let addr = first
-        .split_whitespace()
-        .nth(2)
-        .expect("modbus tcp ADDR unit N")
-        .to_string();
+    let (child, stdout, addr) = sim_serve(&["--tcp", "127.0.0.1:0", "--load", "230V 20A 1 50Hz"]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let rig = dir.path().join("lab.toml");
-    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/meters/legrand-412083.toml");
-    std::fs::write(
-        &rig,
-        format!(
-            "[rig]\nname = \"bench 2\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"tcp\", address = \"{addr}\" }}\n",
-            meter.display()
-        ),
-    )
-    .expect("written");
-    let rig_path = rig.display().to_string();
+    let rig_path = lab_rig(
+        dir.path(),
+        "bench 2",
+        &format!("{{ kind = \"tcp\", address = \"{addr}\" }}"),
+    );
     let (code, out, err) = metrig(&["read", "--rig", &rig_path]);
     let (refused, _, refusal) = metrig(&["read", "--rig", &rig_path, "--load", "230V 1A"]);
     let mbpoll = Command::new("mbpoll")
@@ -170,10 +140,7 @@ fn sim_serve_is_readable_from_another_process() {
             "127.0.0.1",
         ])
         .output();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = wait(&mut child);
+    let status = stop(child);
     drop(stdout);
     assert_eq!(code, 0, "{err}");
     assert_eq!(value_of(&out, "current"), "20.000 A");
@@ -200,51 +167,81 @@ fn sim_serve_is_readable_from_another_process() {
 /// reads `metrig sim serve --rtu-over-tcp` in another process.
 #[test]
 fn rtu_over_tcp_reads_a_meter_behind_a_gateway() {
+    let (child, stdout, addr) =
+        sim_serve(&["--rtu-over-tcp", "127.0.0.1:0", "--load", "230V 7A 1 50Hz"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rig = lab_rig(
+        dir.path(),
+        "bench 3",
+        &format!("{{ kind = \"rtu-over-tcp\", address = \"{addr}\" }}"),
+    );
+    let (code, out, err) = metrig(&["read", "--rig", &rig]);
+    let status = stop(child);
+    drop(stdout);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("RTU over TCP"), "{out}");
+    assert_eq!(value_of(&out, "current"), "7.000 A");
+    assert_eq!(status, Some(0));
+}
+
+/// `metrig sim serve` in its own process with `args` after the meter; the
+/// child, its stdout kept open, and the third word of its first line (the
+/// address or pty path).
+fn sim_serve(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
         .args([
             "sim",
             "serve",
             "--meter",
             "fixtures/meters/legrand-412083.toml",
-            "--rtu-over-tcp",
-            "127.0.0.1:0",
-            "--load",
-            "230V 7A 1 50Hz",
         ])
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .spawn()
         .expect("serves");
     let mut first = String::new();
+    // Keep the pipe open for the child's later lines.
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    stdout.read_line(&mut first).expect("prints its address");
-    let addr = first
+    stdout
+        .read_line(&mut first)
+        .expect("prints where it serves");
+    let at = first
         .split_whitespace()
         .nth(2)
-        .expect("modbus rtu-over-tcp ADDR unit N")
+        .expect("modbus KIND WHERE unit N")
         .to_string();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let rig = dir.path().join("gateway.toml");
+    (child, stdout, at)
+}
+
+/// A lab rig file with no source or reference and one 4 120 83 on `link`.
+fn lab_rig(dir: &std::path::Path, name: &str, link: &str) -> String {
+    let rig = dir.join(format!("{name}.toml"));
     let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/meters/legrand-412083.toml");
     std::fs::write(
         &rig,
         format!(
-            "[rig]\nname = \"bench 3\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"rtu-over-tcp\", address = \"{addr}\" }}\n",
+            "[rig]\nname = \"{name}\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {link}\n",
             meter.display()
         ),
     )
     .expect("written");
-    let (code, out, err) = metrig(&["read", "--rig", &rig.display().to_string()]);
+    rig.display().to_string()
+}
+
+/// Stops a `sim serve` child with SIGTERM; its exit code.
+fn stop(mut child: std::process::Child) -> Option<i32> {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let status = wait(&mut child);
-    drop(stdout);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("RTU over TCP"), "{out}");
-    assert_eq!(value_of(&out, "current"), "7.000 A");
-    assert_eq!(status, Some(0));
+    wait(&mut child)
 }
 
 fn wait(child: &mut std::process::Child) -> Option<i32> {
@@ -285,45 +282,15 @@ fn flash_lists_probes_and_refuses_without_one() {
 /// and odd parity, so the rig file sets 19200 8N1.
 #[test]
 fn the_rtu_driver_reads_sim_serve_through_its_pty() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args([
-            "sim",
-            "serve",
-            "--meter",
-            "fixtures/meters/legrand-412083.toml",
-            "--rtu",
-            "--load",
-            "230V 3A 1 50Hz",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serves");
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    stdout.read_line(&mut first).expect("prints its pty");
-    let path = first
-        .split_whitespace()
-        .nth(2)
-        .expect("modbus rtu PATH unit N")
-        .to_string();
+    let (child, stdout, path) = sim_serve(&["--rtu", "--load", "230V 3A 1 50Hz"]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let rig = dir.path().join("rs485.toml");
-    let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/meters/legrand-412083.toml");
-    std::fs::write(
-        &rig,
-        format!(
-            "[rig]\nname = \"bench 4\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"rtu\", device = \"{path}\", baud = 19200, framing = \"8N1\" }}\n",
-            meter.display()
-        ),
-    )
-    .expect("written");
-    let (code, out, err) = metrig(&["read", "--rig", &rig.display().to_string()]);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = wait(&mut child);
+    let rig = lab_rig(
+        dir.path(),
+        "bench 4",
+        &format!("{{ kind = \"rtu\", device = \"{path}\", baud = 19200, framing = \"8N1\" }}"),
+    );
+    let (code, out, err) = metrig(&["read", "--rig", &rig]);
+    let status = stop(child);
     drop(stdout);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("19200 8N1"), "{out}");
