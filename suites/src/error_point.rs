@@ -64,6 +64,17 @@ pub async fn measure_errors(
     };
     let period = weight.0 * 3600.0 / power.abs().max(1e-9);
     let timeout = Duration::from_secs_f64((period * 3.0 + 10.0).min(86_400.0));
+    let components = |gates: &[PulseComparison]| {
+        let resolution = gates.iter().map(|g| g.resolution_pct).fold(0.0, f64::max);
+        vec![
+            Component::from_expanded(
+                "reference standard (certificate, k = 2)",
+                reference_u_pct,
+                2.0,
+            ),
+            Component::rectangular("count resolution (±1 reference count)", resolution),
+        ]
+    };
     let mut gates = Vec::new();
     for _ in 0..io.repetitions.max(1) {
         let g = pulse_comparison(rig, position, channel, weight, kind, n, timeout).await?;
@@ -75,20 +86,13 @@ pub async fn measure_errors(
             serde_json::to_value(&g).unwrap_or_default(),
         );
         gates.push(g);
+        let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
+        if io.decided(&errors, &components(&gates)) {
+            break;
+        }
     }
     let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
-    let resolution = gates.iter().map(|g| g.resolution_pct).fold(0.0, f64::max);
-    let budget = Budget::of(
-        &errors,
-        vec![
-            Component::from_expanded(
-                "reference standard (certificate, k = 2)",
-                reference_u_pct,
-                2.0,
-            ),
-            Component::rectangular("count resolution (±1 reference count)", resolution),
-        ],
-    );
+    let budget = Budget::of(&errors, components(&gates));
     Ok(ErrorRun {
         gates,
         budget,

@@ -93,3 +93,32 @@ async fn a_rig_file_can_make_a_lost_meter_stop_the_run() {
         r.findings
     );
 }
+
+/// Sequential stopping (issue 9): a good meter stops each point after the
+/// first look, a meter far outside stops as a fail; the verdicts are the
+/// fixed-count plan's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_stopping_takes_fewer_repetitions_for_the_same_verdicts() {
+    let suites = "[[suites]]\nid = \"accuracy-active\"\ngate_counts = 10000\ninfluence = false\n";
+    let fixed = common::plan("guarded-binary", 10, suites);
+    let sequential = fixed.replace(
+        "repetitions = 10",
+        "repetitions = 10\nstopping = \"sequential\"",
+    );
+    for (error, verdict) in [(0.3, "pass"), (1.8, "fail")] {
+        let curve = format!(
+            "error_curve = [{{ current_a = 0.25, pf = \"1\", error_pct = {error} }}, {{ current_a = 63, pf = \"1\", error_pct = {error} }}, {{ current_a = 0.25, pf = \"0.5L\", error_pct = {error} }}, {{ current_a = 63, pf = \"0.5L\", error_pct = {error} }}, {{ current_a = 0.25, pf = \"0.8C\", error_pct = {error} }}, {{ current_a = 63, pf = \"0.8C\", error_pct = {error} }}]\nnoise_pct = 0.05"
+        );
+        let rig = common::rig_text("legrand-412083", "sim-rtu", 24, 0.02, &curve);
+        let a = common::run(&fixed, &rig).await;
+        let b = common::run(&sequential, &rig).await;
+        assert_eq!(verdicts(&a), verdicts(&b), "{error} %");
+        assert!(a.points.iter().all(|p| p.verdict.to_string() == verdict));
+        let (na, nb): (usize, usize) = (
+            a.points.iter().map(|p| p.samples.len()).sum(),
+            b.points.iter().map(|p| p.samples.len()).sum(),
+        );
+        println!("{error} %: {na} gates fixed, {nb} sequential");
+        assert!(nb * 2 < na, "{error} %: {nb} of {na} gates");
+    }
+}

@@ -40,9 +40,24 @@ pub struct Plan {
     /// Settling time after each change of load point.
     pub settle: Duration,
     pub suites: Vec<SuiteEntry>,
+    /// Repeat each point a fixed count, or stop once its verdict is decided
+    /// (`stats::sequential`).
+    pub stopping: Stopping,
     pub overrides: Vec<LimitOverride>,
     pub preconditions: Preconditions,
     pub compare: CompareSettings,
+}
+
+/// How many times a point is repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stopping {
+    /// The plan's repetitions, always (type tests).
+    #[default]
+    Fixed,
+    /// Up to the plan's repetitions, stopping once the verdict is decided
+    /// at the rule's risk (nightly and gate plans).
+    Sequential,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +141,8 @@ struct RawHead {
     warm_up_s: f64,
     #[serde(default = "default_settle")]
     settle_s: f64,
+    #[serde(default)]
+    stopping: Stopping,
 }
 
 fn default_reps() -> u32 {
@@ -257,6 +274,7 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
         description: h.description.clone(),
         decision_rule: h.decision_rule,
         repetitions: h.repetitions,
+        stopping: h.stopping,
         warm_up: Duration::from_secs_f64(h.warm_up_s),
         settle: Duration::from_secs_f64(h.settle_s),
         suites,

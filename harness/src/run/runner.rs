@@ -259,6 +259,15 @@ pub async fn run(
                     decision_rule: req.plan.decision_rule,
                     settle: req.plan.settle,
                     repetitions: req.plan.repetitions_for(&point.suite),
+                    sequential: match (req.plan.stopping, &point.limit) {
+                        (super::plan::Stopping::Sequential, Some(l)) if l.unit == "%" => Some((
+                            crate::stats::SequentialRule::new(
+                                req.plan.repetitions_for(&point.suite),
+                            ),
+                            l.limit_pct,
+                        )),
+                        _ => None,
+                    },
                 };
                 let measured = {
                     let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();

@@ -201,6 +201,8 @@ pub struct PointIo<'a> {
     pub decision_rule: DecisionRule,
     pub settle: Duration,
     pub repetitions: u32,
+    /// With sequential stopping: the rule and the point's limit (percent).
+    pub sequential: Option<(crate::stats::SequentialRule, f64)>,
 }
 
 impl std::fmt::Debug for PointIo<'_> {
@@ -249,6 +251,15 @@ impl PointIo<'_> {
 
     pub fn samples(&self) -> &[Sample] {
         &self.samples
+    }
+
+    /// Whether the repetitions so far (`errors`, with the budget's fixed
+    /// `components`) already decide the point, under sequential stopping.
+    pub fn decided(&self, errors: &[f64], components: &[crate::stats::Component]) -> bool {
+        self.sequential.is_some_and(|(rule, limit)| {
+            rule.decided(errors, components, limit, self.decision_rule)
+                .is_some()
+        })
     }
 }
 

@@ -2,8 +2,10 @@
 //! (ILAC-G8:09/2019) and the two-sample test the firmware gate uses.
 
 pub mod decision;
+pub mod sequential;
 pub mod uncertainty;
 pub mod welch;
 
 pub use decision::{DecisionRule, Verdict};
+pub use sequential::SequentialRule;
 pub use uncertainty::{Budget, Component, student_t_975};
