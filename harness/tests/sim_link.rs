@@ -289,3 +289,37 @@ async fn a_new_address_answers_and_the_old_one_is_silent() {
         1e-6,
     );
 }
+
+/// A request whose call is dropped before its reply came (a run cancelled
+/// mid-request) must not hand that reply to the next request: the next read
+/// of another register gets that register's value (found by the modbus
+/// suite's interruption test: a restore read the address, 5, as s0_weight).
+#[rstest]
+#[case::rtu("sim-rtu")]
+#[case::tcp("sim-tcp")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_request_never_answers_the_next(#[case] link: &str) {
+    let text = common::sim_rig_text("legrand-412083", link, "latency_ms = [60, 60]", "");
+    let config =
+        harness::rig::parse_rig(&text, std::path::Path::new("abandon.toml")).expect("valid");
+    let mut rig = harness::rig::Rig::open(config).await.expect("opens");
+    rig.energise(point("230V 10A 1 50Hz"))
+        .await
+        .expect("within limits");
+    let m = rig.positions[0].link.as_mut().expect("modbus meter");
+    for _ in 0..3 {
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(20),
+            m.read_setting(MeterSetting::Address),
+        )
+        .await;
+        assert!(dropped.is_err(), "the call was abandoned mid-request");
+        assert_eq!(
+            m.read_setting(MeterSetting::S0Weight)
+                .await
+                .expect("answers"),
+            SettingValue::Number(10.0),
+            "{link}: s0_weight is its own register's value"
+        );
+    }
+}

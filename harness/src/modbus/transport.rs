@@ -339,6 +339,10 @@ pub struct ModbusTransport {
     last_reply: Option<Instant>,
     /// The rig file's inter-frame delay, replacing t3.5 on a real port.
     inter_frame: Option<Duration>,
+    /// A request was sent and its call dropped before the reply was read (a
+    /// run cancelled mid-request): that reply may still come, and must not
+    /// be taken for the next request's.
+    in_flight: bool,
 }
 
 impl std::fmt::Debug for ModbusTransport {
@@ -373,6 +377,7 @@ impl ModbusTransport {
             opened: Instant::now(),
             last_reply: None,
             inter_frame: None,
+            in_flight: false,
         };
         if let Port::Serial { line, .. } = &t.port {
             let line = *line;
@@ -385,6 +390,15 @@ impl ModbusTransport {
     /// place of the line's t3.5.
     pub fn set_inter_frame(&mut self, d: Option<Duration>) {
         self.inter_frame = d;
+    }
+
+    /// After a call that never finished: drop the context, let a late
+    /// reply pass and flush it, as after a timeout.
+    fn recover_from_abandoned_call(&mut self) {
+        if std::mem::take(&mut self.in_flight) {
+            self.ctx = None;
+            self.rest(self.settle);
+        }
     }
 
     fn rest(&mut self, d: Duration) {
@@ -553,10 +567,12 @@ impl ModbusTransport {
                 });
             }
         };
+        self.recover_from_abandoned_call();
         self.ctx = None;
         if let Some(until) = self.rest_until.take() {
             tokio::time::sleep_until(until.into()).await;
         }
+        self.in_flight = true;
         stream.flush_input().map_err(|e| LinkError::Transport {
             message: format!("cannot flush the serial input: {e}"),
         })?;
@@ -608,6 +624,7 @@ impl ModbusTransport {
                 }
             }
         }
+        self.in_flight = false;
         if bytes.is_empty() {
             // Silence now may be a late reply later: let it pass first.
             self.rest(self.settle);
@@ -629,6 +646,7 @@ impl ModbusTransport {
 
     /// Sends one request and waits at most `timeout` for its answer.
     pub async fn call(&mut self, request: Request<'static>) -> RawOutcome {
+        self.recover_from_abandoned_call();
         let request_hex = hex(&encode_request(&request));
         if let (Some(end), Some(gap)) = (self.last_reply, self.inter_frame_gap()) {
             sleep_until_precise(end + gap).await;
@@ -640,6 +658,7 @@ impl ModbusTransport {
             Port::Serial { stream, .. } => Some(stream.clone()),
             _ => None,
         };
+        self.in_flight = true;
         let outcome = match self.context().await {
             Err(e) => Err(e),
             Ok(ctx) => match tokio::time::timeout(timeout, {
@@ -663,6 +682,7 @@ impl ModbusTransport {
                 Ok(Ok(answer)) => Ok(answer),
             },
         };
+        self.in_flight = false;
         self.last_reply = Some(Instant::now());
         if outcome.is_err() {
             // Never reuse a context that may hold half a frame, and never
