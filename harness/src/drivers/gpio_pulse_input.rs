@@ -169,15 +169,12 @@ impl GpioPulseInput {
 #[async_trait]
 impl PulseInput for GpioPulseInput {
     fn identity(&self) -> Identity {
-        Identity {
-            role: format!("pulse input {}", self.position + 1),
-            maker: "Linux GPIO".into(),
-            model: self.config.chip.display().to_string(),
-            serial: format!("{:?}", self.config.lines),
-            firmware: None,
-            calibration_due: None,
-            simulated: false,
-        }
+        Identity::device(
+            format!("pulse input {}", self.position + 1),
+            "Linux GPIO",
+            self.config.chip.display().to_string(),
+            format!("{:?}", self.config.lines),
+        )
     }
 
     fn channels(&self) -> Vec<PulseChannel> {

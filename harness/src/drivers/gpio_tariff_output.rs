@@ -52,15 +52,12 @@ impl GpioTariffOutput {
 #[async_trait]
 impl TariffOutput for GpioTariffOutput {
     fn identity(&self) -> Identity {
-        Identity {
-            role: format!("tariff output {}", self.position + 1),
-            maker: "Linux GPIO".into(),
-            model: self.chip.display().to_string(),
-            serial: format!("line {}", self.line),
-            firmware: None,
-            calibration_due: None,
-            simulated: false,
-        }
+        Identity::device(
+            format!("tariff output {}", self.position + 1),
+            "Linux GPIO",
+            self.chip.display().to_string(),
+            format!("line {}", self.line),
+        )
     }
 
     async fn select(&mut self, tariff: Tariff) -> Result<(), RigError> {

@@ -104,15 +104,12 @@ impl ModbusCoilTariffOutput {
 #[async_trait]
 impl TariffOutput for ModbusCoilTariffOutput {
     fn identity(&self) -> Identity {
-        Identity {
-            role: format!("tariff output {}", self.position + 1),
-            maker: "Modbus digital output".into(),
-            model: format!("{} unit {}", self.address, self.unit),
-            serial: format!("coil {}", self.coil),
-            firmware: None,
-            calibration_due: None,
-            simulated: false,
-        }
+        Identity::device(
+            format!("tariff output {}", self.position + 1),
+            "Modbus digital output",
+            format!("{} unit {}", self.address, self.unit),
+            format!("coil {}", self.coil),
+        )
     }
 
     async fn select(&mut self, tariff: Tariff) -> Result<(), RigError> {

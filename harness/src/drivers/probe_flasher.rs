@@ -106,15 +106,12 @@ impl ProbeFlasher {
 #[async_trait]
 impl Flasher for ProbeFlasher {
     fn identity(&self) -> Identity {
-        Identity {
-            role: "flasher".into(),
-            maker: "probe-rs".into(),
-            model: self.probe.clone().unwrap_or_else(|| "first probe".into()),
-            serial: String::new(),
-            firmware: None,
-            calibration_due: None,
-            simulated: false,
-        }
+        Identity::device(
+            "flasher",
+            "probe-rs",
+            self.probe.clone().unwrap_or_else(|| "first probe".into()),
+            String::new(),
+        )
     }
 
     async fn flash(&mut self, elf: &Path) -> Result<(), RigError> {

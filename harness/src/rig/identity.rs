@@ -18,6 +18,27 @@ pub struct Identity {
     pub simulated: bool,
 }
 
+impl Identity {
+    /// A real device with no firmware to report and no calibration of its
+    /// own (a GPIO line, a relay module, a debug probe).
+    pub fn device(
+        role: impl Into<String>,
+        maker: impl Into<String>,
+        model: impl Into<String>,
+        serial: impl Into<String>,
+    ) -> Self {
+        Self {
+            role: role.into(),
+            maker: maker.into(),
+            model: model.into(),
+            serial: serial.into(),
+            firmware: None,
+            calibration_due: None,
+            simulated: false,
+        }
+    }
+}
+
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
