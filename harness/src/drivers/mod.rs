@@ -159,5 +159,6 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
         tasks: Vec::new(),
         sim: None,
         config: Arc::new(config),
+        view: false,
     })
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod error_calculator;
 pub mod flasher;
 mod identity;
+pub mod lockstep;
 pub mod meter_link;
 pub mod pulse_input;
 pub mod reference;
@@ -64,6 +65,9 @@ pub struct Rig {
     pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The simulated world, for switching off without awaiting on drop.
     pub(crate) sim: Option<crate::sim::world::SharedWorld>,
+    /// One position's view of a bench in lockstep (`lockstep::views`): it
+    /// owns no instrument, so dropping it switches nothing off.
+    pub(crate) view: bool,
 }
 
 impl Rig {
@@ -124,6 +128,9 @@ impl Rig {
     /// same whatever ran before it (a resumed run gives the same figures).
     /// A real rig has nothing to do.
     pub fn prepare_point(&mut self, key: &str) {
+        if self.view {
+            return;
+        }
         if let Some(world) = &self.sim {
             let seed = self.config.seed ^ fnv1a(key.as_bytes());
             crate::sim::world::lock(world).reseed(seed);
@@ -188,6 +195,9 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        if self.view {
+            return;
+        }
         if let Some(world) = &self.sim {
             crate::sim::source::SimSource::off_now(world);
         }

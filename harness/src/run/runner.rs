@@ -209,7 +209,7 @@ pub async fn run(
         .as_deref()
         .map(finished_points)
         .unwrap_or_default();
-    let mut cancel = req.cancel.clone();
+    let cancel = req.cancel.clone();
 
     // From here on the rig may be energised: every path goes through `finish`.
     let mut snapshots: Vec<(usize, Option<SettingsSnapshot>)> = Vec::new();
@@ -217,152 +217,64 @@ pub async fn run(
     let mut failures = earlier.values().filter(|v| v.is_failure()).count();
     let mut outcome: Result<(), (String, bool)> = started.map_err(|e| (e.to_string(), true));
     if outcome.is_ok() {
-        for point in &points {
-            let key = point.key();
-            let wanted = match &req.only {
-                Some(only) => only.contains(&key),
-                None => !earlier.contains_key(&key),
-            };
-            if !wanted {
+        for group in group_points(&points, req.suites) {
+            let wanted: Vec<&PointSpec> = group
+                .iter()
+                .map(|&i| &points[i])
+                .filter(|p| match &req.only {
+                    Some(only) => only.contains(&p.key()),
+                    None => !earlier.contains_key(&p.key()),
+                })
+                .collect();
+            if wanted.is_empty() {
                 continue;
             }
             if cancel.is_cancelled() {
                 outcome = Err(("stopped by request".into(), false));
                 break;
             }
-            let suite = match req.suites.iter().find(|s| s.id() == point.suite) {
-                Some(s) => s.clone(),
-                None => {
-                    outcome = Err((format!("suite {} vanished", point.suite), true));
-                    break;
-                }
+            let Some(suite) = req.suites.iter().find(|s| s.id() == wanted[0].suite).cloned()
+            else {
+                outcome = Err((format!("suite {} vanished", wanted[0].suite), true));
+                break;
             };
-            let policy = rig
-                .config
-                .positions
-                .get(point.position)
-                .map(|p| p.retry)
-                .unwrap_or_default();
-            let mut attempt = 0;
-            let mut lost_run = None;
-            let measured = loop {
-                attempt += 1;
-                emit(RunEvent::PointStarted {
-                    key: key.clone(),
-                    at_s: rig.now().secs_f64(),
-                });
-                rig.prepare_point(&key);
-                let mut io = PointIo {
-                    emit: &mut emit,
-                    key: key.clone(),
-                    samples: Vec::new(),
-                    decision_rule: req.plan.decision_rule,
-                    settle: req.plan.settle,
-                    repetitions: req.plan.repetitions_for(&point.suite),
-                    sequential: match (req.plan.stopping, &point.limit) {
-                        (super::plan::Stopping::Sequential, Some(l)) if l.unit == "%" => Some((
-                            crate::stats::SequentialRule::new(
-                                req.plan.repetitions_for(&point.suite),
-                            ),
-                            l.limit_pct,
-                        )),
-                        _ => None,
-                    },
-                };
-                let measured = {
-                    let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();
-                    tokio::select! {
-                        biased;
-                        _ = cancel.cancelled() => None,
-                        r = fut => Some(r),
+            // The group's noise is seeded by its first point, so a point
+            // measures the same whether or not its neighbours were resumed.
+            rig.prepare_point(&points[group[0]].key());
+            let ends = if wanted.len() == 1 {
+                let end =
+                    measure_point(wanted[0], &suite, req.plan, rig, &mut emit, cancel.clone())
+                        .await;
+                vec![(wanted[0].key(), end)]
+            } else {
+                measure_together(&wanted, &suite, req.plan, rig, &mut emit, &cancel).await
+            };
+            let mut stop = None;
+            for (key, end) in ends {
+                let result = match end {
+                    PointEnd::Measured(result) => result,
+                    PointEnd::Stop(why, rig_fault) => {
+                        stop.get_or_insert((why, rig_fault));
+                        continue;
                     }
                 };
-                drop(io);
-                for (position, note) in take_retries(rig) {
-                    emit(finding(
-                        &key,
-                        Severity::Warning,
-                        format!("position {}: {note}", position + 1),
-                    ));
+                let before = earlier.get(&key).is_some_and(|v| v.is_failure());
+                if result.verdict.is_failure() && !before {
+                    failures += 1;
                 }
-                let Some(Ok(Err(SuiteError::Link(e)))) = &measured else {
-                    break measured;
-                };
-                if !crate::rig::retry::is_loss(e) {
-                    break measured;
+                if !result.verdict.is_failure() && before {
+                    failures = failures.saturating_sub(1);
                 }
-                if policy.on_lost == crate::rig::retry::OnLost::Run {
-                    lost_run = Some(format!(
-                        "{key}: the meter at position {} is lost ({e}); the rig file says a lost meter stops the run",
-                        point.position + 1
-                    ));
-                    break measured;
-                }
-                if attempt > 1 {
-                    break measured;
-                }
-                // A meter that stops answering mid-point may be rebooting:
-                // wait for it, then measure the point again from its start.
-                match wait_for_meter(rig, point.position, policy.wait_for_meter).await {
-                    Some(after) => emit(finding(
-                        &key,
-                        Severity::Warning,
-                        format!(
-                            "the meter at position {} stopped answering ({e}) and answered again after {} s (a reboot?): the point was measured again",
-                            point.position + 1,
-                            after.as_secs()
-                        ),
-                    )),
-                    None => break measured,
-                }
-            };
-            if let Some(why) = lost_run {
-                outcome = Err((why, true));
+                emit(RunEvent::PointFinished {
+                    key,
+                    outcome: result,
+                    at_s: rig.now().secs_f64(),
+                });
+            }
+            if let Some(stop) = stop {
+                outcome = Err(stop);
                 break;
             }
-            let result = match measured {
-                None => {
-                    outcome = Err(("stopped by request (Ctrl-C or SIGTERM)".into(), false));
-                    break;
-                }
-                Some(Err(panic)) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "panic".into());
-                    outcome = Err((
-                        format!("suite {} panicked at {key}: {what}", point.suite),
-                        true,
-                    ));
-                    break;
-                }
-                Some(Ok(Err(SuiteError::Rig(e)))) => {
-                    outcome = Err((format!("{key}: the rig failed: {e}"), true));
-                    break;
-                }
-                Some(Ok(Err(e))) => PointOutcome {
-                    verdict: Verdict::Error,
-                    mean_error_pct: None,
-                    expanded_uncertainty_pct: None,
-                    limit_pct: point.limit.as_ref().map(|l| l.limit_pct),
-                    budget: None,
-                    summary: format!("could not measure: {e}"),
-                    details: serde_json::Value::Null,
-                },
-                Some(Ok(Ok(o))) => o,
-            };
-            if result.verdict.is_failure() && !earlier.get(&key).is_some_and(|v| v.is_failure()) {
-                failures += 1;
-            }
-            if !result.verdict.is_failure() && earlier.get(&key).is_some_and(|v| v.is_failure()) {
-                failures = failures.saturating_sub(1);
-            }
-            emit(RunEvent::PointFinished {
-                key,
-                outcome: result,
-                at_s: rig.now().secs_f64(),
-            });
         }
     }
     // The same ending for every path.
@@ -433,6 +345,194 @@ pub async fn run(
         points: points.len(),
         rig_failed,
     })
+}
+
+/// How one point's measurement ended.
+enum PointEnd {
+    Measured(PointOutcome),
+    /// The run stops: why, and whether the rig (not a request) stopped it.
+    Stop(String, bool),
+}
+
+/// Points measured together: the same point of one suite on every position
+/// that has it (the same loads on the one series circuit), groups in the
+/// plan's order. A suite that cannot share the bench gets one point a group.
+fn group_points(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, p) in points.iter().enumerate() {
+        let together = suites
+            .iter()
+            .find(|s| s.id() == p.suite)
+            .is_some_and(|s| s.concurrent_positions());
+        let key = (p.suite.clone(), p.id.clone());
+        if together
+            && let Some(&g) = open.get(&key)
+            && points[groups[g][0]].loads == p.loads
+        {
+            groups[g].push(i);
+            continue;
+        }
+        if together {
+            open.insert(key, groups.len());
+        }
+        groups.push(vec![i]);
+    }
+    groups
+}
+
+/// Measures `points` (one point of one suite, each on its own position) at
+/// once, each on its own view of the rig, the bench in lockstep.
+async fn measure_together(
+    points: &[&PointSpec],
+    suite: &Arc<dyn Suite>,
+    plan: &Plan,
+    rig: &mut Rig,
+    emit: &mut (dyn FnMut(RunEvent) + Send),
+    cancel: &Cancel,
+) -> Vec<(String, PointEnd)> {
+    let members: Vec<usize> = points.iter().map(|p| p.position).collect();
+    let (mut views, lent) = crate::rig::lockstep::views::split(rig, &members);
+    let bench = lent.bench();
+    let shared = std::sync::Mutex::new(emit);
+    let each = views
+        .iter_mut()
+        .zip(points)
+        .enumerate()
+        .map(|(me, (view, point))| {
+            let (shared, bench, cancel) = (&shared, bench.clone(), cancel.clone());
+            async move {
+                let mut emit_one = |e: RunEvent| {
+                    let mut emit = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    (*emit)(e)
+                };
+                let end = measure_point(point, suite, plan, view, &mut emit_one, cancel).await;
+                bench.finish(me).await;
+                (point.key(), end)
+            }
+        });
+    let ends = futures::future::join_all(each).await;
+    drop(bench);
+    crate::rig::lockstep::views::join(rig, views, lent);
+    ends
+}
+
+/// Measures one point, measuring it again once if its meter stopped
+/// answering and came back (a reboot), as the rig file's retry policy says.
+async fn measure_point(
+    point: &PointSpec,
+    suite: &Arc<dyn Suite>,
+    plan: &Plan,
+    rig: &mut Rig,
+    emit: &mut (dyn FnMut(RunEvent) + Send),
+    mut cancel: Cancel,
+) -> PointEnd {
+    let key = point.key();
+    let policy = rig
+        .config
+        .positions
+        .get(point.position)
+        .map(|p| p.retry)
+        .unwrap_or_default();
+    let mut attempt = 0;
+    let measured = loop {
+        attempt += 1;
+        emit(RunEvent::PointStarted {
+            key: key.clone(),
+            at_s: rig.now().secs_f64(),
+        });
+        rig.prepare_point(&key);
+        let mut io = PointIo {
+            emit: &mut *emit,
+            key: key.clone(),
+            samples: Vec::new(),
+            decision_rule: plan.decision_rule,
+            settle: plan.settle,
+            repetitions: plan.repetitions_for(&point.suite),
+            sequential: match (plan.stopping, &point.limit) {
+                (super::plan::Stopping::Sequential, Some(l)) if l.unit == "%" => Some((
+                    crate::stats::SequentialRule::new(plan.repetitions_for(&point.suite)),
+                    l.limit_pct,
+                )),
+                _ => None,
+            },
+        };
+        let measured = {
+            let fut = AssertUnwindSafe(suite.run(point, rig, &mut io)).catch_unwind();
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => None,
+                r = fut => Some(r),
+            }
+        };
+        drop(io);
+        for (position, note) in take_retries(rig) {
+            emit(finding(
+                &key,
+                Severity::Warning,
+                format!("position {}: {note}", position + 1),
+            ));
+        }
+        let Some(Ok(Err(SuiteError::Link(e)))) = &measured else {
+            break measured;
+        };
+        if !crate::rig::retry::is_loss(e) {
+            break measured;
+        }
+        if policy.on_lost == crate::rig::retry::OnLost::Run {
+            return PointEnd::Stop(
+                format!(
+                    "{key}: the meter at position {} is lost ({e}); the rig file says a lost meter stops the run",
+                    point.position + 1
+                ),
+                true,
+            );
+        }
+        if attempt > 1 {
+            break measured;
+        }
+        // A meter that stops answering mid-point may be rebooting:
+        // wait for it, then measure the point again from its start.
+        match wait_for_meter(rig, point.position, policy.wait_for_meter).await {
+            Some(after) => emit(finding(
+                &key,
+                Severity::Warning,
+                format!(
+                    "the meter at position {} stopped answering ({e}) and answered again after {} s (a reboot?): the point was measured again",
+                    point.position + 1,
+                    after.as_secs()
+                ),
+            )),
+            None => break measured,
+        }
+    };
+    match measured {
+        None => PointEnd::Stop("stopped by request (Ctrl-C or SIGTERM)".into(), false),
+        Some(Err(panic)) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            PointEnd::Stop(
+                format!("suite {} panicked at {key}: {what}", point.suite),
+                true,
+            )
+        }
+        Some(Ok(Err(SuiteError::Rig(e)))) => {
+            PointEnd::Stop(format!("{key}: the rig failed: {e}"), true)
+        }
+        Some(Ok(Err(e))) => PointEnd::Measured(PointOutcome {
+            verdict: Verdict::Error,
+            mean_error_pct: None,
+            expanded_uncertainty_pct: None,
+            limit_pct: point.limit.as_ref().map(|l| l.limit_pct),
+            budget: None,
+            summary: format!("could not measure: {e}"),
+            details: serde_json::Value::Null,
+        }),
+        Some(Ok(Ok(o))) => PointEnd::Measured(o),
+    }
 }
 
 /// Idle voltage, meters identified, preconditions checked, settings saved,

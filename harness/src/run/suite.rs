@@ -267,6 +267,13 @@ impl PointIo<'_> {
 pub trait Suite: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &'static str;
     fn title(&self) -> &'static str;
+    /// Whether one point may be measured on every position at once (one
+    /// load on the series circuit, each position gated on its own pulses).
+    /// A suite that changes what the positions share (the RS485 bus's line
+    /// settings) says no, and its points run one position at a time.
+    fn concurrent_positions(&self) -> bool {
+        true
+    }
     /// The points this suite runs under the plan, for every applicable position.
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError>;
     /// Measures one point. The runner applies nothing itself: the suite

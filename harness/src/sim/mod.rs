@@ -214,5 +214,6 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         tasks,
         sim: Some(world),
         config: Arc::new(config),
+        view: false,
     })
 }

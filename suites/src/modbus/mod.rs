@@ -138,6 +138,13 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
 
 #[async_trait]
 impl Suite for ModbusSuite {
+    /// The settings matrix changes the bus's line settings and the
+    /// response time would measure the other positions' traffic: one
+    /// position at a time.
+    fn concurrent_positions(&self) -> bool {
+        false
+    }
+
     fn id(&self) -> &'static str {
         ID
     }

@@ -122,3 +122,36 @@ pub fn failing(r: &Record) -> Vec<String> {
         .map(|p| format!("{}/{}", p.suite, p.id))
         .collect()
 }
+
+/// A simulated bench of `n` 4 120 83s at addresses 1..=n, each on RS485
+/// (`bus`: the name of the one bus they share, or each its own line), with
+/// `faults(i)` for the 0-based position i.
+pub fn bench_text(n: usize, seed: u64, bus: Option<&str>, faults: impl Fn(usize) -> String) -> String {
+    let mut t = format!(
+        "[rig]\nname = \"{n}-position bench\"\nkind = \"sim\"\nseed = {seed}\n\
+         [source]\nkind = \"sim\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n\
+         [reference]\nkind = \"sim\"\nuncertainty_pct = 0.02\nuncertainty_low_pf_pct = 0.04\n"
+    );
+    let link = match bus {
+        Some(b) => format!("{{ kind = \"sim-rtu\", bus = \"{b}\" }}"),
+        None => "{ kind = \"sim-rtu\" }".to_string(),
+    };
+    for i in 0..n {
+        t.push_str(&format!(
+            "[[positions]]\nmeter = \"{}\"\nlink = {link}\naddress = {}\n[positions.sim]\nserial_number = {}\nfirmware = \"1.02\"\n[positions.sim.faults]\n{}\n",
+            meter("legrand-412083"),
+            i + 1,
+            2_611_250_001u64 + i as u64,
+            faults(i)
+        ));
+    }
+    t
+}
+
+/// The last instant of rig time a sample was taken at, seconds.
+pub fn rig_time_s(r: &Record) -> f64 {
+    r.points
+        .iter()
+        .flat_map(|p| p.samples.iter().map(|s| s.at_s))
+        .fold(0.0, f64::max)
+}

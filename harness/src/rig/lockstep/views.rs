@@ -1,0 +1,134 @@
+//! Splitting a rig into one view per position for a point measured on many
+//! positions at once, and putting it back together afterwards.
+//!
+//! Each view is a whole `Rig` to the suite that measures on it: every
+//! position's profile is there (the limits are checked against every meter
+//! in the circuit), but only its own position carries a link, pulse input
+//! and tariff output. The source, clock and pulse waits go through the
+//! bench's [`Lockstep`]; the reference and error calculator are shared.
+
+use std::sync::Arc;
+
+use super::pulses::LentPulses;
+use super::{Lockstep, LockstepClock, LockstepPulses, LockstepSource, SharedErrorCalculator, SharedReference};
+use crate::rig::{Identity, Position, Rig};
+
+/// What the views borrowed from the rig.
+#[derive(Debug)]
+pub struct Lent {
+    bench: Arc<Lockstep>,
+    reference: Option<SharedReference>,
+    error_calculator: Option<SharedErrorCalculator>,
+    pulses: Vec<(usize, LentPulses)>,
+}
+
+impl Lent {
+    /// The bench the views share: a view's measurement tells it when it ends.
+    pub fn bench(&self) -> Arc<Lockstep> {
+        self.bench.clone()
+    }
+}
+
+/// One view per position in `members` (indices into `rig.positions`), in
+/// that order.
+pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
+    let source_identity = rig.source.as_ref().map(|s| s.identity());
+    let bench = Lockstep::new(
+        members.len(),
+        rig.source.take(),
+        rig.clock.clone(),
+        rig.sim.clone(),
+    );
+    let reference = rig.reference.take().map(SharedReference::lend);
+    let error_calculator = rig
+        .error_calculator
+        .take()
+        .map(SharedErrorCalculator::lend);
+    let mut pulses = Vec::new();
+    let mut views = Vec::new();
+    for (me, &member) in members.iter().enumerate() {
+        let positions = rig
+            .positions
+            .iter_mut()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut view = Position {
+                    index: p.index,
+                    profile: p.profile.clone(),
+                    link: None,
+                    pulses: None,
+                    tariff: None,
+                };
+                if i == member {
+                    view.link = p.link.take();
+                    view.tariff = p.tariff.take();
+                    view.pulses = p.pulses.take().map(|inner| {
+                        let (wrapped, handle) =
+                            LockstepPulses::lend(inner, bench.clone(), me, i);
+                        pulses.push((i, handle));
+                        Box::new(wrapped) as Box<dyn crate::rig::pulse_input::PulseInput>
+                    });
+                }
+                view
+            })
+            .collect();
+        views.push(Rig {
+            config: rig.config.clone(),
+            clock: Arc::new(LockstepClock::new(bench.clone(), me)),
+            source: source_identity.clone().map(|id: Identity| {
+                Box::new(LockstepSource::new(bench.clone(), me, id))
+                    as Box<dyn crate::rig::source::Source>
+            }),
+            reference: reference
+                .clone()
+                .map(|r| Box::new(r) as Box<dyn crate::rig::reference::ReferenceStandard>),
+            error_calculator: error_calculator.clone().map(|e| {
+                Box::new(e) as Box<dyn crate::rig::error_calculator::ErrorCalculator>
+            }),
+            positions,
+            tasks: Vec::new(),
+            sim: rig.sim.clone(),
+            view: true,
+        });
+    }
+    (
+        views,
+        Lent {
+            bench,
+            reference,
+            error_calculator,
+            pulses,
+        },
+    )
+}
+
+/// Puts every instrument the views borrowed back into `rig`.
+pub fn join(rig: &mut Rig, mut views: Vec<Rig>, lent: Lent) {
+    for view in views.iter_mut() {
+        for (i, p) in view.positions.iter_mut().enumerate() {
+            if let Some(home) = rig.positions.get_mut(i) {
+                if let Some(link) = p.link.take() {
+                    home.link = Some(link);
+                }
+                if let Some(t) = p.tariff.take() {
+                    home.tariff = Some(t);
+                }
+            }
+        }
+    }
+    drop(views);
+    let Lent {
+        bench,
+        reference,
+        error_calculator,
+        pulses,
+    } = lent;
+    for (i, handle) in pulses {
+        if let (Some(home), Ok(inner)) = (rig.positions.get_mut(i), Arc::try_unwrap(handle)) {
+            home.pulses = Some(inner.into_inner());
+        }
+    }
+    rig.reference = reference.and_then(SharedReference::take_back);
+    rig.error_calculator = error_calculator.and_then(SharedErrorCalculator::take_back);
+    rig.source = bench.take_source();
+}
