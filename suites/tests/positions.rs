@@ -17,7 +17,9 @@ const HIGH: &str = "error_curve = [{ current_a = 0.25, pf = \"1\", error_pct = 1
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_defect_in_position_3_fails_position_3_only() {
-    let rig = common::bench_text(4, 31, None, |i| if i == 2 { HIGH.into() } else { String::new() });
+    let rig = common::bench_text(4, 31, Some("A"), |i| {
+        if i == 2 { HIGH.into() } else { String::new() }
+    });
     let r = common::run(&plan(), &rig).await;
     assert_eq!(r.status, reports::RecordStatus::Completed, "{}", r.message);
     for pos in 0..4 {
@@ -46,13 +48,90 @@ async fn a_defect_in_position_3_fails_position_3_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_positions_take_the_rig_time_of_one() {
     let one = common::run(&plan(), &common::bench_text(1, 32, None, |_| String::new())).await;
-    let four = common::run(&plan(), &common::bench_text(4, 32, None, |_| String::new())).await;
+    let four = common::run(
+        &plan(),
+        &common::bench_text(4, 32, Some("A"), |_| String::new()),
+    )
+    .await;
     assert_eq!(four.points.len(), 4 * one.points.len());
-    assert!(four.points.iter().all(|p| !p.verdict.is_failure()), "{:?}", common::failing(&four));
+    assert!(
+        four.points.iter().all(|p| !p.verdict.is_failure()),
+        "{:?}",
+        common::failing(&four)
+    );
     let (t1, t4) = (common::rig_time_s(&one), common::rig_time_s(&four));
     eprintln!("rig time: one position {t1:.0} s, four {t4:.0} s");
     // Each point waits for its slowest position (its pulses' phase, one more
     // repetition under sequential stopping): a little longer, never 4 ×.
-    assert!(t4 < t1 * 1.5, "one position {t1:.0} s of rig time, four {t4:.0} s");
-    assert!(t4 >= t1 * 0.9, "one position {t1:.0} s of rig time, four {t4:.0} s");
+    assert!(
+        t4 < t1 * 1.5,
+        "one position {t1:.0} s of rig time, four {t4:.0} s"
+    );
+    assert!(
+        t4 >= t1 * 0.9,
+        "one position {t1:.0} s of rig time, four {t4:.0} s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meters_on_one_bus_each_answer_at_their_own_address_and_share_it_evenly() {
+    let plan = common::plan("guarded-binary", 2, "[[suites]]\nid = \"measurements\"\n");
+    let (r, rig) = common::run_keeping_rig(
+        &plan,
+        &common::bench_text(4, 33, Some("A"), |_| String::new()),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, reports::RecordStatus::Completed, "{}", r.message);
+    assert!(
+        r.points.iter().all(|p| !p.verdict.is_failure()),
+        "{:?}",
+        common::failing(&r)
+    );
+    // Each meter said its own serial number: the bus reached the right meter.
+    let serials: Vec<_> = r
+        .meters
+        .iter()
+        .map(|m| {
+            m.said
+                .as_ref()
+                .and_then(|s| s.serial_number.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        serials,
+        ["2611250001", "2611250002", "2611250003", "2611250004"]
+    );
+    // The same points made the same requests on every position.
+    let traffic: Vec<_> = rig
+        .positions
+        .iter()
+        .map(|p| p.link.as_ref().expect("a link").traffic())
+        .collect();
+    assert!(traffic[0].requests > 0);
+    assert!(traffic.iter().all(|t| *t == traffic[0]), "{traffic:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eight_position_fixture_runs_every_position() {
+    let rig = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/rigs/sim-8-positions.toml"
+    ))
+    .expect("fixture")
+    .replace(
+        "../meters/",
+        &format!("{}/../fixtures/meters/", env!("CARGO_MANIFEST_DIR")),
+    );
+    let plan = common::plan("guarded-binary", 2, "[[suites]]\nid = \"measurements\"\n");
+    let r = common::run(&plan, &rig).await;
+    assert_eq!(r.status, reports::RecordStatus::Completed, "{}", r.message);
+    let positions: std::collections::BTreeSet<_> = r.points.iter().map(|p| p.position).collect();
+    assert_eq!(positions.len(), 8);
+    assert!(
+        r.points.iter().all(|p| !p.verdict.is_failure()),
+        "{:?}",
+        common::failing(&r)
+    );
 }

@@ -58,6 +58,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
         None => (None, None),
     };
     let mut positions = Vec::new();
+    let mut shared_lines = std::collections::BTreeMap::new();
     for p in &config.positions {
         let who = format!("position {}", p.index + 1);
         let address = p
@@ -72,20 +73,55 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                 let line = line.ok_or_else(|| {
                     RigError::instrument(&who, "an RTU link needs a profile with [serial]")
                 })?;
-                Some(Box::new(
-                    modbus_rtu::open(
-                        device,
-                        line,
+                let sharing = config
+                    .positions
+                    .iter()
+                    .filter(|q| q.shared_line() == p.shared_line())
+                    .count();
+                if sharing > 1 {
+                    // Several meters on one RS485 adapter: one port, turns on it.
+                    let key = device.display().to_string();
+                    let shared = match shared_lines.get(&key) {
+                        Some(l) => Arc::clone(l),
+                        None => {
+                            let t = modbus_rtu::open_transport(
+                                device,
+                                line,
+                                address,
+                                p.timeout,
+                                *inter_frame,
+                                &p.profile,
+                            )
+                            .map_err(|e| RigError::Link {
+                                instrument: who.clone(),
+                                source: e,
+                            })?;
+                            let l = crate::modbus::SharedLine::new(t);
+                            shared_lines.insert(key, l.clone());
+                            l
+                        }
+                    };
+                    Some(Box::new(crate::modbus::ModbusMeterLink::on_shared_line(
+                        shared,
                         address,
-                        p.timeout,
-                        *inter_frame,
                         p.profile.clone(),
-                    )
-                    .map_err(|e| RigError::Link {
-                        instrument: who.clone(),
-                        source: e,
-                    })?,
-                ))
+                    )))
+                } else {
+                    Some(Box::new(
+                        modbus_rtu::open(
+                            device,
+                            line,
+                            address,
+                            p.timeout,
+                            *inter_frame,
+                            p.profile.clone(),
+                        )
+                        .map_err(|e| RigError::Link {
+                            instrument: who.clone(),
+                            source: e,
+                        })?,
+                    ))
+                }
             }
             LinkConfig::Tcp { address: addr } => Some(Box::new(
                 modbus_tcp::open(*addr, address, p.timeout, p.profile.clone()).map_err(|e| {

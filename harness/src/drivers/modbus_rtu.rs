@@ -18,6 +18,19 @@ pub fn open(
     inter_frame: Option<Duration>,
     profile: Arc<MeterProfile>,
 ) -> Result<ModbusMeterLink, LinkError> {
+    let transport = open_transport(device, line, address, timeout, inter_frame, &profile)?;
+    Ok(ModbusMeterLink::new(transport, profile))
+}
+
+/// The port and its transport, for one meter or for every meter on the line.
+pub fn open_transport(
+    device: &Path,
+    line: LineSettings,
+    address: u8,
+    timeout: Duration,
+    inter_frame: Option<Duration>,
+    profile: &MeterProfile,
+) -> Result<ModbusTransport, LinkError> {
     let name = device.display().to_string();
     let stream =
         tokio_serial::SerialStream::open(&tokio_serial::new(&name, line.baud)).map_err(|e| {
@@ -38,5 +51,5 @@ pub fn open(
         .map_or(timeout, |s| s.response_timeout * 2);
     let mut transport = ModbusTransport::new(port, address, timeout, settle)?;
     transport.set_inter_frame(inter_frame);
-    Ok(ModbusMeterLink::new(transport, profile))
+    Ok(transport)
 }

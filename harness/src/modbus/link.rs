@@ -8,7 +8,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_modbus::{Request, Response};
 
-use super::{FrameRecord, LineTiming, LinkError, ModbusTransport, RawReply, Transmission};
+use super::shared_line::Wire;
+use super::{
+    FrameRecord, LineTiming, LinkError, ModbusTransport, RawReply, SharedLine, Traffic,
+    Transmission,
+};
 use crate::profile::{
     LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table,
 };
@@ -16,13 +20,29 @@ use crate::rig::meter_link::{MeterLink, RawOutcome, Reading};
 
 #[derive(Debug)]
 pub struct ModbusMeterLink {
-    transport: ModbusTransport,
+    wire: Wire,
     profile: Arc<MeterProfile>,
 }
 
 impl ModbusMeterLink {
     pub fn new(transport: ModbusTransport, profile: Arc<MeterProfile>) -> Self {
-        Self { transport, profile }
+        Self {
+            wire: Wire::Own(transport),
+            profile,
+        }
+    }
+
+    /// The meter at `address` on an RS485 line other meters share.
+    pub fn on_shared_line(line: Arc<SharedLine>, address: u8, profile: Arc<MeterProfile>) -> Self {
+        Self {
+            wire: Wire::Shared {
+                line,
+                unit: address,
+                log: Vec::new(),
+                traffic: Traffic::default(),
+            },
+            profile,
+        }
     }
 
     fn read_function(&self, table: Table) -> u8 {
@@ -48,7 +68,7 @@ impl ModbusMeterLink {
             place.address,
             place.words()
         );
-        match self.transport.call(req).await? {
+        match self.wire.hold().await?.call(req).await? {
             Ok(Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w)) => {
                 if w.len() != place.words() as usize {
                     return Err(LinkError::Protocol {
@@ -82,7 +102,7 @@ impl ModbusMeterLink {
             Request::WriteSingleRegister(place.address, words[0])
         };
         let desc = format!("write {what} at 0x{:04X}", place.address);
-        match self.transport.call(req).await? {
+        match self.wire.hold().await?.call(req).await? {
             Ok(_) => Ok(()),
             Err(code) => Err(exception(code, desc)),
         }
@@ -126,7 +146,7 @@ fn exception(code: tokio_modbus::ExceptionCode, request: String) -> LinkError {
 #[async_trait]
 impl MeterLink for ModbusMeterLink {
     fn describe(&self) -> String {
-        format!("{} ({})", self.transport.describe(), self.profile.id)
+        format!("{} ({})", self.wire.describe(), self.profile.id)
     }
 
     fn profile(&self) -> &MeterProfile {
@@ -210,7 +230,7 @@ impl MeterLink for ModbusMeterLink {
     }
 
     async fn raw(&mut self, request: Request<'static>) -> RawOutcome {
-        self.transport.call(request).await
+        self.wire.hold().await?.call(request).await
     }
 
     async fn raw_frame(
@@ -218,11 +238,11 @@ impl MeterLink for ModbusMeterLink {
         tx: &Transmission,
         listen: std::time::Duration,
     ) -> Result<RawReply, LinkError> {
-        self.transport.raw_exchange(tx, listen).await
+        self.wire.hold().await?.raw_exchange(tx, listen).await
     }
 
     fn pace_line(&mut self, on: bool) -> LineTiming {
-        self.transport.pace_line(on)
+        self.wire.pace_line(on)
     }
 
     async fn reconnect(
@@ -230,18 +250,22 @@ impl MeterLink for ModbusMeterLink {
         address: u8,
         line: Option<LineSettings>,
     ) -> Result<(), LinkError> {
-        self.transport.retarget(address, line).await
+        self.wire.retarget(address, line).await
     }
 
     fn address(&self) -> u8 {
-        self.transport.unit()
+        self.wire.unit()
     }
 
     fn line(&self) -> Option<LineSettings> {
-        self.transport.line()
+        self.wire.line()
     }
 
     fn take_log(&mut self) -> Vec<FrameRecord> {
-        self.transport.take_log()
+        self.wire.take_log()
+    }
+
+    fn traffic(&self) -> Traffic {
+        self.wire.traffic()
     }
 }

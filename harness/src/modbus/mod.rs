@@ -5,6 +5,7 @@ mod crc;
 mod link;
 mod pdu;
 pub mod rtu_frame;
+mod shared_line;
 pub mod timing;
 mod transport;
 
@@ -17,9 +18,10 @@ pub use pdu::{
     exception_code_u8, rtu_request_len,
 };
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
+pub use shared_line::SharedLine;
 pub use transport::{
     AnnouncedLine, LineControl, LinePacing, LineTiming, ModbusTransport, Port, SharedSerial,
-    SimLine,
+    SimLine, Traffic,
 };
 
 /// Why a meter request did not give an answer. A Modbus exception is an

@@ -236,6 +236,49 @@ impl LineTiming {
     }
 }
 
+/// Requests made on a link and the characters they put on the line, both
+/// ways, counted as RTU frames (address, PDU, CRC) whatever the port: what
+/// the same traffic costs on an RS485 wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    pub requests: u64,
+    pub request_chars: u64,
+    pub reply_chars: u64,
+}
+
+impl Traffic {
+    fn count(&mut self, request: usize, reply: usize) {
+        self.requests += 1;
+        self.request_chars += request as u64;
+        self.reply_chars += reply as u64;
+    }
+
+    /// The traffic since `earlier`.
+    pub fn since(self, earlier: Traffic) -> Traffic {
+        Traffic {
+            requests: self.requests.saturating_sub(earlier.requests),
+            request_chars: self.request_chars.saturating_sub(earlier.request_chars),
+            reply_chars: self.reply_chars.saturating_sub(earlier.reply_chars),
+        }
+    }
+
+    pub fn add(self, other: Traffic) -> Traffic {
+        Traffic {
+            requests: self.requests + other.requests,
+            request_chars: self.request_chars + other.request_chars,
+            reply_chars: self.reply_chars + other.reply_chars,
+        }
+    }
+
+    /// How long the traffic holds a wire at `line`: every character's 11
+    /// bits, t3.5 of silence after each request and after each reply
+    /// (V1.02 §2.5.1.1), and `turnaround` per request for the meter.
+    pub fn wire_time(self, line: LineSettings, turnaround: Duration) -> Duration {
+        wire_time(line, (self.request_chars + self.reply_chars) as usize)
+            + (t3_5(line) * 2 + turnaround) * self.requests as u32
+    }
+}
+
 /// How line settings reach the line.
 #[derive(Debug, Clone)]
 pub enum LineControl {
@@ -247,6 +290,30 @@ pub enum LineControl {
     Announced(SimLine),
     /// A port whose settings belong to someone else (a third-party pty).
     Fixed,
+}
+
+impl LineControl {
+    /// Asks the simulated line to pace (or stop pacing) its characters, as
+    /// its pacing policy allows; says what timing the line has now.
+    pub fn pace(&self, on: bool) -> LineTiming {
+        match self {
+            LineControl::Termios => LineTiming::Wire,
+            LineControl::Fixed => LineTiming::Unpaced,
+            LineControl::Announced(meta) => {
+                let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
+                m.paced = match m.pacing {
+                    LinePacing::Off => false,
+                    LinePacing::TimingChecks => on,
+                    LinePacing::Always => true,
+                };
+                if m.paced {
+                    LineTiming::Paced
+                } else {
+                    LineTiming::Unpaced
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -343,6 +410,7 @@ pub struct ModbusTransport {
     /// run cancelled mid-request): that reply may still come, and must not
     /// be taken for the next request's.
     in_flight: bool,
+    traffic: Traffic,
 }
 
 impl std::fmt::Debug for ModbusTransport {
@@ -378,6 +446,7 @@ impl ModbusTransport {
             last_reply: None,
             inter_frame: None,
             in_flight: false,
+            traffic: Traffic::default(),
         };
         if let Port::Serial { line, .. } = &t.port {
             let line = *line;
@@ -427,6 +496,11 @@ impl ModbusTransport {
 
     pub fn take_log(&mut self) -> Vec<FrameRecord> {
         std::mem::take(&mut self.log)
+    }
+
+    /// Every request made since the transport was opened, counted as RTU frames.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
     }
 
     fn apply_line(&mut self, new: LineSettings) -> Result<(), LinkError> {
@@ -528,23 +602,15 @@ impl ModbusTransport {
     pub fn pace_line(&mut self, on: bool) -> LineTiming {
         match &self.port {
             Port::Tcp { .. } | Port::RtuOverTcp { .. } => LineTiming::NotSerial,
-            Port::Serial { control, .. } => match control {
-                LineControl::Termios => LineTiming::Wire,
-                LineControl::Fixed => LineTiming::Unpaced,
-                LineControl::Announced(meta) => {
-                    let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
-                    m.paced = match m.pacing {
-                        LinePacing::Off => false,
-                        LinePacing::TimingChecks => on,
-                        LinePacing::Always => true,
-                    };
-                    if m.paced {
-                        LineTiming::Paced
-                    } else {
-                        LineTiming::Unpaced
-                    }
-                }
-            },
+            Port::Serial { control, .. } => control.pace(on),
+        }
+    }
+
+    /// How the line is controlled (`None` over TCP).
+    pub fn line_control(&self) -> Option<LineControl> {
+        match &self.port {
+            Port::Serial { control, .. } => Some(control.clone()),
+            Port::Tcp { .. } | Port::RtuOverTcp { .. } => None,
         }
     }
 
@@ -629,6 +695,7 @@ impl ModbusTransport {
             // Silence now may be a late reply later: let it pass first.
             self.rest(self.settle);
         }
+        self.traffic.count(tx.bytes().len(), bytes.len());
         let reply = RawReply {
             bytes,
             first_byte_after: first,
@@ -647,7 +714,8 @@ impl ModbusTransport {
     /// Sends one request and waits at most `timeout` for its answer.
     pub async fn call(&mut self, request: Request<'static>) -> RawOutcome {
         self.recover_from_abandoned_call();
-        let request_hex = hex(&encode_request(&request));
+        let request_pdu = encode_request(&request);
+        let request_hex = hex(&request_pdu);
         if let (Some(end), Some(gap)) = (self.last_reply, self.inter_frame_gap()) {
             sleep_until_precise(end + gap).await;
         }
@@ -690,6 +758,13 @@ impl ModbusTransport {
             self.ctx = None;
             self.rest(self.settle);
         }
+        // Address + PDU + CRC, as the frames are on RS485.
+        let reply_len = match &outcome {
+            Ok(Ok(resp)) => encode_response(resp).len() + 3,
+            Ok(Err(_)) => 5,
+            Err(_) => 0,
+        };
+        self.traffic.count(request_pdu.len() + 3, reply_len);
         self.log.push(FrameRecord {
             at_ms,
             unit: self.unit,

@@ -87,7 +87,11 @@ pub struct PositionConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkConfig {
     None,
-    SimRtu,
+    /// The simulated meter on RS485: alone on its own line, or on the line
+    /// named `bus` with every other position that names it.
+    SimRtu {
+        bus: Option<String>,
+    },
     SimTcp,
     Rtu {
         device: PathBuf,
@@ -242,7 +246,9 @@ pub enum TariffConfig {
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 enum RawLink {
     None,
-    SimRtu,
+    SimRtu {
+        bus: Option<String>,
+    },
     SimTcp,
     Rtu {
         device: PathBuf,
@@ -444,7 +450,7 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             );
         let link = match p.link {
             RawLink::None => LinkConfig::None,
-            RawLink::SimRtu => LinkConfig::SimRtu,
+            RawLink::SimRtu { bus } => LinkConfig::SimRtu { bus },
             RawLink::SimTcp => LinkConfig::SimTcp,
             RawLink::Rtu {
                 device,
@@ -489,7 +495,7 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
         };
         let link_name = match &link {
             LinkConfig::None => "none",
-            LinkConfig::SimRtu => "sim-rtu",
+            LinkConfig::SimRtu { .. } => "sim-rtu",
             LinkConfig::SimTcp => "sim-tcp",
             LinkConfig::Rtu { .. } => "rtu",
             LinkConfig::Tcp { .. } => "tcp",
@@ -689,6 +695,7 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
             retry,
         });
     }
+    check_shared_lines(path, &positions)?;
     if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {
         return Err(bad(
             "rig.line_pacing".into(),
@@ -721,6 +728,73 @@ pub fn parse_rig(text: &str, path: &Path) -> Result<RigConfig, RigError> {
         },
         positions,
     })
+}
+
+impl PositionConfig {
+    /// The RS485 line this position's meter shares with others, if any: a
+    /// named simulated bus, or a lab serial device.
+    pub fn shared_line(&self) -> Option<String> {
+        match &self.link {
+            LinkConfig::SimRtu { bus: Some(b) } => Some(format!("bus \"{b}\"")),
+            LinkConfig::Rtu { device, .. } => Some(device.display().to_string()),
+            _ => None,
+        }
+    }
+
+    /// The Modbus address the meter is reached at.
+    pub fn unit(&self) -> u8 {
+        self.address.unwrap_or_else(|| {
+            self.profile
+                .serial
+                .as_ref()
+                .map_or(1, |s| s.address_default)
+        })
+    }
+}
+
+/// Meters on one RS485 line need distinct addresses, and the one line one
+/// set of line settings (V1.02 §2.1: one master, each slave its own address).
+fn check_shared_lines(path: &Path, positions: &[PositionConfig]) -> Result<(), RigError> {
+    let mut seen: std::collections::BTreeMap<(String, u8), usize> = Default::default();
+    let mut lines: std::collections::BTreeMap<String, (usize, Option<LineSettings>)> =
+        Default::default();
+    for p in positions {
+        let Some(line) = p.shared_line() else {
+            continue;
+        };
+        let unit = p.unit();
+        if let Some(first) = seen.insert((line.clone(), unit), p.index) {
+            return Err(RigError::Invalid {
+                file: path.to_path_buf(),
+                key: format!("positions[{}].address", p.index),
+                value: unit.to_string(),
+                allowed: format!(
+                    "an address no other meter on {line} has (position {} is at {unit}); 1..=247",
+                    first + 1
+                ),
+            });
+        }
+        let settings = match &p.link {
+            LinkConfig::Rtu { line, .. } => *line,
+            _ => p.profile.serial.as_ref().map(|s| s.factory_line()),
+        };
+        if let Some((first, other)) = lines.get(&line)
+            && *other != settings
+        {
+            return Err(RigError::Invalid {
+                file: path.to_path_buf(),
+                key: format!("positions[{}].link", p.index),
+                value: settings.map_or("none".into(), |s| s.to_string()),
+                allowed: format!(
+                    "the line settings of the other meters on {line} ({}, position {})",
+                    other.map_or("none".into(), |s| s.to_string()),
+                    first + 1
+                ),
+            });
+        }
+        lines.entry(line).or_insert((p.index, settings));
+    }
+    Ok(())
 }
 
 /// A `host:port` address, or the mistake naming `key`.

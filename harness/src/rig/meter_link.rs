@@ -156,6 +156,11 @@ pub trait MeterLink: Send + std::fmt::Debug {
     /// Every frame exchanged since the last call, for the journal.
     fn take_log(&mut self) -> Vec<FrameRecord>;
     /// The retries made since the last call, one sentence each, for the record.
+    /// The requests this link has made and the characters they cost, as
+    /// RTU frames: what its traffic holds an RS485 wire for.
+    fn traffic(&self) -> crate::modbus::Traffic {
+        crate::modbus::Traffic::default()
+    }
     fn take_retries(&mut self) -> Vec<String> {
         Vec::new()
     }

@@ -159,6 +159,10 @@ impl MeterLink for RetryingLink {
         self.inner.raw_frame(tx, listen).await
     }
 
+    fn traffic(&self) -> crate::modbus::Traffic {
+        self.inner.traffic()
+    }
+
     fn pace_line(&mut self, on: bool) -> LineTiming {
         self.inner.pace_line(on)
     }

@@ -233,7 +233,11 @@ pub async fn run(
                 outcome = Err(("stopped by request".into(), false));
                 break;
             }
-            let Some(suite) = req.suites.iter().find(|s| s.id() == wanted[0].suite).cloned()
+            let Some(suite) = req
+                .suites
+                .iter()
+                .find(|s| s.id() == wanted[0].suite)
+                .cloned()
             else {
                 outcome = Err((format!("suite {} vanished", wanted[0].suite), true));
                 break;

@@ -11,6 +11,7 @@ pub mod pulse_input;
 pub mod pulses;
 pub mod reference;
 pub mod registers;
+pub mod rs485_bus;
 pub mod rtu_server;
 pub mod source;
 pub mod tariff_output;
@@ -22,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::modbus::{
-    AnnouncedLine, LineControl, LinePacing, ModbusMeterLink, ModbusTransport, Port, SharedSerial,
-    SimLine,
+    AnnouncedLine, LineControl, LinePacing, ModbusMeterLink, ModbusTransport, Port, SharedLine,
+    SharedSerial, SimLine,
 };
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
@@ -53,7 +54,7 @@ pub struct RtuEndpoint {
 /// `announce_line`, the client's line settings and write instants travel
 /// beside the bytes (metrig's own link); without, any client can use the pty.
 pub fn serve_on_pty(
-    service: Arc<MeterService>,
+    meters: impl Into<rs485_bus::Rs485Bus>,
     announce_line: bool,
     pacing: LinePacing,
 ) -> Result<RtuEndpoint, RigError> {
@@ -70,13 +71,67 @@ pub fn serve_on_pty(
         ..AnnouncedLine::default()
     }));
     let meta = announce_line.then(|| line.clone());
-    let task = tokio::spawn(rtu_server::serve_rtu(master, service, meta));
+    let task = tokio::spawn(rtu_server::serve_rtu(master, Arc::new(meters.into()), meta));
     Ok(RtuEndpoint {
         client: slave,
         path,
         line,
         task,
     })
+}
+
+/// One pseudo-terminal per named bus, every meter that names it listening
+/// on it, and one transport the positions take turns on.
+fn open_shared_buses(
+    config: &RigConfig,
+    services: &[Arc<MeterService>],
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<std::collections::BTreeMap<String, Arc<SharedLine>>, RigError> {
+    let mut on_bus: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, p) in config.positions.iter().enumerate() {
+        if let LinkConfig::SimRtu { bus: Some(b) } = &p.link {
+            on_bus.entry(b.clone()).or_default().push(i);
+        }
+    }
+    let mut lines = std::collections::BTreeMap::new();
+    for (bus, members) in on_bus {
+        let first = &config.positions[members[0]];
+        let name = format!("RS485 bus \"{bus}\"");
+        let meters: Vec<_> = members.iter().map(|&i| services[i].clone()).collect();
+        let ep = serve_on_pty(meters, true, config.line_pacing)?;
+        tasks.push(ep.task);
+        let line = first
+            .profile
+            .serial
+            .as_ref()
+            .map(|s| s.factory_line())
+            .ok_or_else(|| {
+                RigError::instrument(&name, "an RTU link needs a profile with [serial]")
+            })?;
+        let port = Port::Serial {
+            stream: SharedSerial::stamped(ep.client, ep.line.clone()),
+            name: ep.path,
+            line,
+            control: LineControl::Announced(ep.line),
+        };
+        let faults = first
+            .sim
+            .as_ref()
+            .map(|s| s.faults.clone())
+            .unwrap_or_default();
+        let transport = ModbusTransport::new(
+            port,
+            first.unit(),
+            first.timeout,
+            settle_for(&faults, first.timeout),
+        )
+        .map_err(|e| RigError::Link {
+            instrument: name.clone(),
+            source: e,
+        })?;
+        lines.insert(bus, SharedLine::new(transport));
+    }
+    Ok(lines)
 }
 
 /// Builds the simulated rig a rig file describes.
@@ -103,13 +158,10 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
     let world: SharedWorld = Arc::new(Mutex::new(SimWorld::new(meters.clone())));
     let mut tasks = Vec::new();
     let mut positions = Vec::new();
+    let mut services = Vec::new();
     for (p, meter) in config.positions.iter().zip(&meters) {
         let seed = config.seed.wrapping_add(p.index as u64);
-        let service = Arc::new(MeterService::new(meter.clone(), seed));
-        let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
-        let address = p
-            .address
-            .unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
+        services.push(Arc::new(MeterService::new(meter.clone(), seed)));
         if let Some(a) = p.address {
             // The rig file places the meter at another address: set it as an installer would.
             let _ = world::lock(meter).apply_setting(
@@ -117,10 +169,25 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
                 &crate::profile::SettingValue::Number(f64::from(a)),
             );
         }
+    }
+    let shared_lines = open_shared_buses(&config, &services, &mut tasks)?;
+    for (p, service) in config.positions.iter().zip(services) {
+        let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
+        let address = p.unit();
         let settle = settle_for(&faults, p.timeout);
         let link: Option<Box<dyn MeterLink>> =
             match &p.link {
-                LinkConfig::SimRtu => {
+                LinkConfig::SimRtu { bus: Some(bus) } => {
+                    let line = shared_lines.get(bus).cloned().ok_or_else(|| {
+                        RigError::instrument(format!("position {}", p.index + 1), "no bus")
+                    })?;
+                    Some(Box::new(ModbusMeterLink::on_shared_line(
+                        line,
+                        address,
+                        p.profile.clone(),
+                    )))
+                }
+                LinkConfig::SimRtu { bus: None } => {
                     let ep = serve_on_pty(service, true, config.line_pacing)?;
                     tasks.push(ep.task);
                     let line = p

@@ -78,12 +78,13 @@ impl MeterService {
             return (Answer::Silent, Duration::ZERO);
         }
         let faults = meter.faults().clone();
-        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        if faults.drop_response_every > 0 && n.is_multiple_of(faults.drop_response_every) {
-            return (Answer::Silent, Duration::ZERO);
-        }
         let broadcast = slave == 0;
         if !broadcast && slave != meter.settings().address && !faults.answers_any_address {
+            // Another meter's frame on a shared line: not this meter's request.
+            return (Answer::Silent, Duration::ZERO);
+        }
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if faults.drop_response_every > 0 && n.is_multiple_of(faults.drop_response_every) {
             return (Answer::Silent, Duration::ZERO);
         }
         let result = self.dispatch(&mut meter, request);

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::modbus_server::{Answer, MeterService};
+use super::rs485_bus::Rs485Bus;
 use crate::modbus::timing::{char_time, sleep_until_precise, t1_5, t3_5, wire_time};
 use crate::modbus::{
     SimLine, append_crc, crc_ok, decode_request, encode_exception, encode_response, rtu_request_len,
@@ -124,18 +125,19 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Serves `service` on `port` (the master side of a pty, or a TCP
-/// connection carrying RTU frames) until the port closes. `line`: the
+/// Serves the meters on `bus` on `port` (the master side of a pty, or a
+/// TCP connection carrying RTU frames) until the port closes. `line`: the
 /// simulated line's metadata, when the client announces it.
 pub async fn serve_rtu<S: AsyncRead + AsyncWrite + Unpin>(
     mut port: S,
-    service: Arc<MeterService>,
+    bus: Arc<Rs485Bus>,
     line: Option<SimLine>,
 ) {
+    let service = &*bus;
     let mut rx = Receiver::default();
     let mut chunk = [0u8; 512];
     loop {
-        let timers = paced_timers(&service, &line);
+        let timers = paced_timers(service, &line);
         let read = match rx.silence_deadline(timers) {
             None => port.read(&mut chunk).await,
             Some(deadline) => {
@@ -143,7 +145,7 @@ pub async fn serve_rtu<S: AsyncRead + AsyncWrite + Unpin>(
                     Ok(r) => r,
                     Err(_) => {
                         if let Some(frame) = rx.end_by_silence() {
-                            respond(&mut port, &service, &line, frame, timers).await;
+                            respond(&mut port, service, &line, frame, timers).await;
                         }
                         continue;
                     }
@@ -161,24 +163,24 @@ pub async fn serve_rtu<S: AsyncRead + AsyncWrite + Unpin>(
         };
         for (&byte, stamp) in chunk[..n].iter().zip(stamps) {
             if let Some(frame) = rx.push(byte, stamp, timers) {
-                respond(&mut port, &service, &line, frame, timers).await;
+                respond(&mut port, service, &line, frame, timers).await;
             }
         }
     }
 }
 
 /// The meter's own line settings when the line is paced now.
-fn paced_timers(service: &MeterService, line: &Option<SimLine>) -> Option<LineSettings> {
+fn paced_timers(bus: &Rs485Bus, line: &Option<SimLine>) -> Option<LineSettings> {
     let paced = line.as_ref().is_some_and(|m| lock(m).paced);
     if !paced {
         return None;
     }
-    lock(service.meter()).settings().line
+    bus.line()
 }
 
 async fn respond<S: AsyncWrite + Unpin>(
     port: &mut S,
-    service: &MeterService,
+    bus: &Rs485Bus,
     line: &Option<SimLine>,
     frame: Received,
     timers: Option<LineSettings>,
@@ -193,28 +195,27 @@ async fn respond<S: AsyncWrite + Unpin>(
         None => Instant::now(),
     };
     sleep_until_precise(ready).await;
-    let answers_bad_crc = lock(service.meter()).faults().answers_bad_crc;
-    if !crc_ok(&frame_bytes) && !answers_bad_crc {
+    if !crc_ok(&frame_bytes) && !bus.answers_bad_crc() {
         return;
     }
     let slave = frame_bytes[0];
     let pdu = &frame_bytes[1..frame_bytes.len() - 2];
     let client_line = line.as_ref().and_then(|m| lock(m).settings);
-    let (answer, delay) = match decode_request(pdu) {
-        Ok(req) => service.handle(slave, &req, client_line),
+    let answered = match decode_request(pdu) {
+        Ok(req) => bus.handle(slave, &req, client_line),
         Err(_) => {
             // A malformed request to this meter gets "illegal data value".
             let probe = tokio_modbus::Request::Custom(pdu[0], std::borrow::Cow::Borrowed(&[]));
-            match service.handle(slave, &probe, client_line) {
-                (Answer::Silent, d) => (Answer::Silent, d),
-                (Answer::Reply(_), d) => (
+            bus.handle(slave, &probe, client_line).map(|(_, d, m)| {
+                (
                     Answer::Reply(Err(tokio_modbus::ExceptionCode::IllegalDataValue)),
                     d,
-                ),
-            }
+                    m,
+                )
+            })
         }
     };
-    let Answer::Reply(result) = answer else {
+    let Some((Answer::Reply(result), delay, service)) = answered else {
         return;
     };
     let mut out = vec![slave];
@@ -240,12 +241,13 @@ pub async fn spawn_rtu_over_tcp(
     service: Arc<MeterService>,
     addr: std::net::SocketAddr,
 ) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let bus = Arc::new(Rs485Bus::from(service));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_rtu(stream, service.clone(), None));
+            tokio::spawn(serve_rtu(stream, bus.clone(), None));
         }
     });
     Ok((local, task))

@@ -126,7 +126,12 @@ pub fn failing(r: &Record) -> Vec<String> {
 /// A simulated bench of `n` 4 120 83s at addresses 1..=n, each on RS485
 /// (`bus`: the name of the one bus they share, or each its own line), with
 /// `faults(i)` for the 0-based position i.
-pub fn bench_text(n: usize, seed: u64, bus: Option<&str>, faults: impl Fn(usize) -> String) -> String {
+pub fn bench_text(
+    n: usize,
+    seed: u64,
+    bus: Option<&str>,
+    faults: impl Fn(usize) -> String,
+) -> String {
     let mut t = format!(
         "[rig]\nname = \"{n}-position bench\"\nkind = \"sim\"\nseed = {seed}\n\
          [source]\nkind = \"sim\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n\

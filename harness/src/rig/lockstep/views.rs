@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use super::pulses::LentPulses;
-use super::{Lockstep, LockstepClock, LockstepPulses, LockstepSource, SharedErrorCalculator, SharedReference};
+use super::{
+    Lockstep, LockstepClock, LockstepPulses, LockstepSource, SharedErrorCalculator, SharedReference,
+};
 use crate::rig::{Identity, Position, Rig};
 
 /// What the views borrowed from the rig.
@@ -40,10 +42,7 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
         rig.sim.clone(),
     );
     let reference = rig.reference.take().map(SharedReference::lend);
-    let error_calculator = rig
-        .error_calculator
-        .take()
-        .map(SharedErrorCalculator::lend);
+    let error_calculator = rig.error_calculator.take().map(SharedErrorCalculator::lend);
     let mut pulses = Vec::new();
     let mut views = Vec::new();
     for (me, &member) in members.iter().enumerate() {
@@ -63,8 +62,7 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
                     view.link = p.link.take();
                     view.tariff = p.tariff.take();
                     view.pulses = p.pulses.take().map(|inner| {
-                        let (wrapped, handle) =
-                            LockstepPulses::lend(inner, bench.clone(), me, i);
+                        let (wrapped, handle) = LockstepPulses::lend(inner, bench.clone(), me, i);
                         pulses.push((i, handle));
                         Box::new(wrapped) as Box<dyn crate::rig::pulse_input::PulseInput>
                     });
@@ -82,9 +80,9 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
             reference: reference
                 .clone()
                 .map(|r| Box::new(r) as Box<dyn crate::rig::reference::ReferenceStandard>),
-            error_calculator: error_calculator.clone().map(|e| {
-                Box::new(e) as Box<dyn crate::rig::error_calculator::ErrorCalculator>
-            }),
+            error_calculator: error_calculator
+                .clone()
+                .map(|e| Box::new(e) as Box<dyn crate::rig::error_calculator::ErrorCalculator>),
             positions,
             tasks: Vec::new(),
             sim: rig.sim.clone(),
