@@ -303,6 +303,15 @@ impl Suite for ModbusSuite {
                 Ok(judge_deviation(r, p.strict, io))
             }
             Check::Address { address } => {
+                if let Some(other) = neighbours(rig, position)
+                    .into_iter()
+                    .find(|(_, unit)| unit == address)
+                {
+                    return Ok(PointOutcome::skipped(format!(
+                        "address {address} is position {}'s on this RS485 line: two meters there would both answer (V1.02 §2.1); try it with the meter alone on its line",
+                        other.0 + 1
+                    )));
+                }
                 let r = settings_matrix::address(link(rig, position)?.as_mut(), *address).await?;
                 Ok(judge_deviation(r, p.strict, io))
             }
@@ -310,16 +319,37 @@ impl Suite for ModbusSuite {
                 let rule = rules::rule(rule)
                     .ok_or_else(|| SuiteError::Plan(format!("no protocol check `{rule}`")))?;
                 let listen = serial.response_timeout.mul_f64(1.5) + Duration::from_millis(50);
+                let taken: Vec<u8> = neighbours(rig, position)
+                    .into_iter()
+                    .map(|(_, unit)| unit)
+                    .collect();
                 let target = protocol::Target {
                     link: link(rig, position)?,
                     profile: &profile,
                     block: p.block,
                     listen,
+                    taken,
                 };
                 protocol::run(rule, target).await
             }
         }
     }
+}
+
+/// The other positions on this position's RS485 line, with their addresses.
+fn neighbours(rig: &Rig, position: usize) -> Vec<(usize, u8)> {
+    let Some(me) = rig.config.positions.get(position) else {
+        return Vec::new();
+    };
+    let Some(line) = me.shared_line() else {
+        return Vec::new();
+    };
+    rig.config
+        .positions
+        .iter()
+        .filter(|p| p.index != position && p.shared_line().as_ref() == Some(&line))
+        .map(|p| (p.index, p.unit()))
+        .collect()
 }
 
 /// A deviation the datasheet allows is a finding; in a strict plan it fails

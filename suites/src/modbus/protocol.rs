@@ -28,6 +28,18 @@ pub struct Target<'a> {
     pub block: Block,
     /// How long silence must last to count as no reply.
     pub listen: Duration,
+    /// Addresses other meters on the same RS485 line answer at.
+    pub taken: Vec<u8>,
+}
+
+impl Target<'_> {
+    /// A unicast address no meter on the line answers at, near `own`.
+    fn free_address(&self, own: u8) -> u8 {
+        let up = (own.saturating_add(1)..=247).chain((1..own).rev());
+        up.into_iter()
+            .find(|a| !self.taken.contains(a))
+            .unwrap_or(if own >= 247 { own - 1 } else { own + 1 })
+    }
 }
 
 fn describe(outcome: &RawOutcome) -> String {
@@ -192,7 +204,7 @@ async fn illegal_quantity(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
 
 async fn other_address(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     let own = t.link.address();
-    let other = if own >= 247 { own - 1 } else { own + 1 };
+    let other = t.free_address(own);
     let reply = t
         .link
         .raw_frame(&Transmission::frame(&block_frame(&t, other)), t.listen)
@@ -268,6 +280,12 @@ fn write_pdu(
 }
 
 async fn broadcast_write(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+    if !t.taken.is_empty() {
+        return Ok(PointOutcome::skipped(format!(
+            "{} other meters share this RS485 line: a broadcast would change their settings too (V1.02 §2.1); try it with the meter alone on its line",
+            t.taken.len()
+        )));
+    }
     let Some((setting, choices)) = broadcast_candidate(t.profile) else {
         return Ok(PointOutcome::skipped(
             "the profile has no harmless writable setting to broadcast",
@@ -449,11 +467,7 @@ async fn timeout_recovery(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
             }
         }
         _ => {
-            let other = if address >= 247 {
-                address - 1
-            } else {
-                address + 1
-            };
+            let other = t.free_address(address);
             (other, None, format!("to address {other}"))
         }
     };
