@@ -8,6 +8,10 @@
 //! no turnaround is added — a real meter's adds to it).
 //!   cargo bench --bench positions
 //!   METRIG_POSITIONS=1,8 cargo bench --bench positions
+//!   METRIG_SUITES=accuracy-active,measurements cargo bench --bench positions
+//! (`METRIG_SUITES`: only these suites of the plan, to see the part measured
+//! on every position at once apart from the `modbus` suite, which runs one
+//! position at a time.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -49,7 +53,13 @@ fn peak_rss_mb() -> f64 {
 
 async fn one(n: usize) {
     let suites = suites::all();
-    let plan = load_plan(Path::new("fixtures/plans/nightly.toml"), &suites::ids()).expect("plan");
+    let mut plan =
+        load_plan(Path::new("fixtures/plans/nightly.toml"), &suites::ids()).expect("plan");
+    if let Ok(only) = std::env::var("METRIG_SUITES") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        plan.suites.retain(|s| only.contains(&s.id.as_str()));
+    }
+    let suites_run: Vec<String> = plan.suites.iter().map(|s| s.id.clone()).collect();
     let config = parse_rig(
         &bench_rig(n),
         Path::new("fixtures/rigs/bench-positions.toml"),
@@ -82,8 +92,9 @@ async fn one(n: usize) {
     };
     let bus = traffic.wire_time(line, Duration::ZERO).as_secs_f64();
     println!(
-        "{n:>3} positions: {} points, {} failures, status {:?}; wall {wall:.1} s; peak RSS {:.1} MB; \
+        "{n:>3} positions [{}]: {} points, {} failures, status {:?}; wall {wall:.1} s; peak RSS {:.1} MB; \
          rig time {:.2} h; {} Modbus requests, {} + {} characters; bus-bound time at 19200 8E1 {:.2} h ({:.0} % of the rig time)",
+        suites_run.join(", "),
         summary.points,
         summary.failures,
         summary.status,
