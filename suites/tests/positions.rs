@@ -135,3 +135,36 @@ async fn the_eight_position_fixture_runs_every_position() {
         common::failing(&r)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_every_position_measures_switches_off_and_restores_every_meter() {
+    let plan = common::plan("guarded-binary", 2, "[[suites]]\nid = \"measurements\"\n");
+    // Slow meters (15 ms a reply, four on one bus), so the run is mid-point when stopped.
+    let rig = common::bench_text(4, 34, Some("A"), |_| "latency_ms = [15, 15]".into());
+    let (r, rig) = common::run_keeping_rig(
+        &plan,
+        &rig,
+        Some((
+            "measurements/p2/0.05ib-pf1-active_power",
+            std::time::Duration::from_millis(100),
+        )),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        reports::RecordStatus::Interrupted,
+        "{}",
+        r.message
+    );
+    assert!(
+        rig.simulated_source().is_some_and(|s| s.is_off()),
+        "the source is off"
+    );
+    assert_eq!(r.restore.len(), 4, "{:?}", r.restore);
+    assert!(r.restore.iter().all(|o| o.restored), "{:?}", r.restore);
+    assert!(
+        rig.positions
+            .iter()
+            .all(|p| p.link.is_some() && p.pulses.is_some())
+    );
+}

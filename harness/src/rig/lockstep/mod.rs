@@ -295,3 +295,118 @@ impl Lockstep {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::load_point::LoadPoint;
+    use crate::quantity::{Amps, Hertz, PowerFactor, Volts};
+    use crate::rig::{Identity, WallClock};
+
+    /// A source that notes every change it is asked for.
+    #[derive(Debug, Default)]
+    struct Noting(Arc<StdMutex<Vec<SourceState>>>);
+
+    #[async_trait]
+    impl Source for Noting {
+        fn identity(&self) -> Identity {
+            Identity::device("source", "test", "noting source", "1")
+        }
+        async fn apply(&mut self, point: LoadPoint) -> Result<(), RigError> {
+            self.0.lock().expect("lock").push(SourceState::On(point));
+            Ok(())
+        }
+        async fn off(&mut self) -> Result<(), RigError> {
+            self.0.lock().expect("lock").push(SourceState::Off);
+            Ok(())
+        }
+        async fn state(&mut self) -> Result<SourceState, RigError> {
+            Ok(self
+                .0
+                .lock()
+                .expect("lock")
+                .last()
+                .copied()
+                .unwrap_or(SourceState::Off))
+        }
+    }
+
+    fn load(i: f64) -> SourceState {
+        SourceState::On(LoadPoint::new(
+            Volts(230.0),
+            Amps(i),
+            PowerFactor::UNITY,
+            Hertz(50.0),
+        ))
+    }
+
+    #[tokio::test]
+    async fn the_source_changes_only_when_every_position_still_measuring_asks() {
+        let noted = Arc::new(StdMutex::new(Vec::new()));
+        let bench = Lockstep::new(
+            2,
+            Some(Box::new(Noting(noted.clone()))),
+            Arc::new(WallClock::new()),
+            None,
+        );
+        let (a, b) = (bench.clone(), bench.clone());
+        let first = async move {
+            a.set_source(0, load(5.0)).await.expect("applied");
+            a.set_source(0, load(10.0)).await.expect("applied");
+            a.finish(0).await;
+        };
+        let noted_b = noted.clone();
+        let second = async move {
+            b.set_source(1, load(5.0)).await.expect("applied");
+            // Still measuring at 5 A: the other position's 10 A must wait.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            assert_eq!(noted_b.lock().expect("lock").as_slice(), [load(5.0)]);
+            b.finish(1).await;
+        };
+        tokio::join!(first, second);
+        assert_eq!(
+            noted.lock().expect("lock").as_slice(),
+            [load(5.0), load(10.0)],
+            "5 A once for both, then 10 A once the second position had finished"
+        );
+        assert!(bench.take_source().is_some(), "the source comes back");
+    }
+
+    #[tokio::test]
+    async fn a_failed_change_reaches_every_position_that_asked_for_it() {
+        #[derive(Debug)]
+        struct Refusing;
+        #[async_trait]
+        impl Source for Refusing {
+            fn identity(&self) -> Identity {
+                Identity::device("source", "test", "refusing source", "1")
+            }
+            async fn apply(&mut self, _: LoadPoint) -> Result<(), RigError> {
+                Err(RigError::instrument("source", "overload"))
+            }
+            async fn off(&mut self) -> Result<(), RigError> {
+                Ok(())
+            }
+            async fn state(&mut self) -> Result<SourceState, RigError> {
+                Ok(SourceState::Off)
+            }
+        }
+        let bench = Lockstep::new(
+            2,
+            Some(Box::new(Refusing)),
+            Arc::new(WallClock::new()),
+            None,
+        );
+        let (a, b) = (bench.clone(), bench.clone());
+        let (ra, rb) = tokio::join!(
+            async move { a.set_source(0, load(5.0)).await },
+            async move { b.set_source(1, load(5.0)).await }
+        );
+        assert!(ra.is_err() && rb.is_err(), "{ra:?} {rb:?}");
+    }
+}
