@@ -5,6 +5,8 @@
 //! against the fixed-count plan.
 //!   cargo bench --bench sequential            (200 seeds)
 //!   METRIG_SEEDS=20 cargo bench --bench sequential
+//!   METRIG_METERS=failing cargo bench --bench sequential   (one meter; every
+//!   wrong verdict printed with its point, mean, U and sample count)
 
 use std::path::Path;
 
@@ -26,8 +28,44 @@ fn curve(error: f64) -> String {
     format!("error_curve = [{points}]\nnoise_pct = 0.1")
 }
 
-/// (rig seconds, verdicts with their limits) of one run.
-async fn run(plan_text: &str, error: f64, seed: u64) -> (f64, Vec<(Verdict, f64)>) {
+/// One point's decision: its verdict, and what it was drawn from.
+#[derive(Debug, Clone)]
+struct Decided {
+    key: String,
+    verdict: Verdict,
+    mean: Option<f64>,
+    u: Option<f64>,
+    samples: usize,
+}
+
+impl PartialEq<Verdict> for Decided {
+    fn eq(&self, v: &Verdict) -> bool {
+        self.verdict == *v
+    }
+}
+
+impl PartialEq for Decided {
+    fn eq(&self, other: &Decided) -> bool {
+        self.verdict == other.verdict
+    }
+}
+
+impl std::fmt::Display for Decided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {:?}: mean {:+.3} %, U {:.3} %, {} samples",
+            self.key,
+            self.verdict,
+            self.mean.unwrap_or(f64::NAN),
+            self.u.unwrap_or(f64::NAN),
+            self.samples
+        )
+    }
+}
+
+/// (rig seconds, decisions with their limits) of one run.
+async fn run(plan_text: &str, error: f64, seed: u64) -> (f64, Vec<(Decided, f64)>) {
     let suites = suites::all();
     let plan = parse_plan(plan_text, Path::new("bench.toml"), &suites::ids()).expect("plan");
     let rig_text = format!(
@@ -43,16 +81,27 @@ async fn run(plan_text: &str, error: f64, seed: u64) -> (f64, Vec<(Verdict, f64)
         .map(|p| p.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct))
         .collect();
     let verdicts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<Verdict>>>);
+    struct Keep(std::sync::Arc<std::sync::Mutex<Vec<Decided>>>, usize);
     impl harness::run::Listener for Keep {
         fn on_event(&mut self, e: &harness::run::RunEvent) {
-            if let harness::run::RunEvent::PointFinished { outcome, .. } = e {
-                self.0.lock().expect("lock").push(outcome.verdict);
+            match e {
+                harness::run::RunEvent::PointStarted { .. } => self.1 = 0,
+                harness::run::RunEvent::Sample { .. } => self.1 += 1,
+                harness::run::RunEvent::PointFinished { key, outcome, .. } => {
+                    self.0.lock().expect("lock").push(Decided {
+                        key: key.clone(),
+                        verdict: outcome.verdict,
+                        mean: outcome.mean_error_pct,
+                        u: outcome.expanded_uncertainty_pct,
+                        samples: self.1,
+                    })
+                }
+                _ => {}
             }
         }
     }
     let mut listeners: Vec<Box<dyn harness::run::Listener>> =
-        vec![Box::new(Keep(verdicts.clone()))];
+        vec![Box::new(Keep(verdicts.clone(), 0))];
     let (_keep, cancel) = cancel_pair();
     let req = RunRequest {
         plan: &plan,
@@ -81,7 +130,11 @@ async fn main() {
     );
     println!("seeds {seeds}; meters: flat error, noise 0.1 %; guarded-binary rule; 10 repetitions");
     let (mut t_fixed, mut t_seq) = (0.0, 0.0);
+    let only = std::env::var("METRIG_METERS").ok();
     for (name, error) in [("good", 0.3), ("marginal", 0.9), ("failing", 1.2)] {
+        if only.as_deref().is_some_and(|o| !o.split(',').any(|m| m == name)) {
+            continue;
+        }
         let (mut tf, mut ts) = (0.0, 0.0);
         let (mut wrong_f, mut wrong_s, mut differ, mut decisions) = (0, 0, 0, 0);
         for seed in 0..seeds {
@@ -98,6 +151,12 @@ async fn main() {
                 };
                 wrong_f += usize::from(*f != truth);
                 wrong_s += usize::from(*s != truth);
+                if only.is_some() && (*f != truth || *s != truth) {
+                    println!(
+                        "  seed {}: truth {truth:?} (limit ±{limit} %); fixed {f}; sequential {s}",
+                        1000 + seed
+                    );
+                }
                 differ += usize::from(f != s);
                 decisions += 1;
             }
