@@ -85,7 +85,7 @@ async fn one(n: usize) {
         .positions
         .iter()
         .filter_map(|p| p.link.as_ref())
-        .fold(Traffic::default(), |t, l| t.add(l.traffic()));
+        .fold(Traffic::default(), |t, l| t + l.traffic());
     let line = LineSettings {
         baud: 19200,
         framing: Framing::try_from("8E1".to_string()).expect("8E1"),

@@ -132,7 +132,10 @@ async fn main() {
     let (mut t_fixed, mut t_seq) = (0.0, 0.0);
     let only = std::env::var("METRIG_METERS").ok();
     for (name, error) in [("good", 0.3), ("marginal", 0.9), ("failing", 1.2)] {
-        if only.as_deref().is_some_and(|o| !o.split(',').any(|m| m == name)) {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|m| m == name))
+        {
             continue;
         }
         let (mut tf, mut ts) = (0.0, 0.0);

@@ -187,7 +187,7 @@ impl Drop for Held<'_> {
         } = self
         {
             log.extend(transport.take_log());
-            **traffic = traffic.add(transport.traffic().since(*before));
+            **traffic = **traffic + transport.traffic().since(*before);
         }
     }
 }

@@ -262,20 +262,23 @@ impl Traffic {
         }
     }
 
-    pub fn add(self, other: Traffic) -> Traffic {
-        Traffic {
-            requests: self.requests + other.requests,
-            request_chars: self.request_chars + other.request_chars,
-            reply_chars: self.reply_chars + other.reply_chars,
-        }
-    }
-
     /// How long the traffic holds a wire at `line`: every character's 11
     /// bits, t3.5 of silence after each request and after each reply
     /// (V1.02 §2.5.1.1), and `turnaround` per request for the meter.
     pub fn wire_time(self, line: LineSettings, turnaround: Duration) -> Duration {
         wire_time(line, (self.request_chars + self.reply_chars) as usize)
             + (t3_5(line) * 2 + turnaround) * self.requests as u32
+    }
+}
+
+impl std::ops::Add for Traffic {
+    type Output = Traffic;
+    fn add(self, other: Traffic) -> Traffic {
+        Traffic {
+            requests: self.requests + other.requests,
+            request_chars: self.request_chars + other.request_chars,
+            reply_chars: self.reply_chars + other.reply_chars,
+        }
     }
 }
 

@@ -207,7 +207,7 @@ impl Lockstep {
             let want = {
                 let mut st = self.state();
                 if st.stepping
-                    || st.slots.iter().any(|s| *s == Slot::Running)
+                    || st.slots.contains(&Slot::Running)
                     || st.slots.iter().all(|s| *s == Slot::Done)
                 {
                     return;
