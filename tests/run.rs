@@ -134,6 +134,35 @@ fn dry_run_states_the_real_rig_duration_and_energises_nothing() {
     assert!(out.contains("accuracy-active/p1/pf1-imin-up"), "{out}");
 }
 
+/// The "about N h" figure of a dry run's last line, in seconds.
+fn dry_run_seconds(rig: &str) -> f64 {
+    let (code, out, err) = metrig(&[
+        "run",
+        "fixtures/plans/nightly.toml",
+        "--rig",
+        rig,
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let last = out.lines().last().expect("a total");
+    last.rsplit('(')
+        .next()
+        .and_then(|s| s.trim_end_matches(" s)").parse().ok())
+        .unwrap_or_else(|| panic!("no seconds in {last}"))
+}
+
+#[test]
+fn a_dry_run_counts_a_point_measured_on_every_position_once() {
+    let one = dry_run_seconds("fixtures/rigs/sim.toml");
+    let eight = dry_run_seconds("fixtures/rigs/sim-8-positions.toml");
+    // Only the `modbus` suite, one position at a time, adds per position.
+    assert!(eight > one, "{one} s for one position, {eight} s for eight");
+    assert!(
+        eight < 2.0 * one,
+        "{one} s for one position, {eight} s for eight"
+    );
+}
+
 #[test]
 fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
     let dir = tempfile::tempdir().expect("tmp");

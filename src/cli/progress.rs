@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use harness::run::{Listener, RunEvent};
+use std::sync::Arc;
+
+use harness::run::{Listener, RunEvent, Suite};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug)]
@@ -14,10 +16,12 @@ pub struct Progress {
     done_s: f64,
     total_s: f64,
     simulated: bool,
+    /// To count a point measured on many positions at once once.
+    suites: Vec<Arc<dyn Suite>>,
 }
 
 impl Progress {
-    pub fn new() -> Self {
+    pub fn new(suites: Vec<Arc<dyn Suite>>) -> Self {
         let bar = ProgressBar::new(1);
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} points  {msg}")
@@ -30,6 +34,7 @@ impl Progress {
             done_s: 0.0,
             total_s: 0.0,
             simulated: true,
+            suites,
         }
     }
 }
@@ -44,10 +49,18 @@ impl Listener for Progress {
         match event {
             RunEvent::RunStarted(h) => {
                 self.simulated = h.simulated;
+                // A group measured at once takes its longest point's time:
+                // its first point carries it, the others none.
+                let mut share = vec![0.0; h.points.len()];
+                for g in harness::run::runner::group_points(&h.points, &self.suites) {
+                    let longest = g.iter().map(|&i| h.points[i].rig_time).max();
+                    share[g[0]] = longest.unwrap_or_default().as_secs_f64();
+                }
                 self.planned = h
                     .points
                     .iter()
-                    .map(|p| (p.key(), (p.rig_time.as_secs_f64(), p.title.clone())))
+                    .zip(share)
+                    .map(|(p, t)| (p.key(), (t, p.title.clone())))
                     .collect();
                 self.total_s = self.planned.values().map(|(t, _)| t).sum();
                 self.bar.set_length(h.points.len() as u64);

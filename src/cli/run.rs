@@ -118,7 +118,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         super::wait_for_stop().await;
         handle.cancel();
     });
-    let progress = Progress::new();
+    let progress = Progress::new(suites.clone());
     let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(journal)];
     if !args.quiet {
         listeners.push(Box::new(progress));
@@ -189,7 +189,8 @@ fn dry_run(
         say!("REFUSED: {e}")?;
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     }
-    let mut total = plan.warm_up.as_secs_f64();
+    let total = plan.warm_up.as_secs_f64()
+        + harness::run::runner::planned_rig_time(&points, suites).as_secs_f64();
     say!(
         "plan {} on {} — nothing is energised",
         plan.name,
@@ -202,7 +203,6 @@ fn dry_run(
         plan.decision_rule
     )?;
     for p in &points {
-        total += p.rig_time.as_secs_f64();
         let loads: Vec<String> = p.loads.iter().map(|l| l.to_string()).collect();
         say!(
             "{:<48} {:>9.0} s  {}  [{}]",
@@ -210,6 +210,12 @@ fn dry_run(
             p.rig_time.as_secs_f64(),
             p.title,
             loads.join("; ")
+        )?;
+    }
+    if rig.positions.len() > 1 {
+        say!(
+            "{} positions: a point is measured on all of them at once, so it counts once (the `modbus` suite's points run one position at a time)",
+            rig.positions.len()
         )?;
     }
     say!(

@@ -106,6 +106,20 @@ pub struct RunSummary {
     pub rig_failed: Option<String>,
 }
 
+/// The real-rig time `points` take: each group of points measured at once
+/// takes its longest point's time, not their sum.
+pub fn planned_rig_time(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Duration {
+    group_points(points, suites)
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|&i| points[i].rig_time)
+                .max()
+                .unwrap_or_default()
+        })
+        .sum()
+}
+
 /// Plans every point of every suite the plan names, for every position.
 pub fn plan_points(
     plan: &Plan,
@@ -360,8 +374,9 @@ enum PointEnd {
 
 /// Points measured together: the same point of one suite on every position
 /// that has it (the same loads on the one series circuit), groups in the
-/// plan's order. A suite that cannot share the bench gets one point a group.
-fn group_points(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
+/// plan's order, as indices into `points`. A suite that cannot share the
+/// bench gets one point a group.
+pub fn group_points(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut open: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, p) in points.iter().enumerate() {
