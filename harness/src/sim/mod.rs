@@ -114,21 +114,23 @@ fn open_shared_buses(
             line,
             control: LineControl::Announced(ep.line),
         };
-        let faults = first
-            .sim
-            .as_ref()
-            .map(|s| s.faults.clone())
+        // After a timeout the line rests past the slowest meter's reply.
+        let settle = members
+            .iter()
+            .map(|&i| {
+                let p = &config.positions[i];
+                let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
+                settle_for(&faults, first.timeout)
+            })
+            .max()
             .unwrap_or_default();
-        let transport = ModbusTransport::new(
-            port,
-            first.unit(),
-            first.timeout,
-            settle_for(&faults, first.timeout),
-        )
-        .map_err(|e| RigError::Link {
-            instrument: name.clone(),
-            source: e,
-        })?;
+        let transport =
+            ModbusTransport::new(port, first.unit(), first.timeout, settle).map_err(|e| {
+                RigError::Link {
+                    instrument: name.clone(),
+                    source: e,
+                }
+            })?;
         lines.insert(bus, SharedLine::new(transport));
     }
     Ok(lines)
