@@ -80,6 +80,30 @@ pub fn serve_on_pty(
     })
 }
 
+/// The meters served on a fresh pty at `profile`'s factory line settings,
+/// and metrig's end of it as a port whose settings travel beside the bytes.
+fn pty_port(
+    meters: impl Into<rs485_bus::Rs485Bus>,
+    profile: &crate::profile::MeterProfile,
+    who: &str,
+    pacing: LinePacing,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<Port, RigError> {
+    let line = profile
+        .serial
+        .as_ref()
+        .map(|s| s.factory_line())
+        .ok_or_else(|| RigError::instrument(who, "an RTU link needs a profile with [serial]"))?;
+    let ep = serve_on_pty(meters, true, pacing)?;
+    tasks.push(ep.task);
+    Ok(Port::Serial {
+        stream: SharedSerial::stamped(ep.client, ep.line.clone()),
+        name: ep.path,
+        line,
+        control: LineControl::Announced(ep.line),
+    })
+}
+
 /// One pseudo-terminal per named bus, every meter that names it listening
 /// on it, and one transport the positions take turns on.
 fn open_shared_buses(
@@ -98,22 +122,7 @@ fn open_shared_buses(
         let first = &config.positions[members[0]];
         let name = format!("RS485 bus \"{bus}\"");
         let meters: Vec<_> = members.iter().map(|&i| services[i].clone()).collect();
-        let ep = serve_on_pty(meters, true, config.line_pacing)?;
-        tasks.push(ep.task);
-        let line = first
-            .profile
-            .serial
-            .as_ref()
-            .map(|s| s.factory_line())
-            .ok_or_else(|| {
-                RigError::instrument(&name, "an RTU link needs a profile with [serial]")
-            })?;
-        let port = Port::Serial {
-            stream: SharedSerial::stamped(ep.client, ep.line.clone()),
-            name: ep.path,
-            line,
-            control: LineControl::Announced(ep.line),
-        };
+        let port = pty_port(meters, &first.profile, &name, config.line_pacing, tasks)?;
         // After a timeout the line rests past the slowest meter's reply.
         let settle = members
             .iter()
@@ -190,25 +199,13 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
                     )))
                 }
                 LinkConfig::SimRtu { bus: None } => {
-                    let ep = serve_on_pty(service, true, config.line_pacing)?;
-                    tasks.push(ep.task);
-                    let line = p
-                        .profile
-                        .serial
-                        .as_ref()
-                        .map(|s| s.factory_line())
-                        .ok_or_else(|| {
-                            RigError::instrument(
-                                format!("position {}", p.index + 1),
-                                "an RTU link needs a profile with [serial]",
-                            )
-                        })?;
-                    let port = Port::Serial {
-                        stream: SharedSerial::stamped(ep.client, ep.line.clone()),
-                        name: ep.path,
-                        line,
-                        control: LineControl::Announced(ep.line),
-                    };
+                    let port = pty_port(
+                        service,
+                        &p.profile,
+                        &format!("position {}", p.index + 1),
+                        config.line_pacing,
+                        &mut tasks,
+                    )?;
                     let transport = ModbusTransport::new(port, address, p.timeout, settle)
                         .map_err(|e| RigError::Link {
                             instrument: format!("position {}", p.index + 1),
