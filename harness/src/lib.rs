@@ -3,12 +3,13 @@
 
 pub mod drivers;
 pub mod fuzzing;
-pub mod load_point;
 pub mod measure;
 pub mod modbus;
 pub mod profile;
-pub mod quantity;
 pub mod rig;
 pub mod run;
 pub mod sim;
 pub mod stats;
+
+/// Quantities and load points live in `model`; re-exported at their old paths.
+pub use model::{load_point, quantity};

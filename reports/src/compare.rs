@@ -4,7 +4,7 @@
 //! (a fraction of the point's limit, from the plan): statistically real and
 //! large enough to matter.
 
-use harness::stats::welch::{WelchResult, welch};
+use model::stats::welch::{WelchResult, welch};
 use serde::{Deserialize, Serialize};
 
 use crate::record::Record;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use harness::stats::Verdict;
+use model::stats::Verdict;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::record::Record;

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use harness::load_point::LoadPoint;
-use harness::rig::Identity;
-use harness::run::events::{FileRef, Finding, MeterInfo, RestoreOutcome, RunEvent, Sample};
-use harness::run::{Confidence, LimitRef};
-use harness::stats::{Budget, DecisionRule, Verdict};
+use model::load_point::LoadPoint;
+use model::identity::Identity;
+use model::events::{FileRef, Finding, MeterInfo, RestoreOutcome, RunEvent, Sample};
+use model::point::{Confidence, LimitRef};
+use model::stats::{Budget, DecisionRule, Verdict};
 use serde::{Deserialize, Serialize};
 
 pub const RECORD_FILE: &str = "record.json";
@@ -196,8 +196,8 @@ impl Record {
                 } => {
                     if let Some(r) = &mut record {
                         r.status = match status {
-                            harness::run::RunStatus::Completed => RecordStatus::Completed,
-                            harness::run::RunStatus::Interrupted => RecordStatus::Interrupted,
+                            model::events::RunStatus::Completed => RecordStatus::Completed,
+                            model::events::RunStatus::Interrupted => RecordStatus::Interrupted,
                         };
                         r.message = message.clone();
                         r.restore = restore.clone();
@@ -314,7 +314,7 @@ pub struct RecordListener {
     pub events: Vec<RunEvent>,
 }
 
-impl harness::run::Listener for RecordListener {
+impl model::events::Listener for RecordListener {
     fn on_event(&mut self, event: &RunEvent) {
         self.events.push(event.clone());
     }

@@ -99,13 +99,8 @@ impl Reading {
     }
 }
 
-/// What the meter says of itself over Modbus.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MeterSelf {
-    pub model_id: Option<String>,
-    pub serial_number: Option<String>,
-    pub firmware: Option<String>,
-}
+/// What the meter says of itself over Modbus (kept in `model`: the record carries it).
+pub use model::identity::MeterSelf;
 
 /// Outcome of a raw request: the transport's failure, or the meter's answer
 /// (a response or an exception). Kept apart all the way into the record.

@@ -7,117 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 use super::events::{Finding, RunEvent, Sample, Severity};
+pub use model::point::{Confidence, LimitRef, PointOutcome, PointSpec};
 use super::plan::Plan;
-use crate::load_point::LoadPoint;
 use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
 use crate::rig::{Rig, RigError};
-use crate::stats::{Budget, DecisionRule, Verdict};
-
-/// How sure a standard's figure is (shared/standards.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    /// From a published text.
-    Verified,
-    /// Recalled; to confirm against the purchased standard.
-    Recalled,
-    Uncertain,
-    /// Derived from the meter's ratings.
-    Derived,
-}
-
-/// The limit a point is judged against, and where it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LimitRef {
-    pub table: String,
-    pub row: String,
-    pub clause: String,
-    pub confidence: Confidence,
-    pub limit_pct: f64,
-    /// Set when the plan replaced the table's figure; says why.
-    pub overridden: Option<String>,
-    /// The limit's unit: "%" (± percent error), "ms" (a maximum), or ""
-    /// for a rule met or not.
-    #[serde(default = "percent")]
-    pub unit: String,
-}
-
-fn percent() -> String {
-    "%".into()
-}
-
-impl LimitRef {
-    /// The limit as a lab reads it: "±1 %", "≤ 200 ms", "rule".
-    pub fn show(&self) -> String {
-        match self.unit.as_str() {
-            "%" => format!("±{} %", self.limit_pct),
-            "" => "rule".into(),
-            unit => format!("≤ {} {unit}", self.limit_pct),
-        }
-    }
-
-    /// The same limit in another unit.
-    pub fn in_unit(mut self, unit: &str) -> Self {
-        self.unit = unit.into();
-        self
-    }
-}
-
-/// A planned point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointSpec {
-    pub suite: String,
-    pub id: String,
-    /// 0-based position on the rig.
-    pub position: usize,
-    pub title: String,
-    /// Every load point the point will apply, checked before anything is energised.
-    pub loads: Vec<LoadPoint>,
-    /// What the point would take on a real rig.
-    pub rig_time: Duration,
-    pub limit: Option<LimitRef>,
-    /// Suite-private parameters.
-    pub params: serde_json::Value,
-}
-
-impl PointSpec {
-    /// Unique within a run: "accuracy-active/p1/pf1-imin-up".
-    pub fn key(&self) -> String {
-        format!("{}/p{}/{}", self.suite, self.position + 1, self.id)
-    }
-}
-
-/// What a measured point comes to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointOutcome {
-    pub verdict: Verdict,
-    pub mean_error_pct: Option<f64>,
-    pub expanded_uncertainty_pct: Option<f64>,
-    pub limit_pct: Option<f64>,
-    pub budget: Option<Budget>,
-    /// One sentence a lab engineer reads.
-    pub summary: String,
-    /// Suite-specific figures (periods, histograms, counts).
-    pub details: serde_json::Value,
-}
-
-impl PointOutcome {
-    pub fn skipped(why: impl Into<String>) -> Self {
-        Self {
-            verdict: Verdict::Skipped,
-            mean_error_pct: None,
-            expanded_uncertainty_pct: None,
-            limit_pct: None,
-            budget: None,
-            summary: why.into(),
-            details: serde_json::Value::Null,
-        }
-    }
-}
+use crate::stats::DecisionRule;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -187,7 +84,7 @@ impl PlanContext<'_> {
             confidence,
             limit_pct: o.map_or(limit_pct, |o| o.limit_pct),
             overridden: o.map(|o| format!("{} (table: {limit_pct})", o.reason)),
-            unit: percent(),
+            unit: "%".into(),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Statistics for verdicts: uncertainty budgets (GUM), decision rules
-//! (ILAC-G8:09/2019) and the two-sample test the firmware gate uses.
+//! (ILAC-G8:09/2019) and the two-sample test the firmware gate uses live in
+//! `model` (the record carries them) and are re-exported here; sequential
+//! stopping, which only the runner needs, stays here.
 
-pub mod decision;
 pub mod sequential;
-pub mod uncertainty;
-pub mod welch;
 
-pub use decision::{DecisionRule, Verdict};
+pub use model::stats::{decision, uncertainty, welch};
 pub use sequential::SequentialRule;
-pub use uncertainty::{Budget, Component, student_t_975};
+
+pub use model::stats::{Budget, Component, DecisionRule, Verdict, student_t_975};

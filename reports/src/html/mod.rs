@@ -177,7 +177,7 @@ pub fn render(r: &Record) -> String {
         for l in r.limits_not_verified.iter().chain(
             r.limits_overridden
                 .iter()
-                .filter(|l| l.confidence == harness::run::Confidence::Verified),
+                .filter(|l| l.confidence == model::point::Confidence::Verified),
         ) {
             let _ = write!(
                 o,

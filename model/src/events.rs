@@ -1,0 +1,137 @@
+//! What happens during a run, as events. The journal writes them, the
+//! progress display shows them, the record is their fold.
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::{Identity, MeterSelf};
+use crate::point::{PointOutcome, PointSpec};
+use crate::stats::DecisionRule;
+
+/// A file the run used, with its hash, so the record proves which one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl FileRef {
+    pub fn of(path: &std::path::Path) -> Self {
+        use sha2::{Digest, Sha256};
+        let sha256 = std::fs::read(path)
+            .map(|b| format!("{:x}", Sha256::digest(&b)))
+            .unwrap_or_else(|e| format!("unreadable: {e}"));
+        Self {
+            path: path.display().to_string(),
+            sha256,
+        }
+    }
+}
+
+/// A meter on the rig: its profile and what it said of itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterInfo {
+    pub position: usize,
+    pub profile_id: String,
+    pub maker: String,
+    pub model: String,
+    pub profile: FileRef,
+    pub map_status: String,
+    pub said: Option<MeterSelf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub index: usize,
+    /// Rig time, seconds.
+    pub at_s: f64,
+    pub value: f64,
+    pub unit: String,
+    /// The raw readings behind the value (counts, energies, instants).
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    /// A deviation from a standard that the datasheet itself allows.
+    Deviation,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The point it belongs to, if any.
+    pub key: Option<String>,
+    pub severity: Severity,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Completed,
+    /// Stopped by a signal, an error or a panic; resumable.
+    Interrupted,
+}
+
+/// Whether the meters' settings were put back at the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreOutcome {
+    pub position: usize,
+    pub restored: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    pub run_id: String,
+    pub started_at: String,
+    pub plan_name: String,
+    pub plan: FileRef,
+    pub rig: FileRef,
+    pub rig_name: String,
+    pub simulated: bool,
+    pub seed: u64,
+    pub decision_rule: DecisionRule,
+    pub decision_rule_text: String,
+    pub meters: Vec<MeterInfo>,
+    pub instruments: Vec<Identity>,
+    pub points: Vec<PointSpec>,
+    /// Set when this start continues an interrupted run.
+    pub resumed: bool,
+    pub metrig_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    RunStarted(Box<RunHeader>),
+    PointStarted {
+        key: String,
+        at_s: f64,
+    },
+    Sample {
+        key: String,
+        sample: Sample,
+    },
+    Finding {
+        finding: Finding,
+    },
+    PointFinished {
+        key: String,
+        outcome: PointOutcome,
+        at_s: f64,
+    },
+    RunFinished {
+        status: RunStatus,
+        message: String,
+        restore: Vec<RestoreOutcome>,
+        finished_at: String,
+    },
+}
+
+/// Anything that follows a run. Listeners never talk to instruments.
+pub trait Listener: Send {
+    fn on_event(&mut self, event: &RunEvent);
+}
