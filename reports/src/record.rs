@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use model::load_point::LoadPoint;
-use model::identity::Identity;
 use model::events::{FileRef, Finding, MeterInfo, RestoreOutcome, RunEvent, Sample};
+use model::identity::Identity;
+use model::load_point::LoadPoint;
 use model::point::{Confidence, LimitRef};
 use model::stats::{Budget, DecisionRule, Verdict};
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,21 @@
-//! Running a plan: the runner, its events and listeners, the journal that
-//! survives `kill -9`, and putting meters' settings back.
+//! Running a plan. Layers, each importing only those below it:
+//! `runner` (the run, short) → `schedule` (plan, check, group) |
+//! `session` (start, the one ending) | `execute` (measure a point or a
+//! group: retry, reboot wait, panic catch) → `suite` (what a suite is) →
+//! `model` (PointSpec, PointOutcome, LimitRef, Sample, Finding, events).
+//! Also here: the journal that survives `kill -9`, putting meters'
+//! settings back, and the plan file.
 
+mod cancel;
 pub mod events;
+mod execute;
 pub mod journal;
 pub mod plan;
+mod request;
 pub mod restore;
 pub mod runner;
+mod schedule;
+mod session;
 pub mod suite;
 
 pub use events::{Finding, Listener, RunEvent, RunStatus, Severity};

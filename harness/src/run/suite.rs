@@ -9,12 +9,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::events::{Finding, RunEvent, Sample, Severity};
-pub use model::point::{Confidence, LimitRef, PointOutcome, PointSpec};
 use super::plan::Plan;
 use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
 use crate::rig::{Rig, RigError};
 use crate::stats::DecisionRule;
+pub use model::point::{Confidence, LimitRef, PointOutcome, PointSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {

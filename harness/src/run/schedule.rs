@@ -1,0 +1,131 @@
+//! Scheduling: which points a plan makes on this rig, whether every one of
+//! them lies within the meters' ratings and the rig's limits (checked before
+//! anything is energised), which are measured together, and which a resumed
+//! run already finished. Nothing here touches an instrument.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::events::RunEvent;
+use super::plan::Plan;
+use super::request::RunError;
+use super::suite::{PlanContext, PointSpec, Suite};
+use crate::rig::Rig;
+use crate::stats::Verdict;
+
+/// The real-rig time `points` take: each group of points measured at once
+/// takes its longest point's time, not their sum.
+pub fn planned_rig_time(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Duration {
+    group_points(points, suites)
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|&i| points[i].rig_time)
+                .max()
+                .unwrap_or_default()
+        })
+        .sum()
+}
+
+/// Plans every point of every suite the plan names, for every position.
+pub fn plan_points(
+    plan: &Plan,
+    suites: &[Arc<dyn Suite>],
+    rig: &Rig,
+) -> Result<Vec<PointSpec>, RunError> {
+    let mut points = Vec::new();
+    for entry in &plan.suites {
+        let suite = suites.iter().find(|s| s.id() == entry.id).ok_or_else(|| {
+            RunError::Plan(format!(
+                "suite `{}` is not built into this metrig",
+                entry.id
+            ))
+        })?;
+        let ctx = PlanContext {
+            plan,
+            params: &entry.params,
+            repetitions: plan.repetitions_for(&entry.id),
+            positions: rig
+                .positions
+                .iter()
+                .map(|p| (p.index, p.profile.clone()))
+                .collect(),
+            simulated: rig.is_simulated(),
+            reference_constant: rig.reference.as_ref().map(|r| r.constant()),
+        };
+        let mut pts = suite
+            .points(&ctx)
+            .map_err(|e| RunError::Plan(format!("{}: {e}", entry.id)))?;
+        points.append(&mut pts);
+    }
+    let mut seen = HashSet::new();
+    for p in &points {
+        if !seen.insert(p.key()) {
+            return Err(RunError::Plan(format!(
+                "two points share the key {}",
+                p.key()
+            )));
+        }
+    }
+    Ok(points)
+}
+
+/// Every load of every point, against every meter in the series circuit and
+/// the source's limits. Nothing is energised unless all pass.
+pub fn check_points(points: &[PointSpec], rig: &Rig) -> Result<(), RunError> {
+    let limits = rig.config.source.limits;
+    for p in points {
+        for load in &p.loads {
+            for pos in &rig.positions {
+                crate::rig::safety::check_load_point(
+                    load,
+                    &pos.profile.ratings,
+                    &pos.name(),
+                    &limits,
+                )
+                .map_err(|e| RunError::Safety(format!("{}: {e}", p.key())))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keys finished in an earlier part of this run, with their verdicts.
+pub fn finished_points(events: &[RunEvent]) -> BTreeMap<String, Verdict> {
+    let mut done = BTreeMap::new();
+    for e in events {
+        if let RunEvent::PointFinished { key, outcome, .. } = e {
+            done.insert(key.clone(), outcome.verdict);
+        }
+    }
+    done
+}
+
+/// Points measured together: the same point of one suite on every position
+/// that has it (the same loads on the one series circuit), groups in the
+/// plan's order, as indices into `points`. A suite that cannot share the
+/// bench gets one point a group.
+pub fn group_points(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, p) in points.iter().enumerate() {
+        let together = suites
+            .iter()
+            .find(|s| s.id() == p.suite)
+            .is_some_and(|s| s.concurrent_positions());
+        let key = (p.suite.clone(), p.id.clone());
+        if together
+            && let Some(&g) = open.get(&key)
+            && points[groups[g][0]].loads == p.loads
+        {
+            groups[g].push(i);
+            continue;
+        }
+        if together {
+            open.insert(key, groups.len());
+        }
+        groups.push(vec![i]);
+    }
+    groups
+}
