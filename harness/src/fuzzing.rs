@@ -9,24 +9,6 @@ use crate::modbus::rtu_frame::{parse_reply, rtu_response_len};
 use crate::modbus::{crc_ok, decode_request, decode_response, rtu_request_len};
 use crate::profile::MeterProfile;
 
-/// The suites a plan may name, for the plan loader (the suites crate's ids).
-const SUITE_IDS: [&str; 14] = [
-    "accuracy-active",
-    "accuracy-reactive",
-    "measurements",
-    "meter-constant",
-    "repeatability",
-    "registers",
-    "average-power",
-    "starting-current",
-    "no-load",
-    "s0-pulse",
-    "led-constant",
-    "tariff",
-    "hour-meter",
-    "modbus",
-];
-
 /// Register words from a meter decoded through every register of `profile`.
 pub fn register_decoding(profile: &MeterProfile, data: &[u8]) {
     let words: Vec<u16> = data
@@ -86,6 +68,6 @@ pub fn plan_file(data: &[u8]) {
     let _ = crate::run::parse_plan(
         &String::from_utf8_lossy(data),
         Path::new("fuzz-plan.toml"),
-        &SUITE_IDS,
+        &model::SuiteId::names(),
     );
 }

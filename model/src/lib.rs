@@ -15,3 +15,6 @@ pub mod load_point;
 pub mod point;
 pub mod quantity;
 pub mod stats;
+pub mod suite_id;
+
+pub use suite_id::SuiteId;

@@ -11,21 +11,25 @@
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
+use harness::profile::MeterProfile;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
+use crate::SuiteId;
 use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::framework::{Declares, Limit, Planned};
 use crate::limits::{Row, class_b};
 
 #[derive(Debug, Default)]
 pub struct AccuracyActive;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     /// The load point judged.
     load: LoadPoint,
     /// For influence points: the reference-condition load the change is taken from.
@@ -34,27 +38,18 @@ struct Params {
     led_wh: f64,
 }
 
-fn spec(
-    ctx: &PlanContext<'_>,
-    position: usize,
+/// A planned point: its loads are the judged load and, for an influence
+/// point, the reference condition's.
+fn planned(
     id: String,
     title: String,
     row: Row,
     params: Params,
-    rig_time: std::time::Duration,
-) -> PointSpec {
+    rig_time: Duration,
+) -> Planned<Params> {
     let mut loads = vec![params.load];
     loads.extend(params.reference_load);
-    PointSpec {
-        suite: "accuracy-active".into(),
-        id,
-        position,
-        title,
-        loads,
-        rig_time,
-        limit: Some(ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)),
-        params: serde_json::to_value(params).unwrap_or_default(),
-    }
+    Planned::new(id, title, loads, rig_time, params).judged_by(Limit::of(row))
 }
 
 fn pf_name(pf: &str) -> String {
@@ -62,20 +57,20 @@ fn pf_name(pf: &str) -> String {
 }
 
 #[async_trait]
-impl Suite for AccuracyActive {
-    fn id(&self) -> &'static str {
-        "accuracy-active"
-    }
+impl Declares for AccuracyActive {
+    const ID: SuiteId = SuiteId::AccuracyActive;
+    const TITLE: &'static str = "Active energy accuracy, EN 50470-3 class B";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Active energy accuracy, EN 50470-3 class B"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let weight = profile.pulse.led_constant.weight();
             let n = gate_pulses(counts, ctx.reference_constant, weight);
@@ -113,9 +108,7 @@ impl Suite for AccuracyActive {
                     let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
                     let rig_time = ctx.plan.settle
                         + gate_time(load.active_power(), weight, n, ctx.repetitions);
-                    out.push(spec(
-                        ctx,
-                        *position,
+                    out.push(planned(
                         format!("{}-{name}-{dir}", pf_name(pf)),
                         format!(
                             "{} {} A, PF {pf}, current {}",
@@ -139,7 +132,7 @@ impl Suite for AccuracyActive {
                 }
             }
             if !influence {
-                continue;
+                return Ok(out);
             }
             let mut inf = Vec::new();
             for pf in ["1", "0.5L"] {
@@ -178,9 +171,7 @@ impl Suite for AccuracyActive {
                 let rig_time = ctx.plan.settle * 2
                     + gate_time(load.active_power(), weight, n, ctx.repetitions)
                     + gate_time(reference.active_power(), weight, n, ctx.repetitions);
-                out.push(spec(
-                    ctx,
-                    *position,
+                out.push(planned(
                     id,
                     title,
                     row,
@@ -197,17 +188,14 @@ impl Suite for AccuracyActive {
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = serde_json::from_value(point.params.clone())
-            .map_err(|e| SuiteError::Plan(e.to_string()))?;
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
+    ) -> Result<Measured, SuiteError> {
         let weight = harness::quantity::PulseWeight(p.led_wh);
-        let rule = io.decision_rule;
         match p.reference_load {
             None => {
                 let run = measure_errors(
@@ -222,17 +210,9 @@ impl Suite for AccuracyActive {
                 )
                 .await?;
                 let b = run.budget;
-                let verdict = rule.decide(b.mean_pct, b.expanded_pct, limit);
-                Ok(PointOutcome {
-                    verdict,
-                    mean_error_pct: Some(b.mean_pct),
-                    expanded_uncertainty_pct: Some(b.expanded_pct),
-                    limit_pct: Some(limit),
-                    summary: format!(
-                        "error {:+.3} % ± {:.3} % (k = {:.2}) against ±{limit} %: {verdict}",
-                        b.mean_pct, b.expanded_pct, b.coverage_factor
-                    ),
-                    details: serde_json::json!({
+                Ok(Measured::figure(
+                    b,
+                    serde_json::json!({
                         "current_a": p.load.current.0,
                         "pf": p.load.power_factor().notation(),
                         "voltage_v": p.load.voltage.0,
@@ -240,8 +220,13 @@ impl Suite for AccuracyActive {
                         "pulses_per_gate": p.pulses,
                         "method": "pulse comparison on the LED, gated on meter pulses",
                     }),
-                    budget: Some(b),
-                })
+                    |b, limit| {
+                        format!(
+                            "error {:+.3} % ± {:.3} % (k = {:.2}) against ±{limit} %",
+                            b.mean_pct, b.expanded_pct, b.coverage_factor
+                        )
+                    },
+                ))
             }
             Some(reference) => {
                 let base = measure_errors(
@@ -297,21 +282,11 @@ impl Suite for AccuracyActive {
                     2.0,
                 ));
                 let b = Budget::of(&[delta], comps);
-                let verdict = rule.decide(b.mean_pct, b.expanded_pct, limit);
-                Ok(PointOutcome {
-                    verdict,
-                    mean_error_pct: Some(delta),
-                    expanded_uncertainty_pct: Some(b.expanded_pct),
-                    limit_pct: Some(limit),
-                    summary: format!(
-                        "change of error {delta:+.3} % ± {:.3} % ({:+.3} % at {}, {:+.3} % at {}) against ±{limit} %: {verdict}",
-                        b.expanded_pct,
-                        moved.budget.mean_pct,
-                        p.load,
-                        base.budget.mean_pct,
-                        reference
-                    ),
-                    details: serde_json::json!({
+                let (at_moved, at_base) = (moved.budget.mean_pct, base.budget.mean_pct);
+                let load = p.load;
+                Ok(Measured::figure(
+                    b,
+                    serde_json::json!({
                         "current_a": p.load.current.0,
                         "pf": p.load.power_factor().notation(),
                         "voltage_v": p.load.voltage.0,
@@ -320,8 +295,13 @@ impl Suite for AccuracyActive {
                         "influenced_error_pct": moved.budget.mean_pct,
                         "pulses_per_gate": p.pulses,
                     }),
-                    budget: Some(b),
-                })
+                    move |b, limit| {
+                        format!(
+                            "change of error {delta:+.3} % ± {:.3} % ({at_moved:+.3} % at {load}, {at_base:+.3} % at {reference}) against ±{limit} %",
+                            b.expanded_pct
+                        )
+                    },
+                ))
             }
         }
     }

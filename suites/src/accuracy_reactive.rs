@@ -13,20 +13,24 @@ use std::time::Duration;
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::{EnergyKind, register_dial};
+use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{judged, load_at, params, point};
+use crate::common::load_at;
 use crate::limits::{Row, reactive};
 
 #[derive(Debug, Default)]
 pub struct AccuracyReactive;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     register: Q,
     dwell_s: f64,
@@ -57,16 +61,16 @@ fn register_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Opt
 }
 
 #[async_trait]
-impl Suite for AccuracyReactive {
-    fn id(&self) -> &'static str {
-        "accuracy-reactive"
-    }
+impl Declares for AccuracyReactive {
+    const ID: SuiteId = SuiteId::AccuracyReactive;
+    const TITLE: &'static str = "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let resolution = ctx.number("resolution_pct", 0.1)?;
         if !(resolution > 0.0 && resolution <= 1.0) {
             return Err(SuiteError::Plan(format!(
@@ -74,7 +78,7 @@ impl Suite for AccuracyReactive {
             )));
         }
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let ib = r.iref;
             // (id, sin φ label, phase angle, current, row)
@@ -136,35 +140,34 @@ impl Suite for AccuracyReactive {
                 let dwell_s = energy / load.reactive_power().0.abs() * 3600.0;
                 let rig_time =
                     ctx.plan.settle + Duration::from_secs_f64(dwell_s * ctx.repetitions as f64);
-                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let limit = Limit::of(row);
                 let title = format!("{} A at {phi:.1}° ({register})", i.0);
-                out.push(point(
-                    "accuracy-reactive",
-                    *position,
-                    id,
-                    title,
-                    vec![load],
-                    rig_time,
-                    Some(limit),
-                    serde_json::to_value(Params {
-                        load,
-                        register,
-                        dwell_s,
-                    })
-                    .unwrap_or_default(),
-                ));
+                out.push(
+                    Planned::new(
+                        id,
+                        title,
+                        vec![load],
+                        rig_time,
+                        Params {
+                            load,
+                            register,
+                            dwell_s,
+                        },
+                    )
+                    .judged_by(limit),
+                );
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
         let reference_u = match rig.reference.as_mut() {
@@ -191,12 +194,7 @@ impl Suite for AccuracyReactive {
                 harness::measure::DialError::Link(l) => SuiteError::Link(l),
             })?;
             let at = rig.now();
-            io.sample(
-                at,
-                d.error_pct,
-                "%",
-                serde_json::to_value(&d).unwrap_or_default(),
-            );
+            io.sample_of(at, d.error_pct, "%", &d)?;
             resolution = resolution.max(d.resolution_pct);
             errors.push(d.error_pct);
         }
@@ -211,15 +209,8 @@ impl Suite for AccuracyReactive {
                 Component::rectangular("register resolution (±1 step)", resolution),
             ],
         );
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(judged(
-            verdict,
-            limit,
-            format!(
-                "reactive error {:+.3} % ± {:.3} % on {} against ±{limit} %: {verdict}",
-                b.mean_pct, b.expanded_pct, p.register
-            ),
+        Ok(Measured::figure(
+            b,
             serde_json::json!({
                 "current_a": p.load.current.0,
                 "sin_phi": harness::sim::faults::reactive_sin(p.load.phase).notation(),
@@ -228,7 +219,12 @@ impl Suite for AccuracyReactive {
                 "dwell_s": p.dwell_s,
                 "method": "register method (dial test) on the quadrant register",
             }),
-            b,
+            move |b, limit| {
+                format!(
+                    "reactive error {:+.3} % ± {:.3} % on {} against ±{limit} %",
+                    b.mean_pct, b.expanded_pct, p.register
+                )
+            },
         ))
     }
 }

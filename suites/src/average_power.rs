@@ -10,43 +10,47 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
 use harness::rig::Rig;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{link, load, params, point, read};
+use crate::common::{link, load, read};
 use crate::limits::measurements as m;
 
 #[derive(Debug, Default)]
 pub struct AveragePower;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     window_min: f64,
     low: LoadPoint,
     high: LoadPoint,
 }
 
 #[async_trait]
-impl Suite for AveragePower {
-    fn id(&self) -> &'static str {
-        "average-power"
-    }
+impl Declares for AveragePower {
+    const ID: SuiteId = SuiteId::AveragePower;
+    const TITLE: &'static str = "Average active power over each window, and its maximum";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Average active power over each window, and its maximum"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        _ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let (Some(def), Some(_)) = (
                 profile.setting(MeterSetting::AverageWindow),
                 profile.register(Q::AveragePower),
             ) else {
-                continue;
+                return Ok(out);
             };
             let windows: Vec<f64> = def
                 .choices
@@ -61,35 +65,34 @@ impl Suite for AveragePower {
             let high = load(r.un, r.iref * 2.0, "1", r.fn_default());
             let row = m::P_HIGH;
             for w in windows {
-                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let limit = Limit::of(row);
                 let rig_time = Duration::from_secs_f64(2.0 * (w * 60.0 + 60.0));
-                out.push(point(
-                    "average-power",
-                    *position,
-                    format!("window-{w}min"),
-                    format!("{w} min window at Iref, then at 2 Iref"),
-                    vec![low, high],
-                    rig_time,
-                    Some(limit),
-                    serde_json::to_value(Params {
-                        window_min: w,
-                        low,
-                        high,
-                    })
-                    .unwrap_or_default(),
-                ));
+                out.push(
+                    Planned::new(
+                        format!("window-{w}min"),
+                        format!("{w} min window at Iref, then at 2 Iref"),
+                        vec![low, high],
+                        rig_time,
+                        Params {
+                            window_min: w,
+                            low,
+                            high,
+                        },
+                    )
+                    .judged_by(limit),
+                );
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         rig.energise(p.low).await?;
         link(rig, pos)?
@@ -130,19 +133,15 @@ impl Suite for AveragePower {
                 Component::rectangular("register resolution (±½ W)", 0.5 / pl * 100.0),
             ],
         );
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(PointOutcome {
-            verdict,
-            mean_error_pct: Some(worst),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
-                "{} min: average {avg_low:.0} W at {pl:.0} W, {avg_high:.0} W at {ph:.0} W, maximum {max:.0} W; worst {worst:+.3} %: {verdict}",
-                p.window_min
-            ),
-            details: serde_json::json!({ "window_min": p.window_min, "average_low_w": avg_low, "average_high_w": avg_high, "maximum_w": max }),
-            budget: Some(b),
-        })
+        Ok(Measured::figure(
+            b,
+            serde_json::json!({ "window_min": p.window_min, "average_low_w": avg_low, "average_high_w": avg_high, "maximum_w": max }),
+            move |_b, _limit| {
+                format!(
+                    "{} min: average {avg_low:.0} W at {pl:.0} W, {avg_high:.0} W at {ph:.0} W, maximum {max:.0} W; worst {worst:+.3} %",
+                    p.window_min
+                )
+            },
+        ))
     }
 }

@@ -79,12 +79,7 @@ pub async fn measure_errors(
     for _ in 0..io.repetitions.max(1) {
         let g = pulse_comparison(rig, position, channel, weight, kind, n, timeout).await?;
         let at = rig.now();
-        io.sample(
-            at,
-            g.error_pct,
-            "%",
-            serde_json::to_value(&g).unwrap_or_default(),
-        );
+        io.sample_of(at, g.error_pct, "%", &g)?;
         gates.push(g);
         let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
         if io.decided(&errors, &components(&gates)) {

@@ -6,73 +6,73 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
 use harness::rig::Rig;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, link, load, params, point, read};
+use crate::common::{link, load, read};
 
 #[derive(Debug, Default)]
 pub struct HourMeter;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     below: LoadPoint,
     above: LoadPoint,
     threshold_w: f64,
 }
 
 #[async_trait]
-impl Suite for HourMeter {
-    fn id(&self) -> &'static str {
-        "hour-meter"
-    }
+impl Declares for HourMeter {
+    const ID: SuiteId = SuiteId::HourMeter;
+    const TITLE: &'static str = "Hour meter: counts above its threshold only, resets on command";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Hour meter: counts above its threshold only, resets on command"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        _ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let (Some(_), Some(_), Some(_)) = (
                 profile.register(Q::HourMeter),
                 profile.setting(MeterSetting::HourMeterThreshold),
                 profile.setting(MeterSetting::HourMeterReset),
             ) else {
-                continue;
+                return Ok(out);
             };
             let r = &profile.ratings;
             let below = load(r.un, r.iref, "1", r.fn_default());
             let above = load(r.un, r.iref * 2.0, "1", r.fn_default());
             let threshold_w = (below.active_power().0 + above.active_power().0) / 2.0;
-            out.push(point(
-                "hour-meter",
-                *position,
+            out.push(Planned::new(
                 "threshold-and-reset",
                 format!("threshold {threshold_w:.0} W: 1 h below, 1 h above, then reset"),
                 vec![below, above],
                 Duration::from_secs(7300),
-                None,
-                serde_json::to_value(Params {
+                Params {
                     below,
                     above,
                     threshold_w,
-                })
-                .unwrap_or_default(),
+                },
             ));
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         rig.energise(p.below).await?;
         link(rig, pos)?
@@ -100,7 +100,7 @@ impl Suite for HourMeter {
         );
         // The counter shows whole minutes.
         let ok = h1 == h0 && (h2 - h1 - 3600.0).abs() <= 60.0 && h3 == 0.0;
-        Ok(check(
+        Ok(Measured::check(
             ok,
             format!(
                 "below the threshold +{:.0} s, above +{:.0} s of 3600, after reset {h3:.0} s",

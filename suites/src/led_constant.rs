@@ -6,13 +6,17 @@
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
+use harness::profile::MeterProfile;
 use harness::quantity::PulseWeight;
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{judged, load, params, point};
+use crate::common::load;
 use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
 use crate::limits::class_b;
 
@@ -20,57 +24,56 @@ use crate::limits::class_b;
 pub struct LedConstant;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     pulses: usize,
     constant: f64,
 }
 
 #[async_trait]
-impl Suite for LedConstant {
-    fn id(&self) -> &'static str {
-        "led-constant"
-    }
+impl Declares for LedConstant {
+    const ID: SuiteId = SuiteId::LedConstant;
+    const TITLE: &'static str = "LED constant against the reference";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "LED constant against the reference"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let l = load(r.un, r.iref, "1", r.fn_default());
             let weight = profile.pulse.led_constant.weight();
             let n = gate_pulses(DEFAULT_GATE_COUNTS, ctx.reference_constant, weight);
             let row = class_b::ITR_IMAX_PF1;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
-            out.push(point(
-                "led-constant",
-                *position,
-                "iref-pf1",
-                format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
-                vec![l],
-                gate_time(l.active_power(), weight, n, ctx.repetitions),
-                Some(lim),
-                serde_json::to_value(Params {
-                    load: l,
-                    pulses: n,
-                    constant: profile.pulse.led_constant.0,
-                })
-                .unwrap_or_default(),
-            ));
+            let lim = Limit::of(row);
+            out.push(
+                Planned::new(
+                    "iref-pf1",
+                    format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
+                    vec![l],
+                    gate_time(l.active_power(), weight, n, ctx.repetitions),
+                    Params {
+                        load: l,
+                        pulses: n,
+                        constant: profile.pulse.led_constant.0,
+                    },
+                )
+                .judged_by(lim),
+            );
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let run = measure_errors(
             rig,
             io,
@@ -84,17 +87,15 @@ impl Suite for LedConstant {
         .await?;
         let b = run.budget;
         let measured = p.constant / (1.0 + b.mean_pct / 100.0);
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(judged(
-            verdict,
-            limit,
-            format!(
-                "the LED gives {measured:.2} imp/kWh of reference energy against {} declared ({:+.3} % ± {:.3} %): {verdict}",
-                p.constant, b.mean_pct, b.expanded_pct
-            ),
-            serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured }),
+        Ok(Measured::figure(
             b,
+            serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured }),
+            move |b, _limit| {
+                format!(
+                    "the LED gives {measured:.2} imp/kWh of reference energy against {} declared ({:+.3} % ± {:.3} %)",
+                    p.constant, b.mean_pct, b.expanded_pct
+                )
+            },
         ))
     }
 }

@@ -6,8 +6,8 @@ pub mod accuracy_reactive;
 pub mod average_power;
 mod common;
 pub mod error_point;
+pub mod framework;
 pub mod hour_meter;
-mod id;
 pub mod led_constant;
 pub mod limits;
 pub mod measurements;
@@ -24,29 +24,47 @@ use std::sync::Arc;
 
 use harness::run::Suite;
 
-pub use id::SuiteId;
+pub use framework::Framed;
+pub use model::SuiteId;
 
-/// Every suite built into this metrig.
+/// The suite an id names: the registry, one arm per id.
+pub fn suite(id: SuiteId) -> Arc<dyn Suite> {
+    match id {
+        SuiteId::AccuracyActive => Arc::new(Framed(accuracy_active::AccuracyActive)),
+        SuiteId::AccuracyReactive => Arc::new(Framed(accuracy_reactive::AccuracyReactive)),
+        SuiteId::Measurements => Arc::new(Framed(measurements::Measurements)),
+        SuiteId::MeterConstant => Arc::new(Framed(meter_constant::MeterConstant)),
+        SuiteId::Repeatability => Arc::new(Framed(repeatability::Repeatability)),
+        SuiteId::Registers => Arc::new(Framed(registers::Registers)),
+        SuiteId::AveragePower => Arc::new(Framed(average_power::AveragePower)),
+        SuiteId::StartingCurrent => Arc::new(Framed(starting_current::StartingCurrent)),
+        SuiteId::NoLoad => Arc::new(Framed(no_load::NoLoad)),
+        SuiteId::S0Pulse => Arc::new(Framed(s0_pulse::S0Pulse)),
+        SuiteId::LedConstant => Arc::new(Framed(led_constant::LedConstant)),
+        SuiteId::Tariff => Arc::new(Framed(tariff::TariffSuite)),
+        SuiteId::HourMeter => Arc::new(Framed(hour_meter::HourMeter)),
+        SuiteId::Modbus => Arc::new(Framed(modbus::ModbusSuite)),
+    }
+}
+
+/// Every suite built into this metrig, in the ids' order.
 pub fn all() -> Vec<Arc<dyn Suite>> {
-    vec![
-        Arc::new(accuracy_active::AccuracyActive),
-        Arc::new(accuracy_reactive::AccuracyReactive),
-        Arc::new(measurements::Measurements),
-        Arc::new(meter_constant::MeterConstant),
-        Arc::new(repeatability::Repeatability),
-        Arc::new(registers::Registers),
-        Arc::new(average_power::AveragePower),
-        Arc::new(starting_current::StartingCurrent),
-        Arc::new(no_load::NoLoad),
-        Arc::new(s0_pulse::S0Pulse),
-        Arc::new(led_constant::LedConstant),
-        Arc::new(tariff::TariffSuite),
-        Arc::new(hour_meter::HourMeter),
-        Arc::new(modbus::ModbusSuite),
-    ]
+    SuiteId::ALL.iter().map(|&id| suite(id)).collect()
 }
 
 /// The ids of the suites built in, for plan validation.
 pub fn ids() -> Vec<&'static str> {
-    all().iter().map(|s| s.id()).collect()
+    SuiteId::names()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_names_the_suite_that_answers_to_it() {
+        for &id in SuiteId::ALL {
+            assert_eq!(suite(id).id(), id.as_str());
+        }
+    }
 }

@@ -7,20 +7,24 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{link, load, params, point};
+use crate::common::{link, load};
 use crate::limits::{Row, measurements as m};
 
 #[derive(Debug, Default)]
 pub struct Measurements;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     quantity: Q,
     /// Judged in absolute units (f in Hz, PF in PF units) rather than percent.
@@ -28,20 +32,20 @@ struct Params {
 }
 
 #[async_trait]
-impl Suite for Measurements {
-    fn id(&self) -> &'static str {
-        "measurements"
-    }
+impl Declares for Measurements {
+    const ID: SuiteId = SuiteId::Measurements;
+    const TITLE: &'static str = "Measurements over Modbus, IEC 61557-12 classes";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Measurements over Modbus, IEC 61557-12 classes"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             if !profile.has_modbus() {
-                continue;
+                return Ok(out);
             }
             let r = &profile.ratings;
             let ib = r.iref;
@@ -82,37 +86,35 @@ impl Suite for Measurements {
                     if q == Q::ReactivePower && pf == "1" {
                         continue;
                     }
-                    let limit =
-                        ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                    let limit = Limit::of(row);
                     let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
-                    out.push(point(
-                        "measurements",
-                        *position,
-                        format!("{gid}-{q}"),
-                        format!("{q} at {l}"),
-                        vec![l],
-                        rig_time,
-                        Some(limit),
-                        serde_json::to_value(Params {
-                            load: l,
-                            quantity: q,
-                            absolute,
-                        })
-                        .unwrap_or_default(),
-                    ));
+                    out.push(
+                        Planned::new(
+                            format!("{gid}-{q}"),
+                            format!("{q} at {l}"),
+                            vec![l],
+                            rig_time,
+                            Params {
+                                load: l,
+                                quantity: q,
+                                absolute,
+                            },
+                        )
+                        .judged_by(limit),
+                    );
                 }
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
         let profile = rig.positions[point.position].profile.clone();
@@ -187,8 +189,6 @@ impl Suite for Measurements {
                 Component::rectangular("register resolution (±½ step)", resolution),
             ],
         );
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
         let unit = if p.absolute {
             if p.quantity == Q::Frequency {
                 " Hz"
@@ -198,17 +198,15 @@ impl Suite for Measurements {
         } else {
             " %"
         };
-        Ok(PointOutcome {
-            verdict,
-            mean_error_pct: Some(b.mean_pct),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
-                "{} error {:+.4}{unit} ± {:.4}{unit} against ±{limit}{unit}: {verdict}",
-                p.quantity, b.mean_pct, b.expanded_pct
-            ),
-            details: serde_json::json!({ "quantity": p.quantity, "absolute": p.absolute, "register_step": step, "load": p.load.to_string() }),
-            budget: Some(b),
-        })
+        Ok(Measured::figure(
+            b,
+            serde_json::json!({ "quantity": p.quantity, "absolute": p.absolute, "register_step": step, "load": p.load.to_string() }),
+            move |b, limit| {
+                format!(
+                    "{} error {:+.4}{unit} ± {:.4}{unit} against ±{limit}{unit}",
+                    p.quantity, b.mean_pct, b.expanded_pct
+                )
+            },
+        ))
     }
 }

@@ -9,21 +9,25 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{link, load, params, point, read};
+use crate::common::{link, load, read};
 use crate::limits::rules;
 
 #[derive(Debug, Default)]
 pub struct MeterConstant;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     channel: PulseChannel,
     dwell_s: f64,
@@ -63,20 +67,20 @@ pub async fn pulse_weight(
 }
 
 #[async_trait]
-impl Suite for MeterConstant {
-    fn id(&self) -> &'static str {
-        "meter-constant"
-    }
+impl Declares for MeterConstant {
+    const ID: SuiteId = SuiteId::MeterConstant;
+    const TITLE: &'static str = "Meter constant: register energy against pulses × constant";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Meter constant: register energy against pulses × constant"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let Some(reg) = profile.register(Q::ActiveImportTotal) else {
-                continue;
+                return Ok(out);
             };
             let r = &profile.ratings;
             let l = load(r.un, r.imax, "1", r.fn_default());
@@ -97,40 +101,33 @@ impl Suite for MeterConstant {
                 // One step and one pulse each ≤ limit/20.
                 let energy = (step.max(weight)) / (limit.limit_pct / 20.0 / 100.0);
                 let dwell_s = energy / l.active_power().0 * 3600.0;
-                let lim = ctx.limit(
-                    limit.table,
-                    limit.id,
-                    limit.clause,
-                    limit.confidence,
-                    limit.limit_pct,
+                let lim = Limit::of(limit);
+                out.push(
+                    Planned::new(
+                        format!("{channel:?}").to_lowercase(),
+                        format!("register vs {channel:?} pulses at {l}"),
+                        vec![l],
+                        ctx.plan.settle + Duration::from_secs_f64(dwell_s),
+                        Params {
+                            load: l,
+                            channel,
+                            dwell_s,
+                        },
+                    )
+                    .judged_by(lim),
                 );
-                out.push(point(
-                    "meter-constant",
-                    *position,
-                    format!("{channel:?}").to_lowercase(),
-                    format!("register vs {channel:?} pulses at {l}"),
-                    vec![l],
-                    ctx.plan.settle + Duration::from_secs_f64(dwell_s),
-                    Some(lim),
-                    serde_json::to_value(Params {
-                        load: l,
-                        channel,
-                        dwell_s,
-                    })
-                    .unwrap_or_default(),
-                ));
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let weight = pulse_weight(rig, point.position, p.channel).await?;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
@@ -175,21 +172,17 @@ impl Suite for MeterConstant {
                 Component::rectangular("pulse count (±1 pulse)", weight / register * 100.0),
             ],
         );
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide(b.mean_pct, b.expanded_pct, limit);
-        Ok(PointOutcome {
-            verdict,
-            mean_error_pct: Some(error),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
-                "{n} {:?} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %): {verdict}",
-                p.channel,
-                from_pulses / 1000.0,
-                register / 1000.0
-            ),
-            details: serde_json::json!({ "channel": p.channel, "pulses": n, "weight_wh": weight, "register_wh": register }),
-            budget: Some(b),
-        })
+        Ok(Measured::figure(
+            b,
+            serde_json::json!({ "channel": p.channel, "pulses": n, "weight_wh": weight, "register_wh": register }),
+            move |_b, limit| {
+                format!(
+                    "{n} {:?} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %)",
+                    p.channel,
+                    from_pulses / 1000.0,
+                    register / 1000.0
+                )
+            },
+        ))
     }
 }

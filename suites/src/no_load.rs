@@ -10,21 +10,25 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::quantity::Amps;
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, load, params, point, read};
+use crate::common::{load, read};
 use crate::limits::pulses;
 
 #[derive(Debug, Default)]
 pub struct NoLoad;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     dt_s: f64,
     channels: Vec<PulseChannel>,
@@ -36,16 +40,16 @@ pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
 }
 
 #[async_trait]
-impl Suite for NoLoad {
-    fn id(&self) -> &'static str {
-        "no-load"
-    }
+impl Declares for NoLoad {
+    const ID: SuiteId = SuiteId::NoLoad;
+    const TITLE: &'static str = "No-load condition: at most one pulse at 1.15 Un with no current";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "No-load condition: at most one pulse at 1.15 Un with no current"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let factor = ctx.number("factor", 1.0)?;
         if !(1.0..=10.0).contains(&factor) {
             return Err(SuiteError::Plan(format!(
@@ -53,7 +57,7 @@ impl Suite for NoLoad {
             )));
         }
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let (en, iec) = delta_t_min(
                 profile.pulse.led_constant.0,
@@ -69,19 +73,19 @@ impl Suite for NoLoad {
                 channels.push(PulseChannel::S0);
             }
             let row = pulses::NO_LOAD;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
-            out.push(point("no-load", *position, "1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Some(lim), serde_json::to_value(Params { load: l, dt_s, channels }).unwrap_or_default()));
+            let lim = Limit::of(row);
+            out.push(Planned::new("1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Params { load: l, dt_s, channels }).judged_by(lim));
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
@@ -129,7 +133,7 @@ impl Suite for NoLoad {
             None => None,
         };
         let ok = counts.iter().all(|(_, n)| *n <= 1) && moved.is_none_or(|m| m <= step + 1e-9);
-        Ok(check(
+        Ok(Measured::check(
             ok,
             format!(
                 "{:.1} min at {}: {}{}",

@@ -8,12 +8,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
 use harness::rig::Rig;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, link, load, load_at, params, point, read};
+use crate::common::{link, load, load_at, read};
 
 #[derive(Debug, Default)]
 pub struct Registers;
@@ -28,7 +32,7 @@ enum Check {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     check: Check,
     load: LoadPoint,
 }
@@ -36,34 +40,31 @@ struct Params {
 const TOP_KWH: f64 = 9_999_999.99;
 
 #[async_trait]
-impl Suite for Registers {
-    fn id(&self) -> &'static str {
-        "registers"
-    }
+impl Declares for Registers {
+    const ID: SuiteId = SuiteId::Registers;
+    const TITLE: &'static str = "Energy registers: resolution, roll-over, partial reset, quadrants";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Energy registers: resolution, roll-over, partial reset, quadrants"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             if profile.register(Q::ActiveImportTotal).is_none() {
-                continue;
+                return Ok(out);
             }
             let r = &profile.ratings;
             let imax = load(r.un, r.imax, "1", r.fn_default());
             let iref = load(r.un, r.iref, "1", r.fn_default());
             let mut add = |id: &str, title: &str, check: Check, l: LoadPoint, secs: f64| {
-                out.push(point(
-                    "registers",
-                    *position,
+                out.push(Planned::new(
                     id,
                     title,
                     vec![l],
                     ctx.plan.settle + Duration::from_secs_f64(secs),
-                    None,
-                    serde_json::to_value(Params { check, load: l }).unwrap_or_default(),
+                    Params { check, load: l },
                 ));
             };
             let step = profile
@@ -122,13 +123,13 @@ impl Suite for Registers {
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         let step = rig.positions[pos]
             .profile
@@ -164,7 +165,7 @@ impl Suite for Registers {
                     "steps",
                     serde_json::json!({ "values_wh": values, "step_wh": step }),
                 );
-                Ok(check(
+                Ok(Measured::check(
                     whole && moved,
                     format!(
                         "{} readings moved in whole steps of {} kWh ({:?} steps)",
@@ -194,7 +195,7 @@ impl Suite for Registers {
                     serde_json::json!({ "before_wh": before, "after_wh": after }),
                 );
                 let ok = before > (TOP_KWH - 0.1) * 1000.0 && after < 1000.0;
-                Ok(check(
+                Ok(Measured::check(
                     ok,
                     format!(
                         "preset to {:.2} kWh, then {:.2} kWh after 30 s at Imax",
@@ -217,7 +218,7 @@ impl Suite for Registers {
                 io.sample(at, partial_after, "Wh", serde_json::json!({ "total_before": total_before, "total_after": total_after, "partial_before": partial_before, "partial_after": partial_after }));
                 let ok =
                     partial_before > 0.0 && partial_after == 0.0 && total_after == total_before;
-                Ok(check(
+                Ok(Measured::check(
                     ok,
                     format!(
                         "partial {partial_before} → {partial_after} Wh, total {total_before} → {total_after} Wh"
@@ -268,7 +269,7 @@ impl Suite for Registers {
                             .collect::<std::collections::BTreeMap<_, _>>()
                     ),
                 );
-                Ok(check(
+                Ok(Measured::check(
                     active_ok,
                     format!(
                         "1 h at {phase_deg}°: {}",

@@ -6,13 +6,17 @@
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
+use harness::profile::MeterProfile;
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use harness::stats::{Budget, Component, student_t_975};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{load, params, point};
+use crate::common::load;
 use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
 use crate::limits::rules;
 
@@ -20,7 +24,7 @@ use crate::limits::rules;
 pub struct Repeatability;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     pulses: usize,
     led_wh: f64,
@@ -28,23 +32,23 @@ struct Params {
 }
 
 #[async_trait]
-impl Suite for Repeatability {
-    fn id(&self) -> &'static str {
-        "repeatability"
-    }
+impl Declares for Repeatability {
+    const ID: SuiteId = SuiteId::Repeatability;
+    const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Repeatability: standard deviation below 1/10 of the MPE"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let n = ctx.number("results", 10.0)? as u32;
         if !(3..=1000).contains(&n) {
             return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
         }
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let weight = profile.pulse.led_constant.weight();
             let pulses = gate_pulses(counts, ctx.reference_constant, weight);
@@ -53,36 +57,35 @@ impl Suite for Repeatability {
                 ("itr-pf0.5L", load(r.un, r.itr, "0.5L", r.fn_default())),
             ] {
                 let row = rules::REPEATABILITY;
-                let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let limit = Limit::of(row);
                 let rig_time = ctx.plan.settle + gate_time(l.active_power(), weight, pulses, n);
-                out.push(point(
-                    "repeatability",
-                    *position,
-                    id,
-                    format!("{n} results at {l}"),
-                    vec![l],
-                    rig_time,
-                    Some(limit),
-                    serde_json::to_value(Params {
-                        load: l,
-                        pulses,
-                        led_wh: weight.0,
-                        n,
-                    })
-                    .unwrap_or_default(),
-                ));
+                out.push(
+                    Planned::new(
+                        id,
+                        format!("{n} results at {l}"),
+                        vec![l],
+                        rig_time,
+                        Params {
+                            load: l,
+                            pulses,
+                            led_wh: weight.0,
+                            n,
+                        },
+                    )
+                    .judged_by(limit),
+                );
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         io.repetitions = p.n;
         let run = measure_errors(
             rig,
@@ -108,19 +111,15 @@ impl Suite for Repeatability {
             }],
         );
         let k = student_t_975(Some(n - 1.0));
-        let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide_upper(s, b.expanded_pct, limit);
-        Ok(PointOutcome {
-            verdict,
-            mean_error_pct: Some(s),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
-            limit_pct: Some(limit),
-            summary: format!(
-                "s = {s:.4} % from {} results (mean {:+.4} %), U(s) = {:.4} % (k = {k:.2}), limit {limit} %: {verdict}",
-                run.budget.n, run.budget.mean_pct, b.expanded_pct
-            ),
-            details: serde_json::json!({ "std_dev_pct": s, "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
-            budget: Some(b),
-        })
+        Ok(Measured::figure(
+            b,
+            serde_json::json!({ "std_dev_pct": s, "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
+            move |b, limit| {
+                format!(
+                    "s = {s:.4} % from {} results (mean {:+.4} %), U(s) = {:.4} % (k = {k:.2}), limit {limit} %",
+                    run.budget.n, run.budget.mean_pct, b.expanded_pct
+                )
+            },
+        ))
     }
 }

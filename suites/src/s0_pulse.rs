@@ -11,22 +11,26 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::{MeterSetting, SettingValue};
 use harness::quantity::Amps;
 use harness::rig::Rig;
 use harness::rig::pulse_input::{PulseChannel, PulseTrain};
 use harness::run::events::Severity;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, link, load, params, point};
+use crate::common::{link, load};
 use crate::limits::pulses;
 
 #[derive(Debug, Default)]
 pub struct S0Pulse;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     weight_wh: f64,
     duration_ms: f64,
@@ -39,20 +43,21 @@ struct Params {
 const PULSES_PER_SETTING: usize = 20;
 
 #[async_trait]
-impl Suite for S0Pulse {
-    fn id(&self) -> &'static str {
-        "s0-pulse"
-    }
+impl Declares for S0Pulse {
+    const ID: SuiteId = SuiteId::S0Pulse;
+    const TITLE: &'static str =
+        "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let Some(s0) = &profile.pulse.s0 else {
-                continue;
+                return Ok(out);
             };
             let settable = profile.setting(MeterSetting::S0Weight).is_some()
                 && profile.setting(MeterSetting::S0Duration).is_some()
@@ -82,25 +87,24 @@ impl Suite for S0Pulse {
                     PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
                 );
                 let row = pulses::S0_TIMING;
-                let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
-                out.push(point(
-                    "s0-pulse",
-                    *position,
-                    format!("{w}wh-{d}ms"),
-                    format!("{w} Wh/imp, {d} ms at {l}"),
-                    vec![l],
-                    rig_time,
-                    Some(lim),
-                    serde_json::to_value(Params {
-                        load: l,
-                        weight_wh: *w,
-                        duration_ms: *d,
-                        pulses: PULSES_PER_SETTING,
-                        run_s: None,
-                        set_over_modbus: settable,
-                    })
-                    .unwrap_or_default(),
-                ));
+                let lim = Limit::of(row);
+                out.push(
+                    Planned::new(
+                        format!("{w}wh-{d}ms"),
+                        format!("{w} Wh/imp, {d} ms at {l}"),
+                        vec![l],
+                        rig_time,
+                        Params {
+                            load: l,
+                            weight_wh: *w,
+                            duration_ms: *d,
+                            pulses: PULSES_PER_SETTING,
+                            run_s: None,
+                            set_over_modbus: settable,
+                        },
+                    )
+                    .judged_by(lim),
+                );
             }
             // The heaviest duty the meter is rated for: 1.15 Un × Imax at the smallest weight.
             let hot = load(r.u_max(), r.imax, "1", r.fn_default());
@@ -112,36 +116,35 @@ impl Suite for S0Pulse {
                 .fold(0.0, f64::max);
             let run_s = 600.0;
             let row = pulses::S0_COUNT;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
-            out.push(point(
-                "s0-pulse",
-                *position,
-                "overload-no-lost-pulse",
-                format!("{w} Wh/imp, {d} ms for {run_s} s at {hot}: no energy lost"),
-                vec![hot],
-                Duration::from_secs_f64(run_s * 4.0),
-                Some(lim),
-                serde_json::to_value(Params {
-                    load: hot,
-                    weight_wh: w,
-                    duration_ms: d,
-                    pulses: 0,
-                    run_s: Some(run_s),
-                    set_over_modbus: settable,
-                })
-                .unwrap_or_default(),
-            ));
+            let lim = Limit::of(row);
+            out.push(
+                Planned::new(
+                    "overload-no-lost-pulse",
+                    format!("{w} Wh/imp, {d} ms for {run_s} s at {hot}: no energy lost"),
+                    vec![hot],
+                    Duration::from_secs_f64(run_s * 4.0),
+                    Params {
+                        load: hot,
+                        weight_wh: w,
+                        duration_ms: d,
+                        pulses: 0,
+                        run_s: Some(run_s),
+                        set_over_modbus: settable,
+                    },
+                )
+                .judged_by(lim),
+            );
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         let r = rig.positions[pos].profile.ratings.clone();
         let led_wh = rig.positions[pos].profile.pulse.led_constant.weight().0;
@@ -243,7 +246,7 @@ impl Suite for S0Pulse {
         // Residues at both ends leave up to one pulse of each output unaccounted.
         let count_ok = shortfall.abs() <= p.weight_wh + led_wh + 1e-9;
         let ok = timing_ok && duration_ok && count_ok;
-        Ok(check(
+        Ok(Measured::check(
             ok,
             format!(
                 "{n} pulses: tON mean {mean_on:.1} ms (set {} ms), min {min_on:.1} ms, tOFF min {min_off:.1} ms; S0 {s0_wh:.0} Wh against LED {led_wh_total:.0} Wh ({shortfall:+.0} Wh)",

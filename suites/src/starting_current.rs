@@ -8,20 +8,24 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Limit, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, load, load_at, params, point, read};
+use crate::common::{load, load_at, read};
 use crate::limits::pulses;
 
 #[derive(Debug, Default)]
 pub struct StartingCurrent;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     load: LoadPoint,
     reactive: bool,
     period_s: f64,
@@ -30,43 +34,42 @@ struct Params {
 }
 
 #[async_trait]
-impl Suite for StartingCurrent {
-    fn id(&self) -> &'static str {
-        "starting-current"
-    }
+impl Declares for StartingCurrent {
+    const ID: SuiteId = SuiteId::StartingCurrent;
+    const TITLE: &'static str = "Starting current: the meter starts at Ist and keeps registering";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Starting current: the meter starts at Ist and keeps registering"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let factor = ctx.number("first_pulse_factor", pulses::START_FACTOR.limit_pct)?;
         let tolerance = ctx.number("period_tolerance_pct", pulses::START_PERIOD.limit_pct)?;
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let r = &profile.ratings;
             let l = load(r.un, r.ist, "1", r.fn_default());
             let k = profile.pulse.led_constant.0;
             let period_s = 3.6e6 / (k * f64::from(r.elements) * r.un.0 * r.ist.0);
             let row = pulses::START_FACTOR;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, factor);
-            out.push(point(
-                "starting-current",
-                *position,
-                "active",
-                format!("Ist {} A, PF 1: T = {period_s:.0} s", r.ist.0),
-                vec![l],
-                Duration::from_secs_f64(period_s * (factor + 3.3)),
-                Some(lim),
-                serde_json::to_value(Params {
-                    load: l,
-                    reactive: false,
-                    period_s,
-                    factor,
-                    tolerance_pct: tolerance,
-                })
-                .unwrap_or_default(),
-            ));
+            let lim = Limit::of(row).at(factor);
+            out.push(
+                Planned::new(
+                    "active",
+                    format!("Ist {} A, PF 1: T = {period_s:.0} s", r.ist.0),
+                    vec![l],
+                    Duration::from_secs_f64(period_s * (factor + 3.3)),
+                    Params {
+                        load: l,
+                        reactive: false,
+                        period_s,
+                        factor,
+                        tolerance_pct: tolerance,
+                    },
+                )
+                .judged_by(lim),
+            );
             if profile
                 .register(Q::ReactiveQ1Total)
                 .or(profile.register(Q::ReactiveImportTotal))
@@ -78,35 +81,31 @@ impl Suite for StartingCurrent {
                     .or(profile.register(Q::ReactiveImportTotal))
                     .map_or(10.0, |reg| reg.place.step());
                 let period_s = step / lr.reactive_power().0 * 3600.0;
-                out.push(point(
-                    "starting-current",
-                    *position,
+                out.push(Planned::new(
                     "reactive",
                     format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s"),
                     vec![lr],
                     Duration::from_secs_f64(period_s * (factor + 1.0)),
-                    None,
-                    serde_json::to_value(Params {
+                    Params {
                         load: lr,
                         reactive: true,
                         period_s,
                         factor,
                         tolerance_pct: tolerance,
-                    })
-                    .unwrap_or_default(),
+                    },
                 ));
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         if p.reactive {
             let q = if rig.positions[pos]
@@ -130,7 +129,7 @@ impl Suite for StartingCurrent {
                 "varh",
                 serde_json::json!({ "before": before, "after": after }),
             );
-            return Ok(check(
+            return Ok(Measured::check(
                 after > before,
                 format!(
                     "{q} moved {:.0} varh in {:.0} s (one step expected every {:.0} s)",
@@ -163,7 +162,7 @@ impl Suite for StartingCurrent {
                 "s",
                 serde_json::json!({ "first_pulse": null }),
             );
-            return Ok(check(
+            return Ok(Measured::check(
                 false,
                 format!(
                     "no pulse within {:.0} s ({} × T = {:.0} s): the meter does not start at Ist",
@@ -210,7 +209,7 @@ impl Suite for StartingCurrent {
             && periods
                 .iter()
                 .all(|t| ((t - p.period_s) / p.period_s * 100.0).abs() <= p.tolerance_pct);
-        Ok(check(
+        Ok(Measured::check(
             within,
             format!(
                 "first pulse after {first_s:.0} s (limit {:.0} s); periods {:?} s against T = {:.0} s ± {} %",

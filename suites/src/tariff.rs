@@ -8,13 +8,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
 use harness::rig::tariff_output::Tariff;
-use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+
+use crate::SuiteId;
+use crate::framework::{Declares, Planned};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{check, load, params, point, read};
+use crate::common::{load, read};
 
 #[derive(Debug, Default)]
 pub struct TariffSuite;
@@ -29,7 +33,7 @@ enum Check {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     check: Check,
     load: LoadPoint,
     debounce_ms: u64,
@@ -54,24 +58,24 @@ async fn energies(rig: &mut Rig, pos: usize) -> Result<[f64; 3], SuiteError> {
 }
 
 #[async_trait]
-impl Suite for TariffSuite {
-    fn id(&self) -> &'static str {
-        "tariff"
-    }
+impl Declares for TariffSuite {
+    const ID: SuiteId = SuiteId::Tariff;
+    const TITLE: &'static str = "Tariff input: T1/T2 registers, switching, bounce, power cycle";
+    type Params = Params;
 
-    fn title(&self) -> &'static str {
-        "Tariff input: T1/T2 registers, switching, bounce, power cycle"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let (Some(t), Some(_), Some(_)) = (
                 &profile.tariff,
                 profile.register(Q::ActiveImportT1),
                 profile.register(Q::ActiveImportT2),
             ) else {
-                continue;
+                return Ok(out);
             };
             let r = &profile.ratings;
             let l = load(r.un, r.iref, "1", r.fn_default());
@@ -108,34 +112,30 @@ impl Suite for TariffSuite {
                     3700.0,
                 ),
             ] {
-                out.push(point(
-                    "tariff",
-                    *position,
+                out.push(Planned::new(
                     id,
                     title,
                     vec![l],
                     Duration::from_secs_f64(secs),
-                    None,
-                    serde_json::to_value(Params {
+                    Params {
                         check,
                         load: l,
                         debounce_ms,
                         seed: ctx.plan.repetitions as u64,
-                    })
-                    .unwrap_or_default(),
+                    },
                 ));
             }
         }
         Ok(out)
     }
 
-    async fn run(
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
+    ) -> Result<Measured, SuiteError> {
         let pos = point.position;
         let step = rig.positions[pos]
             .profile
@@ -247,6 +247,6 @@ impl Suite for TariffSuite {
             "ok",
             serde_json::json!({ "before_wh": before }),
         );
-        Ok(check(ok, summary, serde_json::Value::Null))
+        Ok(Measured::check(ok, summary, serde_json::Value::Null))
     }
 }

@@ -10,6 +10,7 @@ mod cancel;
 pub mod events;
 mod execute;
 pub mod journal;
+pub mod judge;
 pub mod plan;
 mod request;
 pub mod restore;
@@ -19,6 +20,7 @@ mod session;
 pub mod suite;
 
 pub use events::{Finding, Listener, RunEvent, RunStatus, Severity};
+pub use judge::{Measured, judge};
 pub use plan::{Plan, load_plan, parse_plan};
 pub use runner::{Cancel, CancelHandle, RunError, RunRequest, RunSummary, cancel_pair, run};
 pub use suite::{

@@ -136,6 +136,26 @@ impl PointIo<'_> {
         self.samples.last().expect("just pushed")
     }
 
+    /// Records one raw result whose raw readings are a typed value (a gate,
+    /// a dial test). A value that will not serialise is an error naming the
+    /// point and the sample — never a silent `null` in the record.
+    pub fn sample_of<T: serde::Serialize>(
+        &mut self,
+        at: crate::rig::RigInstant,
+        value: f64,
+        unit: &str,
+        raw: &T,
+    ) -> Result<&Sample, SuiteError> {
+        let raw = serde_json::to_value(raw).map_err(|e| {
+            SuiteError::Measure(format!(
+                "{}: the raw readings of sample {}: {e}",
+                self.key,
+                self.samples.len()
+            ))
+        })?;
+        Ok(self.sample(at, value, unit, raw))
+    }
+
     pub fn finding(&mut self, severity: Severity, text: impl Into<String>) {
         (self.emit)(RunEvent::Finding {
             finding: Finding {

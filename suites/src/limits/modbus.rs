@@ -2,7 +2,9 @@
 //! Serial Line V1.02 (V) and Application Protocol V1.1b3 (A) specifications
 //! (shared/standards.md), one rule per protocol check of the `modbus` suite.
 
-use harness::run::Confidence::{self, Verified};
+use harness::run::Confidence::{self, Derived, Verified};
+
+use super::Row;
 
 /// What the meter must do with a rule's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +142,32 @@ pub const ADDRESS_CLAUSE: &str = "V §2.2 (unicast 1..247, 248..255 reserved)";
 /// The maker's promised response time is the limit (datasheet; profile
 /// `[serial] response_timeout_ms`).
 pub const RESPONSE_CLAUSE: &str = "datasheet F02839EN (response within 200 ms), profile [serial]";
+
+/// The row a response-time point is judged by: its figure is the profile's
+/// response timeout (`[serial] response_timeout`), in milliseconds, so the
+/// row itself has none.
+pub const RESPONSE_TIME: Row = Row {
+    table: "modbus-response-time",
+    id: "response-time-max",
+    description: "the largest response time of a block's requests",
+    clause: RESPONSE_CLAUSE,
+    confidence: Derived,
+    limit_pct: f64::NAN,
+};
+
+impl ProtocolRule {
+    /// The rule as a limit row: met or not, with no figure.
+    pub const fn row(&self) -> Row {
+        Row {
+            table: TABLE,
+            id: self.id,
+            description: self.description,
+            clause: self.clause,
+            confidence: self.confidence,
+            limit_pct: 0.0,
+        }
+    }
+}
 
 pub fn rule(id: &str) -> Option<&'static ProtocolRule> {
     RULES.iter().find(|r| r.id == id)

@@ -15,19 +15,18 @@ use async_trait::async_trait;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
 use harness::rig::Rig;
-use harness::run::{
-    Confidence, PlanContext, PointIo, PointOutcome, PointSpec, Severity, Suite, SuiteError,
-};
+use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Severity, SuiteError};
 use harness::stats::Verdict;
 use serde::{Deserialize, Serialize};
 
 pub use protocol::BACK_TO_BACK;
 pub use response_time::{Block, MIN_REQUESTS_ONCE_FAILED, quantile};
 
-use crate::common::{link, params, point};
-use crate::limits::modbus::{self as rules, RESPONSE_CLAUSE, RULES};
+use crate::SuiteId;
+use crate::common::link;
+use crate::framework::{Declares, Limit, Planned};
+use crate::limits::modbus::{self as rules, RULES};
 
-pub const ID: &str = "modbus";
 /// Requests per function and block unless the plan says otherwise.
 pub const DEFAULT_REQUESTS: u32 = 1000;
 /// A meter's turnaround assumed when planning rig time (not a limit).
@@ -46,7 +45,7 @@ enum Check {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Params {
+pub struct Params {
     check: Check,
     requests: u32,
     /// Deviations the datasheet allows fail the point.
@@ -137,7 +136,12 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
 }
 
 #[async_trait]
-impl Suite for ModbusSuite {
+impl Declares for ModbusSuite {
+    const ID: SuiteId = SuiteId::Modbus;
+    const TITLE: &'static str =
+        "Modbus: response time, settings matrix, exceptions and malformed frames";
+    type Params = Params;
+
     /// The settings matrix changes the bus's line settings and the
     /// response time would measure the other positions' traffic: one
     /// position at a time.
@@ -145,15 +149,11 @@ impl Suite for ModbusSuite {
         false
     }
 
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Modbus: response time, settings matrix, exceptions and malformed frames"
-    }
-
-    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Params>>, SuiteError> {
         let requests = ctx.number("requests", f64::from(DEFAULT_REQUESTS))?;
         if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
             return Err(SuiteError::Plan(format!(
@@ -172,46 +172,42 @@ impl Suite for ModbusSuite {
             }
         };
         let mut out = Vec::new();
-        for (position, profile) in &ctx.positions {
+        {
             let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
-                continue;
+                return Ok(out);
             };
             let blocks = register_blocks(profile);
             let Some(&first) = blocks.first() else {
-                continue;
+                return Ok(out);
             };
             let factory = serial.factory_line();
             let per_request =
                 wire_time(factory, first.frame_bytes()) + t3_5(factory) * 2 + PLANNING_TURNAROUND;
             let limit_ms = serial.response_timeout.as_secs_f64() * 1000.0;
-            let mut add = |id: String, title: String, check: Check, rig_time: Duration, limit| {
-                out.push(point(
-                    ID,
-                    *position,
-                    id,
-                    title,
-                    Vec::new(),
-                    rig_time,
-                    limit,
-                    serde_json::to_value(Params {
-                        check,
-                        requests,
-                        strict,
-                        block: first,
-                    })
-                    .unwrap_or_default(),
-                ));
+            let mut add = |id: String,
+                           title: String,
+                           check: Check,
+                           rig_time: Duration,
+                           limit: Option<Limit>| {
+                let params = Params {
+                    check,
+                    requests,
+                    strict,
+                    block: first,
+                };
+                let planned = Planned::new(id, title, Vec::new(), rig_time, params);
+                out.push(match limit {
+                    Some(l) => planned.judged_by(l),
+                    None => planned,
+                });
             };
             for block in &blocks {
-                let limit = ctx
-                    .limit(
-                        "modbus-response-time",
-                        "response-time-max",
-                        RESPONSE_CLAUSE,
-                        Confidence::Derived,
-                        limit_ms,
-                    )
-                    .in_unit("ms");
+                let limit = Limit::of(rules::RESPONSE_TIME).at(limit_ms).in_unit("ms");
+                // The title shows the limit the plan's overrides leave.
+                let shown = ctx
+                    .plan
+                    .override_for(rules::RESPONSE_TIME.table, rules::RESPONSE_TIME.id)
+                    .map_or(limit_ms, |o| o.limit_pct);
                 add(
                     format!(
                         "response-time-f{:02x}-{:04x}",
@@ -219,7 +215,7 @@ impl Suite for ModbusSuite {
                     ),
                     format!(
                         "response time, function {:02X} at 0x{:04X} × {}: max ≤ {} ms (limit in ms)",
-                        block.function, block.address, block.count, limit.limit_pct
+                        block.function, block.address, block.count, shown
                     ),
                     Check::ResponseTime { block: *block },
                     per_request * requests,
@@ -254,9 +250,7 @@ impl Suite for ModbusSuite {
                 }
             }
             for rule in &RULES {
-                let limit = ctx
-                    .limit(rules::TABLE, rule.id, rule.clause, rule.confidence, 0.0)
-                    .in_unit("");
+                let limit = Limit::of(rule.row()).in_unit("");
                 add(
                     rule.id.to_string(),
                     rule.description.to_string(),
@@ -271,13 +265,28 @@ impl Suite for ModbusSuite {
         Ok(out)
     }
 
-    async fn run(
+    /// The modbus checks reach their verdicts by their own rules (a block
+    /// decided early, a deviation the datasheet allows): the framework
+    /// records them as judged.
+    async fn measure(
         &self,
         point: &PointSpec,
+        p: Params,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<Measured, SuiteError> {
+        self.check(point, p, rig, io).await.map(Measured::Judged)
+    }
+}
+
+impl ModbusSuite {
+    async fn check(
+        &self,
+        point: &PointSpec,
+        p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
     ) -> Result<PointOutcome, SuiteError> {
-        let p: Params = params(point)?;
         let position = point.position;
         let profile = rig
             .positions

@@ -1,0 +1,202 @@
+//! The framework every suite is written against: a suite declares, per
+//! position, the points it plans (id, title, loads, rig time, the limit
+//! row that judges it, typed parameters) and measures one point; this module
+//! loops over the rig's positions, serialises the parameters once (a failure
+//! is an error naming the point), resolves the limit row against the plan's
+//! overrides, and hands what was measured to `harness::run::judge`, which
+//! applies the plan's decision rule and builds the outcome.
+//!
+//! Owns: the `Declares` trait, `Planned`, `Limit`, and `Framed`, the
+//! adapter that makes a declaring suite a runner's `Suite`.
+//! May import: harness (run, rig, profile), the suite id and the limit rows.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness::load_point::LoadPoint;
+use harness::profile::MeterProfile;
+use harness::rig::Rig;
+use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::SuiteId;
+use crate::limits::Row;
+
+/// The limit a point declares: a table row, the figure it is judged at
+/// (the row's, unless the plan's parameters set another before any
+/// `[[overrides]]`), and its unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    row: Row,
+    value: f64,
+    unit: &'static str,
+}
+
+impl Limit {
+    /// The row's own figure, in percent.
+    pub fn of(row: Row) -> Self {
+        Self {
+            row,
+            value: row.limit_pct,
+            unit: "%",
+        }
+    }
+
+    /// The row, judged at `value` (a plan parameter that replaces the row's figure).
+    pub fn at(mut self, value: f64) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// The limit's unit: "ms" for a maximum time, "" for a rule met or not.
+    pub fn in_unit(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
+    }
+}
+
+/// One point a suite plans on one position.
+#[derive(Debug, Clone)]
+pub struct Planned<P> {
+    pub id: String,
+    pub title: String,
+    /// Every load the point applies, checked before anything is energised.
+    pub loads: Vec<LoadPoint>,
+    /// What the point takes on a real rig.
+    pub rig_time: Duration,
+    pub limit: Option<Limit>,
+    pub params: P,
+}
+
+impl<P> Planned<P> {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        loads: Vec<LoadPoint>,
+        rig_time: Duration,
+        params: P,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            loads,
+            rig_time,
+            limit: None,
+            params,
+        }
+    }
+
+    /// The limit the framework judges the point against.
+    pub fn judged_by(mut self, limit: Limit) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// A suite as it is written: what it plans on one position, and how it
+/// measures one point. The framework does the rest.
+#[async_trait]
+pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
+    /// The suite's id, from the one enum of ids.
+    const ID: SuiteId;
+    const TITLE: &'static str;
+    /// The suite's private parameters of a point, kept in the record.
+    type Params: Serialize + DeserializeOwned + Send + Sync;
+
+    /// Whether one point may be measured on every position at once (one
+    /// load on the series circuit, each position gated on its own pulses).
+    /// A suite that changes what the positions share says no.
+    fn concurrent_positions(&self) -> bool {
+        true
+    }
+
+    /// The points of this suite for the meter at `position`.
+    fn plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        profile: &MeterProfile,
+    ) -> Result<Vec<Planned<Self::Params>>, SuiteError>;
+
+    /// Measures one point (energising through `rig.energise`, which checks
+    /// limits again) and says what was measured; the framework judges it.
+    async fn measure(
+        &self,
+        point: &PointSpec,
+        params: Self::Params,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<Measured, SuiteError>;
+}
+
+/// A declaring suite as the runner sees it.
+#[derive(Debug, Default)]
+pub struct Framed<S>(pub S);
+
+/// The record's point for `planned` on `position`: parameters serialised
+/// once, the limit row resolved against the plan's overrides.
+pub fn spec<P: Serialize>(
+    ctx: &PlanContext<'_>,
+    suite: SuiteId,
+    position: usize,
+    planned: Planned<P>,
+) -> Result<PointSpec, SuiteError> {
+    let mut spec = PointSpec {
+        suite: suite.as_str().into(),
+        id: planned.id,
+        position,
+        title: planned.title,
+        loads: planned.loads,
+        rig_time: planned.rig_time,
+        limit: planned.limit.map(|l| {
+            let r = l.row;
+            ctx.limit(r.table, r.id, r.clause, r.confidence, l.value)
+                .in_unit(l.unit)
+        }),
+        params: serde_json::Value::Null,
+    };
+    spec.params = serde_json::to_value(&planned.params)
+        .map_err(|e| SuiteError::Plan(format!("{}: its parameters: {e}", spec.key())))?;
+    Ok(spec)
+}
+
+#[async_trait]
+impl<S: Declares> Suite for Framed<S> {
+    fn id(&self) -> &'static str {
+        S::ID.as_str()
+    }
+
+    fn title(&self) -> &'static str {
+        S::TITLE
+    }
+
+    fn concurrent_positions(&self) -> bool {
+        self.0.concurrent_positions()
+    }
+
+    fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let mut out = Vec::new();
+        for (position, profile) in &ctx.positions {
+            for planned in self.0.plan(ctx, profile)? {
+                out.push(spec(ctx, S::ID, *position, planned)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run(
+        &self,
+        point: &PointSpec,
+        rig: &mut Rig,
+        io: &mut PointIo<'_>,
+    ) -> Result<PointOutcome, SuiteError> {
+        let params: S::Params = serde_json::from_value(point.params.clone())
+            .map_err(|e| SuiteError::Plan(format!("{}: its parameters: {e}", point.key())))?;
+        let measured = self.0.measure(point, params, rig, io).await?;
+        Ok(harness::run::judge(
+            measured,
+            point.limit.as_ref(),
+            io.decision_rule,
+        ))
+    }
+}
