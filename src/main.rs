@@ -1,4 +1,7 @@
 //! metrig — hardware-in-the-loop conformance test harness for MID electricity meters.
+//!
+//! Owns: the command line, exit codes, and errors' last words (anyhow lives here only).
+//! May import: every crate of the workspace.
 
 mod cli;
 

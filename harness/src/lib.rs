@@ -1,5 +1,10 @@
 //! metrig's engine: instruments behind narrow async traits, their real
 //! drivers and the simulated rig, meter profiles, and the Modbus link.
+//!
+//! Owns: the rig and its instruments, the run engine (`run`), the journal.
+//! May import: `model` (and re-exports its types at their old paths), never
+//! `suites` or `reports`. Inside, layers go one way (README, "How it is
+//! built"): run → station → sim | drivers → rig → modbus, profile, measure.
 
 pub mod drivers;
 pub mod fuzzing;

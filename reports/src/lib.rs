@@ -1,5 +1,8 @@
 //! The run record and its renderers. Renderers read only the record, so any
 //! report can be re-rendered later from `record.json`.
+//!
+//! Owns: the record (`record.json`, schema-versioned) and its renderings.
+//! May import: `model` only — no engine, drivers, gpiocdev or probe-rs.
 
 pub mod compare;
 pub mod csv;

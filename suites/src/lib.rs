@@ -1,5 +1,11 @@
 //! The conformance suites, one module per suite, and the standards' tables as
 //! typed data with their clause cited.
+//!
+//! Owns: what each suite plans and how it measures one point (`framework`
+//! says what a suite writes and what the framework does for it), the limit
+//! tables, the registry of suites by `SuiteId`.
+//! May import: `harness` (run, rig, profile, measure) and `model`; never
+//! `reports` (except in tests) or a driver or the simulator by name.
 
 pub mod accuracy_active;
 pub mod accuracy_reactive;

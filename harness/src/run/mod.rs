@@ -3,7 +3,8 @@
 //! `session` (start, the one ending) | `execute` (measure a point or a
 //! group: retry, reboot wait, panic catch) → `suite` (what a suite is) →
 //! `model` (PointSpec, PointOutcome, LimitRef, Sample, Finding, events).
-//! Also here: the journal that survives `kill -9`, putting meters'
+//! May import: `rig`, `profile`, `measure`, `stats` and `model`; never a
+//! driver or the simulator by name. Also here: the journal that survives `kill -9`, putting meters'
 //! settings back, and the plan file.
 
 mod cancel;

@@ -2,6 +2,7 @@
 //! (ILAC-G8:09/2019) and the two-sample test the firmware gate uses live in
 //! `model` (the record carries them) and are re-exported here; sequential
 //! stopping, which only the runner needs, stays here.
+//! May import: `model` and statrs only.
 
 pub mod sequential;
 

@@ -2,6 +2,7 @@
 //! sure the figure is (shared/standards.md: verified, recalled, uncertain,
 //! derived), so a lab can correct a row from the plan (`[[overrides]]`)
 //! without touching code, and the record says which rows were not verified.
+//! Owns: the rows. May import: `model`'s `Confidence` (through harness) only.
 
 pub mod class_b;
 pub mod measurements;
