@@ -13,16 +13,14 @@ use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
-use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use crate::SuiteId;
 use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use crate::limits::{Row, class_b};
 
 #[derive(Debug, Default)]
@@ -58,15 +56,10 @@ fn pf_name(pf: &str) -> String {
 
 #[async_trait]
 impl Declares for AccuracyActive {
-    const ID: SuiteId = SuiteId::AccuracyActive;
     const TITLE: &'static str = "Active energy accuracy, EN 50470-3 class B";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
         let mut out = Vec::new();
@@ -188,13 +181,8 @@ impl Declares for AccuracyActive {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let weight = harness::quantity::PulseWeight(p.led_wh);
         match p.reference_load {
             None => {

@@ -15,11 +15,9 @@ use harness::load_point::LoadPoint;
 use harness::measure::{EnergyKind, register_dial};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
-use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
@@ -62,15 +60,10 @@ fn register_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Opt
 
 #[async_trait]
 impl Declares for AccuracyReactive {
-    const ID: SuiteId = SuiteId::AccuracyReactive;
     const TITLE: &'static str = "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let resolution = ctx.number("resolution_pct", 0.1)?;
         if !(resolution > 0.0 && resolution <= 1.0) {
             return Err(SuiteError::Plan(format!(
@@ -161,13 +154,8 @@ impl Declares for AccuracyReactive {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
         let reference_u = match rig.reference.as_mut() {

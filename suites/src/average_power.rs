@@ -12,11 +12,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
-use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
@@ -35,15 +33,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for AveragePower {
-    const ID: SuiteId = SuiteId::AveragePower;
     const TITLE: &'static str = "Average active power over each window, and its maximum";
     type Params = Params;
 
-    fn plan(
-        &self,
-        _ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let (Some(def), Some(_)) = (
@@ -86,13 +79,8 @@ impl Declares for AveragePower {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         rig.energise(p.low).await?;
         link(rig, pos)?

@@ -94,12 +94,26 @@ impl<P> Planned<P> {
     }
 }
 
-/// A suite as it is written: what it plans on one position, and how it
-/// measures one point. The framework does the rest.
+/// What a suite plans for one meter.
+pub type Plans<P> = Result<Vec<Planned<P>>, SuiteError>;
+
+/// What a suite's measurement of one point comes to, for the framework to judge.
+pub type Measure = Result<Measured, SuiteError>;
+
+/// Where a point is measured: the point, the rig (or this position's view
+/// of it, in lockstep), and the runner's side (samples, findings, settings).
+#[derive(Debug)]
+pub struct Bench<'a, 'io> {
+    pub point: &'a PointSpec,
+    pub rig: &'a mut Rig,
+    pub io: &'a mut PointIo<'io>,
+}
+
+/// A suite as it is written: what it plans for one meter, and how it
+/// measures one point. The framework does the rest; the registry
+/// (`crate::suite`) gives it its id.
 #[async_trait]
 pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
-    /// The suite's id, from the one enum of ids.
-    const ID: SuiteId;
     const TITLE: &'static str;
     /// The suite's private parameters of a point, kept in the record.
     type Params: Serialize + DeserializeOwned + Send + Sync;
@@ -112,26 +126,25 @@ pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
     }
 
     /// The points of this suite for the meter at `position`.
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Self::Params>>, SuiteError>;
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Self::Params>;
 
     /// Measures one point (energising through `rig.energise`, which checks
     /// limits again) and says what was measured; the framework judges it.
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        params: Self::Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError>;
+    async fn measure(&self, params: Self::Params, at: Bench<'_, '_>) -> Measure;
 }
 
-/// A declaring suite as the runner sees it.
-#[derive(Debug, Default)]
-pub struct Framed<S>(pub S);
+/// A declaring suite as the runner sees it, under its id.
+#[derive(Debug)]
+pub struct Framed<S> {
+    id: SuiteId,
+    suite: S,
+}
+
+impl<S: Declares> Framed<S> {
+    pub fn new(id: SuiteId, suite: S) -> Self {
+        Self { id, suite }
+    }
+}
 
 /// The record's point for `planned` on `position`: parameters serialised
 /// once, the limit row resolved against the plan's overrides.
@@ -163,7 +176,7 @@ pub fn spec<P: Serialize>(
 #[async_trait]
 impl<S: Declares> Suite for Framed<S> {
     fn id(&self) -> &'static str {
-        S::ID.as_str()
+        self.id.as_str()
     }
 
     fn title(&self) -> &'static str {
@@ -171,14 +184,14 @@ impl<S: Declares> Suite for Framed<S> {
     }
 
     fn concurrent_positions(&self) -> bool {
-        self.0.concurrent_positions()
+        self.suite.concurrent_positions()
     }
 
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
-            for planned in self.0.plan(ctx, profile)? {
-                out.push(spec(ctx, S::ID, *position, planned)?);
+            for planned in self.suite.plan(ctx, profile)? {
+                out.push(spec(ctx, self.id, *position, planned)?);
             }
         }
         Ok(out)
@@ -192,7 +205,7 @@ impl<S: Declares> Suite for Framed<S> {
     ) -> Result<PointOutcome, SuiteError> {
         let params: S::Params = serde_json::from_value(point.params.clone())
             .map_err(|e| SuiteError::Plan(format!("{}: its parameters: {e}", point.key())))?;
-        let measured = self.0.measure(point, params, rig, io).await?;
+        let measured = self.suite.measure(params, Bench { point, rig, io }).await?;
         Ok(harness::run::judge(
             measured,
             point.limit.as_ref(),

@@ -8,11 +8,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
-use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Planned};
+use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{link, load, read};
@@ -29,15 +27,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for HourMeter {
-    const ID: SuiteId = SuiteId::HourMeter;
     const TITLE: &'static str = "Hour meter: counts above its threshold only, resets on command";
     type Params = Params;
 
-    fn plan(
-        &self,
-        _ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let (Some(_), Some(_), Some(_)) = (
@@ -66,13 +59,8 @@ impl Declares for HourMeter {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         rig.energise(p.below).await?;
         link(rig, pos)?

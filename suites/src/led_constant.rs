@@ -8,12 +8,10 @@ use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
 use harness::quantity::PulseWeight;
-use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
@@ -32,15 +30,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for LedConstant {
-    const ID: SuiteId = SuiteId::LedConstant;
     const TITLE: &'static str = "LED constant against the reference";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let r = &profile.ratings;
@@ -67,13 +60,8 @@ impl Declares for LedConstant {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let run = measure_errors(
             rig,
             io,

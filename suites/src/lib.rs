@@ -36,20 +36,20 @@ pub use model::SuiteId;
 /// The suite an id names: the registry, one arm per id.
 pub fn suite(id: SuiteId) -> Arc<dyn Suite> {
     match id {
-        SuiteId::AccuracyActive => Arc::new(Framed(accuracy_active::AccuracyActive)),
-        SuiteId::AccuracyReactive => Arc::new(Framed(accuracy_reactive::AccuracyReactive)),
-        SuiteId::Measurements => Arc::new(Framed(measurements::Measurements)),
-        SuiteId::MeterConstant => Arc::new(Framed(meter_constant::MeterConstant)),
-        SuiteId::Repeatability => Arc::new(Framed(repeatability::Repeatability)),
-        SuiteId::Registers => Arc::new(Framed(registers::Registers)),
-        SuiteId::AveragePower => Arc::new(Framed(average_power::AveragePower)),
-        SuiteId::StartingCurrent => Arc::new(Framed(starting_current::StartingCurrent)),
-        SuiteId::NoLoad => Arc::new(Framed(no_load::NoLoad)),
-        SuiteId::S0Pulse => Arc::new(Framed(s0_pulse::S0Pulse)),
-        SuiteId::LedConstant => Arc::new(Framed(led_constant::LedConstant)),
-        SuiteId::Tariff => Arc::new(Framed(tariff::TariffSuite)),
-        SuiteId::HourMeter => Arc::new(Framed(hour_meter::HourMeter)),
-        SuiteId::Modbus => Arc::new(Framed(modbus::ModbusSuite)),
+        SuiteId::AccuracyActive => Arc::new(Framed::new(id, accuracy_active::AccuracyActive)),
+        SuiteId::AccuracyReactive => Arc::new(Framed::new(id, accuracy_reactive::AccuracyReactive)),
+        SuiteId::Measurements => Arc::new(Framed::new(id, measurements::Measurements)),
+        SuiteId::MeterConstant => Arc::new(Framed::new(id, meter_constant::MeterConstant)),
+        SuiteId::Repeatability => Arc::new(Framed::new(id, repeatability::Repeatability)),
+        SuiteId::Registers => Arc::new(Framed::new(id, registers::Registers)),
+        SuiteId::AveragePower => Arc::new(Framed::new(id, average_power::AveragePower)),
+        SuiteId::StartingCurrent => Arc::new(Framed::new(id, starting_current::StartingCurrent)),
+        SuiteId::NoLoad => Arc::new(Framed::new(id, no_load::NoLoad)),
+        SuiteId::S0Pulse => Arc::new(Framed::new(id, s0_pulse::S0Pulse)),
+        SuiteId::LedConstant => Arc::new(Framed::new(id, led_constant::LedConstant)),
+        SuiteId::Tariff => Arc::new(Framed::new(id, tariff::TariffSuite)),
+        SuiteId::HourMeter => Arc::new(Framed::new(id, hour_meter::HourMeter)),
+        SuiteId::Modbus => Arc::new(Framed::new(id, modbus::ModbusSuite)),
     }
 }
 

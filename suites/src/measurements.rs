@@ -9,11 +9,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
-use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
@@ -33,15 +31,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for Measurements {
-    const ID: SuiteId = SuiteId::Measurements;
     const TITLE: &'static str = "Measurements over Modbus, IEC 61557-12 classes";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             if !profile.has_modbus() {
@@ -108,13 +101,8 @@ impl Declares for Measurements {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
         let profile = rig.positions[point.position].profile.clone();

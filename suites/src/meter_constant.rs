@@ -13,10 +13,9 @@ use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
@@ -68,15 +67,10 @@ pub async fn pulse_weight(
 
 #[async_trait]
 impl Declares for MeterConstant {
-    const ID: SuiteId = SuiteId::MeterConstant;
     const TITLE: &'static str = "Meter constant: register energy against pulses × constant";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let Some(reg) = profile.register(Q::ActiveImportTotal) else {
@@ -121,13 +115,8 @@ impl Declares for MeterConstant {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let weight = pulse_weight(rig, point.position, p.channel).await?;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;

@@ -13,12 +13,10 @@ use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::quantity::Amps;
-use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{load, read};
@@ -41,15 +39,10 @@ pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
 
 #[async_trait]
 impl Declares for NoLoad {
-    const ID: SuiteId = SuiteId::NoLoad;
     const TITLE: &'static str = "No-load condition: at most one pulse at 1.15 Un with no current";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let factor = ctx.number("factor", 1.0)?;
         if !(1.0..=10.0).contains(&factor) {
             return Err(SuiteError::Plan(format!(
@@ -79,13 +72,8 @@ impl Declares for NoLoad {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;

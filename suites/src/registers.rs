@@ -10,11 +10,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
-use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Planned};
+use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{link, load, load_at, read};
@@ -41,15 +39,10 @@ const TOP_KWH: f64 = 9_999_999.99;
 
 #[async_trait]
 impl Declares for Registers {
-    const ID: SuiteId = SuiteId::Registers;
     const TITLE: &'static str = "Energy registers: resolution, roll-over, partial reset, quadrants";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             if profile.register(Q::ActiveImportTotal).is_none() {
@@ -123,13 +116,8 @@ impl Declares for Registers {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         let step = rig.positions[pos]
             .profile

@@ -7,12 +7,10 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
-use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component, student_t_975};
 use serde::{Deserialize, Serialize};
 
@@ -33,15 +31,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for Repeatability {
-    const ID: SuiteId = SuiteId::Repeatability;
     const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let n = ctx.number("results", 10.0)? as u32;
         if !(3..=1000).contains(&n) {
@@ -79,13 +72,8 @@ impl Declares for Repeatability {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         io.repetitions = p.n;
         let run = measure_errors(
             rig,

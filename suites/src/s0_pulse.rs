@@ -14,13 +14,11 @@ use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterSetting, SettingValue};
 use harness::quantity::Amps;
-use harness::rig::Rig;
 use harness::rig::pulse_input::{PulseChannel, PulseTrain};
 use harness::run::events::Severity;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{link, load};
@@ -44,16 +42,11 @@ const PULSES_PER_SETTING: usize = 20;
 
 #[async_trait]
 impl Declares for S0Pulse {
-    const ID: SuiteId = SuiteId::S0Pulse;
     const TITLE: &'static str =
         "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let Some(s0) = &profile.pulse.s0 else {
@@ -138,13 +131,8 @@ impl Declares for S0Pulse {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         let r = rig.positions[pos].profile.ratings.clone();
         let led_wh = rig.positions[pos].profile.pulse.led_constant.weight().0;

@@ -10,12 +10,10 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
-use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{load, load_at, read};
@@ -35,15 +33,10 @@ pub struct Params {
 
 #[async_trait]
 impl Declares for StartingCurrent {
-    const ID: SuiteId = SuiteId::StartingCurrent;
     const TITLE: &'static str = "Starting current: the meter starts at Ist and keeps registering";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let factor = ctx.number("first_pulse_factor", pulses::START_FACTOR.limit_pct)?;
         let tolerance = ctx.number("period_tolerance_pct", pulses::START_PERIOD.limit_pct)?;
         let mut out = Vec::new();
@@ -99,13 +92,8 @@ impl Declares for StartingCurrent {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         if p.reactive {
             let q = if rig.positions[pos]

@@ -12,10 +12,9 @@ use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
 use harness::rig::tariff_output::Tariff;
-use harness::run::{Measured, PlanContext, PointIo, PointSpec, SuiteError};
+use harness::run::{Measured, PlanContext, SuiteError};
 
-use crate::SuiteId;
-use crate::framework::{Declares, Planned};
+use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{load, read};
@@ -59,15 +58,10 @@ async fn energies(rig: &mut Rig, pos: usize) -> Result<[f64; 3], SuiteError> {
 
 #[async_trait]
 impl Declares for TariffSuite {
-    const ID: SuiteId = SuiteId::Tariff;
     const TITLE: &'static str = "Tariff input: T1/T2 registers, switching, bounce, power cycle";
     type Params = Params;
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         {
             let (Some(t), Some(_), Some(_)) = (
@@ -129,13 +123,8 @@ impl Declares for TariffSuite {
         Ok(out)
     }
 
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         let pos = point.position;
         let step = rig.positions[pos]
             .profile

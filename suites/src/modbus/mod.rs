@@ -22,9 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use protocol::BACK_TO_BACK;
 pub use response_time::{Block, MIN_REQUESTS_ONCE_FAILED, quantile};
 
-use crate::SuiteId;
 use crate::common::link;
-use crate::framework::{Declares, Limit, Planned};
+use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use crate::limits::modbus::{self as rules, RULES};
 
 /// Requests per function and block unless the plan says otherwise.
@@ -137,7 +136,6 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
 
 #[async_trait]
 impl Declares for ModbusSuite {
-    const ID: SuiteId = SuiteId::Modbus;
     const TITLE: &'static str =
         "Modbus: response time, settings matrix, exceptions and malformed frames";
     type Params = Params;
@@ -149,11 +147,7 @@ impl Declares for ModbusSuite {
         false
     }
 
-    fn plan(
-        &self,
-        ctx: &PlanContext<'_>,
-        profile: &MeterProfile,
-    ) -> Result<Vec<Planned<Params>>, SuiteError> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let requests = ctx.number("requests", f64::from(DEFAULT_REQUESTS))?;
         if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
             return Err(SuiteError::Plan(format!(
@@ -268,13 +262,8 @@ impl Declares for ModbusSuite {
     /// The modbus checks reach their verdicts by their own rules (a block
     /// decided early, a deviation the datasheet allows): the framework
     /// records them as judged.
-    async fn measure(
-        &self,
-        point: &PointSpec,
-        p: Params,
-        rig: &mut Rig,
-        io: &mut PointIo<'_>,
-    ) -> Result<Measured, SuiteError> {
+    async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
+        let Bench { point, rig, io } = at;
         self.check(point, p, rig, io).await.map(Measured::Judged)
     }
 }
