@@ -8,7 +8,6 @@
 //! 1.1 Un, the extended 0.8 and 1.15 Un, and fn ± 2 %, at PF 1 and 0.5L,
 //! each judged on the change of error from the reference condition.
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
@@ -54,7 +53,6 @@ fn pf_name(pf: &str) -> String {
     format!("pf{pf}")
 }
 
-#[async_trait]
 impl Declares for AccuracyActive {
     const TITLE: &'static str = "Active energy accuracy, EN 50470-3 class B";
     type Params = Params;
@@ -63,120 +61,118 @@ impl Declares for AccuracyActive {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
         let mut out = Vec::new();
-        {
-            let r = &profile.ratings;
-            let weight = profile.pulse.led_constant.weight();
-            let n = gate_pulses(counts, ctx.reference_constant, weight);
-            let point = |i: Amps, pf: &str, u: Volts, f: Hertz| {
-                LoadPoint::new(
-                    u,
-                    i,
-                    PowerFactor::parse(pf).unwrap_or(PowerFactor::UNITY),
-                    f,
-                )
-            };
-            let sweeps: [(&str, Vec<(&str, Amps)>); 3] = [
-                (
-                    "1",
-                    vec![
-                        ("imin", r.imin),
-                        ("itr", r.itr),
-                        ("iref", r.iref),
-                        ("imax", r.imax),
-                    ],
-                ),
-                (
-                    "0.5L",
-                    vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
-                ),
-                (
-                    "0.8C",
-                    vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
-                ),
-            ];
-            for (pf, currents) in &sweeps {
-                let down: Vec<_> = currents.iter().rev().map(|c| (c, "down")).collect();
-                for ((name, i), dir) in currents.iter().map(|c| (c, "up")).chain(down) {
-                    let load = point(*i, pf, r.un, r.fn_default());
-                    let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
-                    let rig_time = ctx.plan.settle
-                        + gate_time(load.active_power(), weight, n, ctx.repetitions);
-                    out.push(planned(
-                        format!("{}-{name}-{dir}", pf_name(pf)),
-                        format!(
-                            "{} {} A, PF {pf}, current {}",
-                            name.to_uppercase(),
-                            i.0,
-                            if dir == "up" {
-                                "increasing"
-                            } else {
-                                "decreasing"
-                            }
-                        ),
-                        row,
-                        Params {
-                            load,
-                            reference_load: None,
-                            pulses: n,
-                            led_wh: weight.0,
-                        },
-                        rig_time,
-                    ));
-                }
-            }
-            if !influence {
-                return Ok(out);
-            }
-            let mut inf = Vec::new();
-            for pf in ["1", "0.5L"] {
-                let unity = pf == "1";
-                for (factor, ext) in [(0.9, false), (1.1, false), (0.8, true), (1.15, true)] {
-                    let row = match (ext, unity) {
-                        (false, true) => class_b::VOLTAGE_PF1,
-                        (false, false) => class_b::VOLTAGE_PF05,
-                        (true, true) => class_b::VOLTAGE_EXT_PF1,
-                        (true, false) => class_b::VOLTAGE_EXT_PF05,
-                    };
-                    inf.push((
-                        format!("{}-voltage-{}un", pf_name(pf), factor),
-                        format!("U = {factor} Un at Iref, PF {pf}: change of error"),
-                        row,
-                        point(r.iref, pf, r.un * factor, r.fn_default()),
-                        point(r.iref, pf, r.un, r.fn_default()),
-                    ));
-                }
-                for factor in [0.98, 1.02] {
-                    let row = if unity {
-                        class_b::FREQUENCY_PF1
-                    } else {
-                        class_b::FREQUENCY_PF05
-                    };
-                    inf.push((
-                        format!("{}-frequency-{}fn", pf_name(pf), factor),
-                        format!("f = {factor} fn at Iref, PF {pf}: change of error"),
-                        row,
-                        point(r.iref, pf, r.un, r.fn_default() * factor),
-                        point(r.iref, pf, r.un, r.fn_default()),
-                    ));
-                }
-            }
-            for (id, title, row, load, reference) in inf {
-                let rig_time = ctx.plan.settle * 2
-                    + gate_time(load.active_power(), weight, n, ctx.repetitions)
-                    + gate_time(reference.active_power(), weight, n, ctx.repetitions);
+        let r = &profile.ratings;
+        let weight = profile.pulse.led_constant.weight();
+        let n = gate_pulses(counts, ctx.reference_constant, weight);
+        let point = |i: Amps, pf: &str, u: Volts, f: Hertz| {
+            LoadPoint::new(
+                u,
+                i,
+                PowerFactor::parse(pf).unwrap_or(PowerFactor::UNITY),
+                f,
+            )
+        };
+        let sweeps: [(&str, Vec<(&str, Amps)>); 3] = [
+            (
+                "1",
+                vec![
+                    ("imin", r.imin),
+                    ("itr", r.itr),
+                    ("iref", r.iref),
+                    ("imax", r.imax),
+                ],
+            ),
+            (
+                "0.5L",
+                vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
+            ),
+            (
+                "0.8C",
+                vec![("itr", r.itr), ("iref", r.iref), ("imax", r.imax)],
+            ),
+        ];
+        for (pf, currents) in &sweeps {
+            let down: Vec<_> = currents.iter().rev().map(|c| (c, "down")).collect();
+            for ((name, i), dir) in currents.iter().map(|c| (c, "up")).chain(down) {
+                let load = point(*i, pf, r.un, r.fn_default());
+                let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
+                let rig_time =
+                    ctx.plan.settle + gate_time(load.active_power(), weight, n, ctx.repetitions);
                 out.push(planned(
-                    id,
-                    title,
+                    format!("{}-{name}-{dir}", pf_name(pf)),
+                    format!(
+                        "{} {} A, PF {pf}, current {}",
+                        name.to_uppercase(),
+                        i.0,
+                        if dir == "up" {
+                            "increasing"
+                        } else {
+                            "decreasing"
+                        }
+                    ),
                     row,
                     Params {
                         load,
-                        reference_load: Some(reference),
+                        reference_load: None,
                         pulses: n,
                         led_wh: weight.0,
                     },
                     rig_time,
                 ));
             }
+        }
+        if !influence {
+            return Ok(out);
+        }
+        let mut inf = Vec::new();
+        for pf in ["1", "0.5L"] {
+            let unity = pf == "1";
+            for (factor, ext) in [(0.9, false), (1.1, false), (0.8, true), (1.15, true)] {
+                let row = match (ext, unity) {
+                    (false, true) => class_b::VOLTAGE_PF1,
+                    (false, false) => class_b::VOLTAGE_PF05,
+                    (true, true) => class_b::VOLTAGE_EXT_PF1,
+                    (true, false) => class_b::VOLTAGE_EXT_PF05,
+                };
+                inf.push((
+                    format!("{}-voltage-{}un", pf_name(pf), factor),
+                    format!("U = {factor} Un at Iref, PF {pf}: change of error"),
+                    row,
+                    point(r.iref, pf, r.un * factor, r.fn_default()),
+                    point(r.iref, pf, r.un, r.fn_default()),
+                ));
+            }
+            for factor in [0.98, 1.02] {
+                let row = if unity {
+                    class_b::FREQUENCY_PF1
+                } else {
+                    class_b::FREQUENCY_PF05
+                };
+                inf.push((
+                    format!("{}-frequency-{}fn", pf_name(pf), factor),
+                    format!("f = {factor} fn at Iref, PF {pf}: change of error"),
+                    row,
+                    point(r.iref, pf, r.un, r.fn_default() * factor),
+                    point(r.iref, pf, r.un, r.fn_default()),
+                ));
+            }
+        }
+        for (id, title, row, load, reference) in inf {
+            let rig_time = ctx.plan.settle * 2
+                + gate_time(load.active_power(), weight, n, ctx.repetitions)
+                + gate_time(reference.active_power(), weight, n, ctx.repetitions);
+            out.push(planned(
+                id,
+                title,
+                row,
+                Params {
+                    load,
+                    reference_load: Some(reference),
+                    pulses: n,
+                    led_wh: weight.0,
+                },
+                rig_time,
+            ));
         }
         Ok(out)
     }

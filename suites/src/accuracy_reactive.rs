@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::{EnergyKind, register_dial};
 use harness::profile::MeterProfile;
@@ -58,7 +57,6 @@ fn register_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Opt
     profile.register(by_sign).map(|_| by_sign)
 }
 
-#[async_trait]
 impl Declares for AccuracyReactive {
     const TITLE: &'static str = "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants";
     type Params = Params;
@@ -71,85 +69,83 @@ impl Declares for AccuracyReactive {
             )));
         }
         let mut out = Vec::new();
-        {
-            let r = &profile.ratings;
-            let ib = r.iref;
-            // (id, sin φ label, phase angle, current, row)
-            let mut rows: Vec<(String, f64, harness::quantity::Amps, Row)> = Vec::new();
+        let r = &profile.ratings;
+        let ib = r.iref;
+        // (id, sin φ label, phase angle, current, row)
+        let mut rows: Vec<(String, f64, harness::quantity::Amps, Row)> = Vec::new();
+        for (name, k, row) in [
+            ("0.05ib", 0.05, reactive::LOW_SIN1),
+            ("0.1ib", 0.1, reactive::SIN1),
+            ("ib", 1.0, reactive::SIN1),
+        ] {
+            rows.push((format!("q1-sin1-{name}"), 90.0, ib * k, row));
+        }
+        rows.push(("q1-sin1-imax".into(), 90.0, r.imax, reactive::SIN1));
+        for (lag, phi) in [("L", 30.0), ("C", 330.0)] {
+            let q = if lag == "L" { "q1" } else { "q4" };
             for (name, k, row) in [
-                ("0.05ib", 0.05, reactive::LOW_SIN1),
-                ("0.1ib", 0.1, reactive::SIN1),
-                ("ib", 1.0, reactive::SIN1),
+                ("0.1ib", 0.1, reactive::LOW_SIN05),
+                ("0.2ib", 0.2, reactive::SIN05),
+                ("ib", 1.0, reactive::SIN05),
             ] {
-                rows.push((format!("q1-sin1-{name}"), 90.0, ib * k, row));
+                rows.push((format!("{q}-sin0.5{lag}-{name}"), phi, ib * k, row));
             }
-            rows.push(("q1-sin1-imax".into(), 90.0, r.imax, reactive::SIN1));
-            for (lag, phi) in [("L", 30.0), ("C", 330.0)] {
-                let q = if lag == "L" { "q1" } else { "q4" };
-                for (name, k, row) in [
-                    ("0.1ib", 0.1, reactive::LOW_SIN05),
-                    ("0.2ib", 0.2, reactive::SIN05),
-                    ("ib", 1.0, reactive::SIN05),
-                ] {
-                    rows.push((format!("{q}-sin0.5{lag}-{name}"), phi, ib * k, row));
-                }
+            rows.push((
+                format!("{q}-sin0.5{lag}-imax"),
+                phi,
+                r.imax,
+                reactive::SIN05,
+            ));
+            let phi25 = if lag == "L" {
+                0.25f64.asin().to_degrees()
+            } else {
+                360.0 - 0.25f64.asin().to_degrees()
+            };
+            for (name, k) in [("0.2ib", 0.2), ("ib", 1.0)] {
                 rows.push((
-                    format!("{q}-sin0.5{lag}-imax"),
-                    phi,
-                    r.imax,
-                    reactive::SIN05,
-                ));
-                let phi25 = if lag == "L" {
-                    0.25f64.asin().to_degrees()
-                } else {
-                    360.0 - 0.25f64.asin().to_degrees()
-                };
-                for (name, k) in [("0.2ib", 0.2), ("ib", 1.0)] {
-                    rows.push((
-                        format!("{q}-sin0.25{lag}-{name}"),
-                        phi25,
-                        ib * k,
-                        reactive::SIN025,
-                    ));
-                }
-                rows.push((
-                    format!("{q}-sin0.25{lag}-imax"),
+                    format!("{q}-sin0.25{lag}-{name}"),
                     phi25,
-                    r.imax,
+                    ib * k,
                     reactive::SIN025,
                 ));
             }
-            rows.push(("q2-sin0.5-ib".into(), 150.0, ib, reactive::SIN05));
-            rows.push(("q3-sin0.5-ib".into(), 210.0, ib, reactive::SIN05));
-            for (id, phi, i, row) in rows {
-                let load = load_at(r.un, i, phi, r.fn_default());
-                let Some(register) = register_for(profile, phi) else {
-                    continue;
-                };
-                let step = profile
-                    .register(register)
-                    .map_or(10.0, |reg| reg.place.step());
-                let energy = step / (resolution / 100.0);
-                let dwell_s = energy / load.reactive_power().0.abs() * 3600.0;
-                let rig_time =
-                    ctx.plan.settle + Duration::from_secs_f64(dwell_s * ctx.repetitions as f64);
-                let limit = Limit::of(row);
-                let title = format!("{} A at {phi:.1}° ({register})", i.0);
-                out.push(
-                    Planned::new(
-                        id,
-                        title,
-                        vec![load],
-                        rig_time,
-                        Params {
-                            load,
-                            register,
-                            dwell_s,
-                        },
-                    )
-                    .judged_by(limit),
-                );
-            }
+            rows.push((
+                format!("{q}-sin0.25{lag}-imax"),
+                phi25,
+                r.imax,
+                reactive::SIN025,
+            ));
+        }
+        rows.push(("q2-sin0.5-ib".into(), 150.0, ib, reactive::SIN05));
+        rows.push(("q3-sin0.5-ib".into(), 210.0, ib, reactive::SIN05));
+        for (id, phi, i, row) in rows {
+            let load = load_at(r.un, i, phi, r.fn_default());
+            let Some(register) = register_for(profile, phi) else {
+                continue;
+            };
+            let step = profile
+                .register(register)
+                .map_or(10.0, |reg| reg.place.step());
+            let energy = step / (resolution / 100.0);
+            let dwell_s = energy / load.reactive_power().0.abs() * 3600.0;
+            let rig_time =
+                ctx.plan.settle + Duration::from_secs_f64(dwell_s * ctx.repetitions as f64);
+            let limit = Limit::of(row);
+            let title = format!("{} A at {phi:.1}° ({register})", i.0);
+            out.push(
+                Planned::new(
+                    id,
+                    title,
+                    vec![load],
+                    rig_time,
+                    Params {
+                        load,
+                        register,
+                        dwell_s,
+                    },
+                )
+                .judged_by(limit),
+            );
         }
         Ok(out)
     }

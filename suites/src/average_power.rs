@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
@@ -31,50 +30,47 @@ pub struct Params {
     high: LoadPoint,
 }
 
-#[async_trait]
 impl Declares for AveragePower {
     const TITLE: &'static str = "Average active power over each window, and its maximum";
     type Params = Params;
 
     fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let (Some(def), Some(_)) = (
-                profile.setting(MeterSetting::AverageWindow),
-                profile.register(Q::AveragePower),
-            ) else {
-                return Ok(out);
-            };
-            let windows: Vec<f64> = def
-                .choices
-                .iter()
-                .filter_map(|c| match c.value {
-                    SettingValue::Number(n) => Some(n),
-                    SettingValue::Text(_) => None,
-                })
-                .collect();
-            let r = &profile.ratings;
-            let low = load(r.un, r.iref, "1", r.fn_default());
-            let high = load(r.un, r.iref * 2.0, "1", r.fn_default());
-            let row = m::P_HIGH;
-            for w in windows {
-                let limit = Limit::of(row);
-                let rig_time = Duration::from_secs_f64(2.0 * (w * 60.0 + 60.0));
-                out.push(
-                    Planned::new(
-                        format!("window-{w}min"),
-                        format!("{w} min window at Iref, then at 2 Iref"),
-                        vec![low, high],
-                        rig_time,
-                        Params {
-                            window_min: w,
-                            low,
-                            high,
-                        },
-                    )
-                    .judged_by(limit),
-                );
-            }
+        let (Some(def), Some(_)) = (
+            profile.setting(MeterSetting::AverageWindow),
+            profile.register(Q::AveragePower),
+        ) else {
+            return Ok(out);
+        };
+        let windows: Vec<f64> = def
+            .choices
+            .iter()
+            .filter_map(|c| match c.value {
+                SettingValue::Number(n) => Some(n),
+                SettingValue::Text(_) => None,
+            })
+            .collect();
+        let r = &profile.ratings;
+        let low = load(r.un, r.iref, "1", r.fn_default());
+        let high = load(r.un, r.iref * 2.0, "1", r.fn_default());
+        let row = m::P_HIGH;
+        for w in windows {
+            let limit = Limit::of(row);
+            let rig_time = Duration::from_secs_f64(2.0 * (w * 60.0 + 60.0));
+            out.push(
+                Planned::new(
+                    format!("window-{w}min"),
+                    format!("{w} min window at Iref, then at 2 Iref"),
+                    vec![low, high],
+                    rig_time,
+                    Params {
+                        window_min: w,
+                        low,
+                        high,
+                    },
+                )
+                .judged_by(limit),
+            );
         }
         Ok(out)
     }

@@ -112,7 +112,6 @@ pub struct Bench<'a, 'io> {
 /// A suite as it is written: what it plans for one meter, and how it
 /// measures one point. The framework does the rest; the registry
 /// (`crate::suite`) gives it its id.
-#[async_trait]
 pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
     const TITLE: &'static str;
     /// The suite's private parameters of a point, kept in the record.
@@ -130,7 +129,11 @@ pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
 
     /// Measures one point (energising through `rig.energise`, which checks
     /// limits again) and says what was measured; the framework judges it.
-    async fn measure(&self, params: Self::Params, at: Bench<'_, '_>) -> Measure;
+    fn measure(
+        &self,
+        params: Self::Params,
+        at: Bench<'_, '_>,
+    ) -> impl std::future::Future<Output = Measure> + Send;
 }
 
 /// A declaring suite as the runner sees it, under its id.

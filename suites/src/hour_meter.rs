@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
@@ -25,37 +24,34 @@ pub struct Params {
     threshold_w: f64,
 }
 
-#[async_trait]
 impl Declares for HourMeter {
     const TITLE: &'static str = "Hour meter: counts above its threshold only, resets on command";
     type Params = Params;
 
     fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let (Some(_), Some(_), Some(_)) = (
-                profile.register(Q::HourMeter),
-                profile.setting(MeterSetting::HourMeterThreshold),
-                profile.setting(MeterSetting::HourMeterReset),
-            ) else {
-                return Ok(out);
-            };
-            let r = &profile.ratings;
-            let below = load(r.un, r.iref, "1", r.fn_default());
-            let above = load(r.un, r.iref * 2.0, "1", r.fn_default());
-            let threshold_w = (below.active_power().0 + above.active_power().0) / 2.0;
-            out.push(Planned::new(
-                "threshold-and-reset",
-                format!("threshold {threshold_w:.0} W: 1 h below, 1 h above, then reset"),
-                vec![below, above],
-                Duration::from_secs(7300),
-                Params {
-                    below,
-                    above,
-                    threshold_w,
-                },
-            ));
-        }
+        let (Some(_), Some(_), Some(_)) = (
+            profile.register(Q::HourMeter),
+            profile.setting(MeterSetting::HourMeterThreshold),
+            profile.setting(MeterSetting::HourMeterReset),
+        ) else {
+            return Ok(out);
+        };
+        let r = &profile.ratings;
+        let below = load(r.un, r.iref, "1", r.fn_default());
+        let above = load(r.un, r.iref * 2.0, "1", r.fn_default());
+        let threshold_w = (below.active_power().0 + above.active_power().0) / 2.0;
+        out.push(Planned::new(
+            "threshold-and-reset",
+            format!("threshold {threshold_w:.0} W: 1 h below, 1 h above, then reset"),
+            vec![below, above],
+            Duration::from_secs(7300),
+            Params {
+                below,
+                above,
+                threshold_w,
+            },
+        ));
         Ok(out)
     }
 

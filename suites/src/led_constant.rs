@@ -3,7 +3,6 @@
 //! deviation from the declared constant at Iref, PF 1, against the class B
 //! limit there.
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
@@ -28,35 +27,32 @@ pub struct Params {
     constant: f64,
 }
 
-#[async_trait]
 impl Declares for LedConstant {
     const TITLE: &'static str = "LED constant against the reference";
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let r = &profile.ratings;
-            let l = load(r.un, r.iref, "1", r.fn_default());
-            let weight = profile.pulse.led_constant.weight();
-            let n = gate_pulses(DEFAULT_GATE_COUNTS, ctx.reference_constant, weight);
-            let row = class_b::ITR_IMAX_PF1;
-            let lim = Limit::of(row);
-            out.push(
-                Planned::new(
-                    "iref-pf1",
-                    format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
-                    vec![l],
-                    gate_time(l.active_power(), weight, n, ctx.repetitions),
-                    Params {
-                        load: l,
-                        pulses: n,
-                        constant: profile.pulse.led_constant.0,
-                    },
-                )
-                .judged_by(lim),
-            );
-        }
+        let r = &profile.ratings;
+        let l = load(r.un, r.iref, "1", r.fn_default());
+        let weight = profile.pulse.led_constant.weight();
+        let n = gate_pulses(DEFAULT_GATE_COUNTS, ctx.reference_constant, weight);
+        let row = class_b::ITR_IMAX_PF1;
+        let lim = Limit::of(row);
+        out.push(
+            Planned::new(
+                "iref-pf1",
+                format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
+                vec![l],
+                gate_time(l.active_power(), weight, n, ctx.repetitions),
+                Params {
+                    load: l,
+                    pulses: n,
+                    constant: profile.pulse.led_constant.0,
+                },
+            )
+            .judged_by(lim),
+        );
         Ok(out)
     }
 

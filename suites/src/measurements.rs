@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
@@ -29,73 +28,70 @@ pub struct Params {
     absolute: bool,
 }
 
-#[async_trait]
 impl Declares for Measurements {
     const TITLE: &'static str = "Measurements over Modbus, IEC 61557-12 classes";
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            if !profile.has_modbus() {
-                return Ok(out);
-            }
-            let r = &profile.ratings;
-            let ib = r.iref;
-            let grid: [(&str, harness::quantity::Amps, &str); 7] = [
-                ("0.05ib-pf1", ib * 0.05, "1"),
-                ("0.1ib-pf1", ib * 0.1, "1"),
-                ("ib-pf1", ib, "1"),
-                ("imax-pf1", r.imax, "1"),
-                ("0.1ib-pf0.5L", ib * 0.1, "0.5L"),
-                ("ib-pf0.5L", ib, "0.5L"),
-                ("ib-pf0.8C", ib, "0.8C"),
+        if !profile.has_modbus() {
+            return Ok(out);
+        }
+        let r = &profile.ratings;
+        let ib = r.iref;
+        let grid: [(&str, harness::quantity::Amps, &str); 7] = [
+            ("0.05ib-pf1", ib * 0.05, "1"),
+            ("0.1ib-pf1", ib * 0.1, "1"),
+            ("ib-pf1", ib, "1"),
+            ("imax-pf1", r.imax, "1"),
+            ("0.1ib-pf0.5L", ib * 0.1, "0.5L"),
+            ("ib-pf0.5L", ib, "0.5L"),
+            ("ib-pf0.8C", ib, "0.8C"),
+        ];
+        for (gid, i, pf) in grid {
+            let l = load(r.un, i, pf, r.fn_default());
+            let low_p = if pf == "1" {
+                i.0 < 0.1 * ib.0 - 1e-9
+            } else {
+                i.0 < 0.2 * ib.0 - 1e-9
+            };
+            let rows: [(Q, Row, bool); 7] = [
+                (Q::Voltage, m::VOLTAGE, false),
+                (Q::Current, m::CURRENT, false),
+                (Q::Frequency, m::FREQUENCY, true),
+                (
+                    Q::ActivePower,
+                    if low_p { m::P_LOW } else { m::P_HIGH },
+                    false,
+                ),
+                (Q::ReactivePower, m::Q, false),
+                (Q::ApparentPower, m::S, false),
+                (Q::PowerFactor, m::PF, true),
             ];
-            for (gid, i, pf) in grid {
-                let l = load(r.un, i, pf, r.fn_default());
-                let low_p = if pf == "1" {
-                    i.0 < 0.1 * ib.0 - 1e-9
-                } else {
-                    i.0 < 0.2 * ib.0 - 1e-9
-                };
-                let rows: [(Q, Row, bool); 7] = [
-                    (Q::Voltage, m::VOLTAGE, false),
-                    (Q::Current, m::CURRENT, false),
-                    (Q::Frequency, m::FREQUENCY, true),
-                    (
-                        Q::ActivePower,
-                        if low_p { m::P_LOW } else { m::P_HIGH },
-                        false,
-                    ),
-                    (Q::ReactivePower, m::Q, false),
-                    (Q::ApparentPower, m::S, false),
-                    (Q::PowerFactor, m::PF, true),
-                ];
-                for (q, row, absolute) in rows {
-                    if profile.register(q).is_none() {
-                        continue;
-                    }
-                    // Q is not judged at PF 1, where it is zero.
-                    if q == Q::ReactivePower && pf == "1" {
-                        continue;
-                    }
-                    let limit = Limit::of(row);
-                    let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
-                    out.push(
-                        Planned::new(
-                            format!("{gid}-{q}"),
-                            format!("{q} at {l}"),
-                            vec![l],
-                            rig_time,
-                            Params {
-                                load: l,
-                                quantity: q,
-                                absolute,
-                            },
-                        )
-                        .judged_by(limit),
-                    );
+            for (q, row, absolute) in rows {
+                if profile.register(q).is_none() {
+                    continue;
                 }
+                // Q is not judged at PF 1, where it is zero.
+                if q == Q::ReactivePower && pf == "1" {
+                    continue;
+                }
+                let limit = Limit::of(row);
+                let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
+                out.push(
+                    Planned::new(
+                        format!("{gid}-{q}"),
+                        format!("{q} at {l}"),
+                        vec![l],
+                        rig_time,
+                        Params {
+                            load: l,
+                            quantity: q,
+                            absolute,
+                        },
+                    )
+                    .judged_by(limit),
+                );
             }
         }
         Ok(out)

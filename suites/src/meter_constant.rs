@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
@@ -65,52 +64,49 @@ pub async fn pulse_weight(
     })
 }
 
-#[async_trait]
 impl Declares for MeterConstant {
     const TITLE: &'static str = "Meter constant: register energy against pulses × constant";
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let Some(reg) = profile.register(Q::ActiveImportTotal) else {
-                return Ok(out);
-            };
-            let r = &profile.ratings;
-            let l = load(r.un, r.imax, "1", r.fn_default());
-            let step = reg.place.step();
-            let mut channels = vec![(PulseChannel::Led, profile.pulse.led_constant.weight().0)];
-            if let Some(s0) = &profile.pulse.s0 {
-                channels.push((
-                    PulseChannel::S0,
-                    s0.weights
-                        .iter()
-                        .map(|w| w.0)
-                        .fold(0.0, f64::max)
-                        .min(s0.weight_default.0),
-                ));
-            }
-            let limit = rules::METER_CONSTANT;
-            for (channel, weight) in channels {
-                // One step and one pulse each ≤ limit/20.
-                let energy = (step.max(weight)) / (limit.limit_pct / 20.0 / 100.0);
-                let dwell_s = energy / l.active_power().0 * 3600.0;
-                let lim = Limit::of(limit);
-                out.push(
-                    Planned::new(
-                        format!("{channel:?}").to_lowercase(),
-                        format!("register vs {channel:?} pulses at {l}"),
-                        vec![l],
-                        ctx.plan.settle + Duration::from_secs_f64(dwell_s),
-                        Params {
-                            load: l,
-                            channel,
-                            dwell_s,
-                        },
-                    )
-                    .judged_by(lim),
-                );
-            }
+        let Some(reg) = profile.register(Q::ActiveImportTotal) else {
+            return Ok(out);
+        };
+        let r = &profile.ratings;
+        let l = load(r.un, r.imax, "1", r.fn_default());
+        let step = reg.place.step();
+        let mut channels = vec![(PulseChannel::Led, profile.pulse.led_constant.weight().0)];
+        if let Some(s0) = &profile.pulse.s0 {
+            channels.push((
+                PulseChannel::S0,
+                s0.weights
+                    .iter()
+                    .map(|w| w.0)
+                    .fold(0.0, f64::max)
+                    .min(s0.weight_default.0),
+            ));
+        }
+        let limit = rules::METER_CONSTANT;
+        for (channel, weight) in channels {
+            // One step and one pulse each ≤ limit/20.
+            let energy = (step.max(weight)) / (limit.limit_pct / 20.0 / 100.0);
+            let dwell_s = energy / l.active_power().0 * 3600.0;
+            let lim = Limit::of(limit);
+            out.push(
+                Planned::new(
+                    format!("{channel:?}").to_lowercase(),
+                    format!("register vs {channel:?} pulses at {l}"),
+                    vec![l],
+                    ctx.plan.settle + Duration::from_secs_f64(dwell_s),
+                    Params {
+                        load: l,
+                        channel,
+                        dwell_s,
+                    },
+                )
+                .judged_by(lim),
+            );
         }
         Ok(out)
     }

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
@@ -37,7 +36,6 @@ pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
     (600e3 / (k * m * un * ist), 600e6 / (k * m * un * imax))
 }
 
-#[async_trait]
 impl Declares for NoLoad {
     const TITLE: &'static str = "No-load condition: at most one pulse at 1.15 Un with no current";
     type Params = Params;
@@ -50,25 +48,23 @@ impl Declares for NoLoad {
             )));
         }
         let mut out = Vec::new();
-        {
-            let r = &profile.ratings;
-            let (en, iec) = delta_t_min(
-                profile.pulse.led_constant.0,
-                f64::from(r.elements),
-                r.un.0,
-                r.ist.0,
-                r.imax.0,
-            );
-            let dt_s = en.max(iec) * 60.0 * factor;
-            let l = load(r.u_max(), Amps(0.0), "1", r.fn_default());
-            let mut channels = vec![PulseChannel::Led];
-            if profile.pulse.s0.is_some() {
-                channels.push(PulseChannel::S0);
-            }
-            let row = pulses::NO_LOAD;
-            let lim = Limit::of(row);
-            out.push(Planned::new("1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Params { load: l, dt_s, channels }).judged_by(lim));
+        let r = &profile.ratings;
+        let (en, iec) = delta_t_min(
+            profile.pulse.led_constant.0,
+            f64::from(r.elements),
+            r.un.0,
+            r.ist.0,
+            r.imax.0,
+        );
+        let dt_s = en.max(iec) * 60.0 * factor;
+        let l = load(r.u_max(), Amps(0.0), "1", r.fn_default());
+        let mut channels = vec![PulseChannel::Led];
+        if profile.pulse.s0.is_some() {
+            channels.push(PulseChannel::S0);
         }
+        let row = pulses::NO_LOAD;
+        let lim = Limit::of(row);
+        out.push(Planned::new("1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Params { load: l, dt_s, channels }).judged_by(lim));
         Ok(out)
     }
 

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
@@ -37,80 +36,77 @@ pub struct Params {
 
 const TOP_KWH: f64 = 9_999_999.99;
 
-#[async_trait]
 impl Declares for Registers {
     const TITLE: &'static str = "Energy registers: resolution, roll-over, partial reset, quadrants";
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            if profile.register(Q::ActiveImportTotal).is_none() {
-                return Ok(out);
-            }
-            let r = &profile.ratings;
-            let imax = load(r.un, r.imax, "1", r.fn_default());
-            let iref = load(r.un, r.iref, "1", r.fn_default());
-            let mut add = |id: &str, title: &str, check: Check, l: LoadPoint, secs: f64| {
-                out.push(Planned::new(
-                    id,
-                    title,
-                    vec![l],
-                    ctx.plan.settle + Duration::from_secs_f64(secs),
-                    Params { check, load: l },
-                ));
-            };
-            let step = profile
-                .register(Q::ActiveImportTotal)
-                .map_or(10.0, |r| r.place.step());
+        if profile.register(Q::ActiveImportTotal).is_none() {
+            return Ok(out);
+        }
+        let r = &profile.ratings;
+        let imax = load(r.un, r.imax, "1", r.fn_default());
+        let iref = load(r.un, r.iref, "1", r.fn_default());
+        let mut add = |id: &str, title: &str, check: Check, l: LoadPoint, secs: f64| {
+            out.push(Planned::new(
+                id,
+                title,
+                vec![l],
+                ctx.plan.settle + Duration::from_secs_f64(secs),
+                Params { check, load: l },
+            ));
+        };
+        let step = profile
+            .register(Q::ActiveImportTotal)
+            .map_or(10.0, |r| r.place.step());
+        add(
+            "resolution",
+            "the total advances in steps of its resolution",
+            Check::Resolution,
+            iref,
+            6.0 * step / iref.active_power().0 * 3600.0,
+        );
+        if profile.setting(MeterSetting::EnergyPreset).is_some() {
             add(
-                "resolution",
-                "the total advances in steps of its resolution",
-                Check::Resolution,
-                iref,
-                6.0 * step / iref.active_power().0 * 3600.0,
+                "roll-over",
+                "past 9 999 999.99 kWh the total starts again from 0",
+                Check::RollOver,
+                imax,
+                30.0,
             );
-            if profile.setting(MeterSetting::EnergyPreset).is_some() {
+        }
+        if profile.setting(MeterSetting::PartialReset).is_some()
+            && profile.register(Q::ActiveImportPartial).is_some()
+        {
+            add(
+                "partial-reset",
+                "a partial reset clears the partial counter and leaves the total",
+                Check::PartialReset,
+                iref,
+                720.0,
+            );
+        }
+        for (name, phase, register) in [
+            ("q1", 60.0, Q::ReactiveQ1Total),
+            ("q2", 120.0, Q::ReactiveQ2Total),
+            ("q3", 240.0, Q::ReactiveQ3Total),
+            ("q4", 300.0, Q::ReactiveQ4Total),
+        ] {
+            if profile.register(register).is_some() {
+                let l = load_at(r.un, r.iref, phase, r.fn_default());
                 add(
-                    "roll-over",
-                    "past 9 999 999.99 kWh the total starts again from 0",
-                    Check::RollOver,
-                    imax,
-                    30.0,
+                    &format!("quadrant-{name}"),
+                    &format!(
+                        "energy at {phase}° lands in {register} and the matching active register"
+                    ),
+                    Check::Quadrant {
+                        phase_deg: phase,
+                        register,
+                    },
+                    l,
+                    3600.0,
                 );
-            }
-            if profile.setting(MeterSetting::PartialReset).is_some()
-                && profile.register(Q::ActiveImportPartial).is_some()
-            {
-                add(
-                    "partial-reset",
-                    "a partial reset clears the partial counter and leaves the total",
-                    Check::PartialReset,
-                    iref,
-                    720.0,
-                );
-            }
-            for (name, phase, register) in [
-                ("q1", 60.0, Q::ReactiveQ1Total),
-                ("q2", 120.0, Q::ReactiveQ2Total),
-                ("q3", 240.0, Q::ReactiveQ3Total),
-                ("q4", 300.0, Q::ReactiveQ4Total),
-            ] {
-                if profile.register(register).is_some() {
-                    let l = load_at(r.un, r.iref, phase, r.fn_default());
-                    add(
-                        &format!("quadrant-{name}"),
-                        &format!(
-                            "energy at {phase}° lands in {register} and the matching active register"
-                        ),
-                        Check::Quadrant {
-                            phase_deg: phase,
-                            register,
-                        },
-                        l,
-                        3600.0,
-                    );
-                }
             }
         }
         Ok(out)

@@ -3,7 +3,6 @@
 //! class D, applied here as the rule). Judged on s with the uncertainty of a
 //! standard deviation from n results, s/√(2(n−1)).
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
@@ -29,7 +28,6 @@ pub struct Params {
     n: u32,
 }
 
-#[async_trait]
 impl Declares for Repeatability {
     const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
     type Params = Params;
@@ -41,33 +39,31 @@ impl Declares for Repeatability {
             return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
         }
         let mut out = Vec::new();
-        {
-            let r = &profile.ratings;
-            let weight = profile.pulse.led_constant.weight();
-            let pulses = gate_pulses(counts, ctx.reference_constant, weight);
-            for (id, l) in [
-                ("iref-pf1", load(r.un, r.iref, "1", r.fn_default())),
-                ("itr-pf0.5L", load(r.un, r.itr, "0.5L", r.fn_default())),
-            ] {
-                let row = rules::REPEATABILITY;
-                let limit = Limit::of(row);
-                let rig_time = ctx.plan.settle + gate_time(l.active_power(), weight, pulses, n);
-                out.push(
-                    Planned::new(
-                        id,
-                        format!("{n} results at {l}"),
-                        vec![l],
-                        rig_time,
-                        Params {
-                            load: l,
-                            pulses,
-                            led_wh: weight.0,
-                            n,
-                        },
-                    )
-                    .judged_by(limit),
-                );
-            }
+        let r = &profile.ratings;
+        let weight = profile.pulse.led_constant.weight();
+        let pulses = gate_pulses(counts, ctx.reference_constant, weight);
+        for (id, l) in [
+            ("iref-pf1", load(r.un, r.iref, "1", r.fn_default())),
+            ("itr-pf0.5L", load(r.un, r.itr, "0.5L", r.fn_default())),
+        ] {
+            let row = rules::REPEATABILITY;
+            let limit = Limit::of(row);
+            let rig_time = ctx.plan.settle + gate_time(l.active_power(), weight, pulses, n);
+            out.push(
+                Planned::new(
+                    id,
+                    format!("{n} results at {l}"),
+                    vec![l],
+                    rig_time,
+                    Params {
+                        load: l,
+                        pulses,
+                        led_wh: weight.0,
+                        n,
+                    },
+                )
+                .judged_by(limit),
+            );
         }
         Ok(out)
     }

@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterSetting, SettingValue};
@@ -40,7 +39,6 @@ pub struct Params {
 
 const PULSES_PER_SETTING: usize = 20;
 
-#[async_trait]
 impl Declares for S0Pulse {
     const TITLE: &'static str =
         "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour";
@@ -48,86 +46,84 @@ impl Declares for S0Pulse {
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let Some(s0) = &profile.pulse.s0 else {
-                return Ok(out);
-            };
-            let settable = profile.setting(MeterSetting::S0Weight).is_some()
-                && profile.setting(MeterSetting::S0Duration).is_some()
-                && profile.has_modbus();
-            let r = &profile.ratings;
-            let combos: Vec<(f64, f64)> = if settable {
-                s0.weights
-                    .iter()
-                    .flat_map(|w| {
-                        s0.durations
-                            .iter()
-                            .map(move |d| (w.0, d.as_secs_f64() * 1000.0))
-                    })
-                    .collect()
-            } else {
-                vec![(
-                    ctx.number("weight_wh", s0.weight_default.0)?,
-                    ctx.number("duration_ms", s0.duration_default.as_secs_f64() * 1000.0)?,
-                )]
-            };
-            for (w, d) in &combos {
-                // A period of three pulse-plus-gap lengths, within the meter's current range.
-                let period = (3.0 * (d + 30.0) / 1000.0).max(1.0);
-                let i = Amps((w * 3600.0 / period / r.un.0).clamp(r.imin.0, r.imax.0));
-                let l = load(r.un, i, "1", r.fn_default());
-                let rig_time = Duration::from_secs_f64(
-                    PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
-                );
-                let row = pulses::S0_TIMING;
-                let lim = Limit::of(row);
-                out.push(
-                    Planned::new(
-                        format!("{w}wh-{d}ms"),
-                        format!("{w} Wh/imp, {d} ms at {l}"),
-                        vec![l],
-                        rig_time,
-                        Params {
-                            load: l,
-                            weight_wh: *w,
-                            duration_ms: *d,
-                            pulses: PULSES_PER_SETTING,
-                            run_s: None,
-                            set_over_modbus: settable,
-                        },
-                    )
-                    .judged_by(lim),
-                );
-            }
-            // The heaviest duty the meter is rated for: 1.15 Un × Imax at the smallest weight.
-            let hot = load(r.u_max(), r.imax, "1", r.fn_default());
-            let w = combos.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-            let d = combos
+        let Some(s0) = &profile.pulse.s0 else {
+            return Ok(out);
+        };
+        let settable = profile.setting(MeterSetting::S0Weight).is_some()
+            && profile.setting(MeterSetting::S0Duration).is_some()
+            && profile.has_modbus();
+        let r = &profile.ratings;
+        let combos: Vec<(f64, f64)> = if settable {
+            s0.weights
                 .iter()
-                .filter(|c| c.0 == w)
-                .map(|c| c.1)
-                .fold(0.0, f64::max);
-            let run_s = 600.0;
-            let row = pulses::S0_COUNT;
+                .flat_map(|w| {
+                    s0.durations
+                        .iter()
+                        .map(move |d| (w.0, d.as_secs_f64() * 1000.0))
+                })
+                .collect()
+        } else {
+            vec![(
+                ctx.number("weight_wh", s0.weight_default.0)?,
+                ctx.number("duration_ms", s0.duration_default.as_secs_f64() * 1000.0)?,
+            )]
+        };
+        for (w, d) in &combos {
+            // A period of three pulse-plus-gap lengths, within the meter's current range.
+            let period = (3.0 * (d + 30.0) / 1000.0).max(1.0);
+            let i = Amps((w * 3600.0 / period / r.un.0).clamp(r.imin.0, r.imax.0));
+            let l = load(r.un, i, "1", r.fn_default());
+            let rig_time = Duration::from_secs_f64(
+                PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
+            );
+            let row = pulses::S0_TIMING;
             let lim = Limit::of(row);
             out.push(
                 Planned::new(
-                    "overload-no-lost-pulse",
-                    format!("{w} Wh/imp, {d} ms for {run_s} s at {hot}: no energy lost"),
-                    vec![hot],
-                    Duration::from_secs_f64(run_s * 4.0),
+                    format!("{w}wh-{d}ms"),
+                    format!("{w} Wh/imp, {d} ms at {l}"),
+                    vec![l],
+                    rig_time,
                     Params {
-                        load: hot,
-                        weight_wh: w,
-                        duration_ms: d,
-                        pulses: 0,
-                        run_s: Some(run_s),
+                        load: l,
+                        weight_wh: *w,
+                        duration_ms: *d,
+                        pulses: PULSES_PER_SETTING,
+                        run_s: None,
                         set_over_modbus: settable,
                     },
                 )
                 .judged_by(lim),
             );
         }
+        // The heaviest duty the meter is rated for: 1.15 Un × Imax at the smallest weight.
+        let hot = load(r.u_max(), r.imax, "1", r.fn_default());
+        let w = combos.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+        let d = combos
+            .iter()
+            .filter(|c| c.0 == w)
+            .map(|c| c.1)
+            .fold(0.0, f64::max);
+        let run_s = 600.0;
+        let row = pulses::S0_COUNT;
+        let lim = Limit::of(row);
+        out.push(
+            Planned::new(
+                "overload-no-lost-pulse",
+                format!("{w} Wh/imp, {d} ms for {run_s} s at {hot}: no energy lost"),
+                vec![hot],
+                Duration::from_secs_f64(run_s * 4.0),
+                Params {
+                    load: hot,
+                    weight_wh: w,
+                    duration_ms: d,
+                    pulses: 0,
+                    run_s: Some(run_s),
+                    set_over_modbus: settable,
+                },
+            )
+            .judged_by(lim),
+        );
         Ok(out)
     }
 

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
@@ -31,7 +30,6 @@ pub struct Params {
     tolerance_pct: f64,
 }
 
-#[async_trait]
 impl Declares for StartingCurrent {
     const TITLE: &'static str = "Starting current: the meter starts at Ist and keeps registering";
     type Params = Params;
@@ -40,54 +38,52 @@ impl Declares for StartingCurrent {
         let factor = ctx.number("first_pulse_factor", pulses::START_FACTOR.limit_pct)?;
         let tolerance = ctx.number("period_tolerance_pct", pulses::START_PERIOD.limit_pct)?;
         let mut out = Vec::new();
+        let r = &profile.ratings;
+        let l = load(r.un, r.ist, "1", r.fn_default());
+        let k = profile.pulse.led_constant.0;
+        let period_s = 3.6e6 / (k * f64::from(r.elements) * r.un.0 * r.ist.0);
+        let row = pulses::START_FACTOR;
+        let lim = Limit::of(row).at(factor);
+        out.push(
+            Planned::new(
+                "active",
+                format!("Ist {} A, PF 1: T = {period_s:.0} s", r.ist.0),
+                vec![l],
+                Duration::from_secs_f64(period_s * (factor + 3.3)),
+                Params {
+                    load: l,
+                    reactive: false,
+                    period_s,
+                    factor,
+                    tolerance_pct: tolerance,
+                },
+            )
+            .judged_by(lim),
+        );
+        if profile
+            .register(Q::ReactiveQ1Total)
+            .or(profile.register(Q::ReactiveImportTotal))
+            .is_some()
         {
-            let r = &profile.ratings;
-            let l = load(r.un, r.ist, "1", r.fn_default());
-            let k = profile.pulse.led_constant.0;
-            let period_s = 3.6e6 / (k * f64::from(r.elements) * r.un.0 * r.ist.0);
-            let row = pulses::START_FACTOR;
-            let lim = Limit::of(row).at(factor);
-            out.push(
-                Planned::new(
-                    "active",
-                    format!("Ist {} A, PF 1: T = {period_s:.0} s", r.ist.0),
-                    vec![l],
-                    Duration::from_secs_f64(period_s * (factor + 3.3)),
-                    Params {
-                        load: l,
-                        reactive: false,
-                        period_s,
-                        factor,
-                        tolerance_pct: tolerance,
-                    },
-                )
-                .judged_by(lim),
-            );
-            if profile
+            let lr = load_at(r.un, r.iref * 0.005, 90.0, r.fn_default());
+            let step = profile
                 .register(Q::ReactiveQ1Total)
                 .or(profile.register(Q::ReactiveImportTotal))
-                .is_some()
-            {
-                let lr = load_at(r.un, r.iref * 0.005, 90.0, r.fn_default());
-                let step = profile
-                    .register(Q::ReactiveQ1Total)
-                    .or(profile.register(Q::ReactiveImportTotal))
-                    .map_or(10.0, |reg| reg.place.step());
-                let period_s = step / lr.reactive_power().0 * 3600.0;
-                out.push(Planned::new(
-                    "reactive",
-                    format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s"),
-                    vec![lr],
-                    Duration::from_secs_f64(period_s * (factor + 1.0)),
-                    Params {
-                        load: lr,
-                        reactive: true,
-                        period_s,
-                        factor,
-                        tolerance_pct: tolerance,
-                    },
-                ));
-            }
+                .map_or(10.0, |reg| reg.place.step());
+            let period_s = step / lr.reactive_power().0 * 3600.0;
+            out.push(Planned::new(
+                "reactive",
+                format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s"),
+                vec![lr],
+                Duration::from_secs_f64(period_s * (factor + 1.0)),
+                Params {
+                    load: lr,
+                    reactive: true,
+                    period_s,
+                    factor,
+                    tolerance_pct: tolerance,
+                },
+            ));
         }
         Ok(out)
     }

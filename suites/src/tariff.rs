@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
@@ -56,69 +55,66 @@ async fn energies(rig: &mut Rig, pos: usize) -> Result<[f64; 3], SuiteError> {
     ])
 }
 
-#[async_trait]
 impl Declares for TariffSuite {
     const TITLE: &'static str = "Tariff input: T1/T2 registers, switching, bounce, power cycle";
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
-        {
-            let (Some(t), Some(_), Some(_)) = (
-                &profile.tariff,
-                profile.register(Q::ActiveImportT1),
-                profile.register(Q::ActiveImportT2),
-            ) else {
-                return Ok(out);
-            };
-            let r = &profile.ratings;
-            let l = load(r.un, r.iref, "1", r.fn_default());
-            let debounce_ms = t.debounce.as_millis() as u64;
-            for (id, title, check, secs) in [
-                (
-                    "t1-only",
-                    "energy in T1 only while T1 is selected",
-                    Check::OnlyActive(Tariff::T1),
-                    3600.0,
-                ),
-                (
-                    "t2-only",
-                    "energy in T2 only while T2 is selected",
-                    Check::OnlyActive(Tariff::T2),
-                    3600.0,
-                ),
-                (
-                    "random-switching",
-                    "40 switches at random instants: T1 + T2 = total",
-                    Check::RandomSwitching,
-                    40.0 * 120.0,
-                ),
-                (
-                    "bounce",
-                    "a pulse on the input shorter than the debounce is ignored",
-                    Check::Bounce,
-                    3600.0,
-                ),
-                (
-                    "power-cycle",
-                    "the tariff counters survive a power cycle",
-                    Check::PowerCycle,
-                    3700.0,
-                ),
-            ] {
-                out.push(Planned::new(
-                    id,
-                    title,
-                    vec![l],
-                    Duration::from_secs_f64(secs),
-                    Params {
-                        check,
-                        load: l,
-                        debounce_ms,
-                        seed: ctx.plan.repetitions as u64,
-                    },
-                ));
-            }
+        let (Some(t), Some(_), Some(_)) = (
+            &profile.tariff,
+            profile.register(Q::ActiveImportT1),
+            profile.register(Q::ActiveImportT2),
+        ) else {
+            return Ok(out);
+        };
+        let r = &profile.ratings;
+        let l = load(r.un, r.iref, "1", r.fn_default());
+        let debounce_ms = t.debounce.as_millis() as u64;
+        for (id, title, check, secs) in [
+            (
+                "t1-only",
+                "energy in T1 only while T1 is selected",
+                Check::OnlyActive(Tariff::T1),
+                3600.0,
+            ),
+            (
+                "t2-only",
+                "energy in T2 only while T2 is selected",
+                Check::OnlyActive(Tariff::T2),
+                3600.0,
+            ),
+            (
+                "random-switching",
+                "40 switches at random instants: T1 + T2 = total",
+                Check::RandomSwitching,
+                40.0 * 120.0,
+            ),
+            (
+                "bounce",
+                "a pulse on the input shorter than the debounce is ignored",
+                Check::Bounce,
+                3600.0,
+            ),
+            (
+                "power-cycle",
+                "the tariff counters survive a power cycle",
+                Check::PowerCycle,
+                3700.0,
+            ),
+        ] {
+            out.push(Planned::new(
+                id,
+                title,
+                vec![l],
+                Duration::from_secs_f64(secs),
+                Params {
+                    check,
+                    load: l,
+                    debounce_ms,
+                    seed: ctx.plan.repetitions as u64,
+                },
+            ));
         }
         Ok(out)
     }

@@ -11,7 +11,6 @@ mod settings_matrix;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
 use harness::rig::Rig;
@@ -134,7 +133,6 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
         .is_some_and(|d| d.place.access.readable() && d.place.access.writable())
 }
 
-#[async_trait]
 impl Declares for ModbusSuite {
     const TITLE: &'static str =
         "Modbus: response time, settings matrix, exceptions and malformed frames";
@@ -166,23 +164,19 @@ impl Declares for ModbusSuite {
             }
         };
         let mut out = Vec::new();
-        {
-            let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
-                return Ok(out);
-            };
-            let blocks = register_blocks(profile);
-            let Some(&first) = blocks.first() else {
-                return Ok(out);
-            };
-            let factory = serial.factory_line();
-            let per_request =
-                wire_time(factory, first.frame_bytes()) + t3_5(factory) * 2 + PLANNING_TURNAROUND;
-            let limit_ms = serial.response_timeout.as_secs_f64() * 1000.0;
-            let mut add = |id: String,
-                           title: String,
-                           check: Check,
-                           rig_time: Duration,
-                           limit: Option<Limit>| {
+        let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
+            return Ok(out);
+        };
+        let blocks = register_blocks(profile);
+        let Some(&first) = blocks.first() else {
+            return Ok(out);
+        };
+        let factory = serial.factory_line();
+        let per_request =
+            wire_time(factory, first.frame_bytes()) + t3_5(factory) * 2 + PLANNING_TURNAROUND;
+        let limit_ms = serial.response_timeout.as_secs_f64() * 1000.0;
+        let mut add =
+            |id: String, title: String, check: Check, rig_time: Duration, limit: Option<Limit>| {
                 let params = Params {
                     check,
                     requests,
@@ -195,66 +189,65 @@ impl Declares for ModbusSuite {
                     None => planned,
                 });
             };
-            for block in &blocks {
-                let limit = Limit::of(rules::RESPONSE_TIME).at(limit_ms).in_unit("ms");
-                // The title shows the limit the plan's overrides leave.
-                let shown = ctx
-                    .plan
-                    .override_for(rules::RESPONSE_TIME.table, rules::RESPONSE_TIME.id)
-                    .map_or(limit_ms, |o| o.limit_pct);
+        for block in &blocks {
+            let limit = Limit::of(rules::RESPONSE_TIME).at(limit_ms).in_unit("ms");
+            // The title shows the limit the plan's overrides leave.
+            let shown = ctx
+                .plan
+                .override_for(rules::RESPONSE_TIME.table, rules::RESPONSE_TIME.id)
+                .map_or(limit_ms, |o| o.limit_pct);
+            add(
+                format!(
+                    "response-time-f{:02x}-{:04x}",
+                    block.function, block.address
+                ),
+                format!(
+                    "response time, function {:02X} at 0x{:04X} × {}: max ≤ {} ms (limit in ms)",
+                    block.function, block.address, block.count, shown
+                ),
+                Check::ResponseTime { block: *block },
+                per_request * requests,
+                Some(limit),
+            );
+        }
+        if writable(profile, MeterSetting::Baud) && writable(profile, MeterSetting::Framing) {
+            for line in line_matrix(profile) {
                 add(
-                    format!(
-                        "response-time-f{:02x}-{:04x}",
-                        block.function, block.address
-                    ),
-                    format!(
-                        "response time, function {:02X} at 0x{:04X} × {}: max ≤ {} ms (limit in ms)",
-                        block.function, block.address, block.count, shown
-                    ),
-                    Check::ResponseTime { block: *block },
-                    per_request * requests,
-                    Some(limit),
+                    format!("line-{}-{}", line.baud, line.framing),
+                    format!("set the line to {line}, reconnect, read back, restore"),
+                    Check::Line { line },
+                    per_request * 12,
+                    None,
                 );
             }
-            if writable(profile, MeterSetting::Baud) && writable(profile, MeterSetting::Framing) {
-                for line in line_matrix(profile) {
-                    add(
-                        format!("line-{}-{}", line.baud, line.framing),
-                        format!("set the line to {line}, reconnect, read back, restore"),
-                        Check::Line { line },
-                        per_request * 12,
-                        None,
-                    );
-                }
-            }
-            if writable(profile, MeterSetting::Address) {
-                let (lo, hi) = serial.address_range;
-                let mut addresses = vec![1, serial.address_default, 247, 255];
-                addresses.dedup();
-                addresses.sort();
-                addresses.dedup();
-                for a in addresses.into_iter().filter(|a| (lo..=hi).contains(a)) {
-                    add(
-                        format!("address-{a}"),
-                        format!("set address {a}, reconnect, read back, restore"),
-                        Check::Address { address: a },
-                        per_request * 8,
-                        None,
-                    );
-                }
-            }
-            for rule in &RULES {
-                let limit = Limit::of(rule.row()).in_unit("");
+        }
+        if writable(profile, MeterSetting::Address) {
+            let (lo, hi) = serial.address_range;
+            let mut addresses = vec![1, serial.address_default, 247, 255];
+            addresses.dedup();
+            addresses.sort();
+            addresses.dedup();
+            for a in addresses.into_iter().filter(|a| (lo..=hi).contains(a)) {
                 add(
-                    rule.id.to_string(),
-                    rule.description.to_string(),
-                    Check::Protocol {
-                        rule: rule.id.to_string(),
-                    },
-                    per_request * 4 + serial.response_timeout * 3,
-                    Some(limit),
+                    format!("address-{a}"),
+                    format!("set address {a}, reconnect, read back, restore"),
+                    Check::Address { address: a },
+                    per_request * 8,
+                    None,
                 );
             }
+        }
+        for rule in &RULES {
+            let limit = Limit::of(rule.row()).in_unit("");
+            add(
+                rule.id.to_string(),
+                rule.description.to_string(),
+                Check::Protocol {
+                    rule: rule.id.to_string(),
+                },
+                per_request * 4 + serial.response_timeout * 3,
+                Some(limit),
+            );
         }
         Ok(out)
     }
