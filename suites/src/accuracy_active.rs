@@ -9,16 +9,14 @@
 //! each judged on the change of error from the reference condition.
 
 use harness::load_point::LoadPoint;
-use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
-use harness::rig::pulse_input::PulseChannel;
 use harness::run::{Measured, PlanContext};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{DEFAULT_GATE_COUNTS, Gate, gate_pulses, gate_time, measure_errors};
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use crate::limits::{Row, class_b};
 
@@ -182,17 +180,9 @@ impl Declares for AccuracyActive {
         let weight = harness::quantity::PulseWeight(p.led_wh);
         match p.reference_load {
             None => {
-                let run = measure_errors(
-                    rig,
-                    io,
-                    point.position,
-                    p.load,
-                    p.pulses,
-                    weight,
-                    PulseChannel::Led,
-                    EnergyKind::Active,
-                )
-                .await?;
+                let run =
+                    measure_errors(rig, io, point.position, p.load, Gate::led(p.pulses, weight))
+                        .await?;
                 let b = run.budget;
                 Ok(Measured::figure(
                     b,
@@ -218,23 +208,12 @@ impl Declares for AccuracyActive {
                     io,
                     point.position,
                     reference,
-                    p.pulses,
-                    weight,
-                    PulseChannel::Led,
-                    EnergyKind::Active,
+                    Gate::led(p.pulses, weight),
                 )
                 .await?;
-                let moved = measure_errors(
-                    rig,
-                    io,
-                    point.position,
-                    p.load,
-                    p.pulses,
-                    weight,
-                    PulseChannel::Led,
-                    EnergyKind::Active,
-                )
-                .await?;
+                let moved =
+                    measure_errors(rig, io, point.position, p.load, Gate::led(p.pulses, weight))
+                        .await?;
                 let delta = moved.budget.mean_pct - base.budget.mean_pct;
                 let resolution = moved
                     .gates

@@ -36,18 +36,42 @@ pub struct ErrorRun {
     pub reference_u_pct: f64,
 }
 
-/// Applies `load`, settles, and measures `reps` gates of `n` pulses.
-#[allow(clippy::too_many_arguments)]
+/// How a gate is counted: `pulses` meter pulses of `weight` on `channel`,
+/// for energy of `kind`.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate {
+    pub pulses: usize,
+    pub weight: PulseWeight,
+    pub channel: PulseChannel,
+    pub kind: EnergyKind,
+}
+
+impl Gate {
+    /// Active energy gated on the LED, the type test's method (EN 50470-3 §8.1).
+    pub fn led(pulses: usize, weight: PulseWeight) -> Self {
+        Self {
+            pulses,
+            weight,
+            channel: PulseChannel::Led,
+            kind: EnergyKind::Active,
+        }
+    }
+}
+
+/// Applies `load`, settles, and measures the plan's repetitions of `gate`.
 pub async fn measure_errors(
     rig: &mut Rig,
     io: &mut PointIo<'_>,
     position: usize,
     load: LoadPoint,
-    n: usize,
-    weight: PulseWeight,
-    channel: PulseChannel,
-    kind: EnergyKind,
+    gate: Gate,
 ) -> Result<ErrorRun, SuiteError> {
+    let Gate {
+        pulses: n,
+        weight,
+        channel,
+        kind,
+    } = gate;
     rig.energise(load).await?;
     rig.dwell(io.settle).await;
     let reference_u_pct = match rig.reference.as_mut() {

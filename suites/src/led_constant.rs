@@ -4,17 +4,15 @@
 //! limit there.
 
 use harness::load_point::LoadPoint;
-use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
 use harness::quantity::PulseWeight;
-use harness::rig::pulse_input::PulseChannel;
 use harness::run::{Measured, PlanContext};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{DEFAULT_GATE_COUNTS, Gate, gate_pulses, gate_time, measure_errors};
 use crate::limits::class_b;
 
 #[derive(Debug, Default)]
@@ -63,10 +61,7 @@ impl Declares for LedConstant {
             io,
             point.position,
             p.load,
-            p.pulses,
-            PulseWeight(1000.0 / p.constant),
-            PulseChannel::Led,
-            EnergyKind::Active,
+            Gate::led(p.pulses, PulseWeight(1000.0 / p.constant)),
         )
         .await?;
         let b = run.budget;

@@ -4,9 +4,7 @@
 //! standard deviation from n results, s/√(2(n−1)).
 
 use harness::load_point::LoadPoint;
-use harness::measure::EnergyKind;
 use harness::profile::MeterProfile;
-use harness::rig::pulse_input::PulseChannel;
 use harness::run::{Measured, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
@@ -14,7 +12,7 @@ use harness::stats::{Budget, Component, student_t_975};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{DEFAULT_GATE_COUNTS, Gate, gate_pulses, gate_time, measure_errors};
 use crate::limits::rules;
 
 #[derive(Debug, Default)]
@@ -76,10 +74,7 @@ impl Declares for Repeatability {
             io,
             point.position,
             p.load,
-            p.pulses,
-            harness::quantity::PulseWeight(p.led_wh),
-            PulseChannel::Led,
-            EnergyKind::Active,
+            Gate::led(p.pulses, harness::quantity::PulseWeight(p.led_wh)),
         )
         .await?;
         let s = run.budget.std_dev_pct;
