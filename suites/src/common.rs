@@ -58,3 +58,21 @@ pub async fn read(
         .map_err(SuiteError::from)?
         .canonical())
 }
+
+/// The energy register's step (Wh) at `position`: the resolution a register
+/// reading is judged with; 10 Wh when the profile maps no such register.
+pub fn register_step(rig: &Rig, position: usize) -> f64 {
+    rig.positions[position]
+        .profile
+        .register(harness::profile::MeterQuantity::ActiveImportTotal)
+        .map_or(10.0, |r| r.place.step())
+}
+
+/// Un and no current at `position`'s ratings: the meter stays powered (it is
+/// self-powered) while nothing registers, so pulses still queued come out.
+pub async fn energise_no_current(rig: &mut Rig, position: usize) -> Result<(), SuiteError> {
+    let r = rig.positions[position].profile.ratings.clone();
+    rig.energise(load(r.un, Amps(0.0), "1", r.fn_default()))
+        .await?;
+    Ok(())
+}

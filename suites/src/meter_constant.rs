@@ -18,7 +18,7 @@ use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{link, load, read};
+use crate::common::{energise_no_current, link, load, read, register_step};
 use crate::limits::rules;
 
 #[derive(Debug, Default)]
@@ -125,14 +125,7 @@ impl Declares for MeterConstant {
         rig.dwell(Duration::from_secs_f64(p.dwell_s)).await;
         let after = read(rig, point.position, Q::ActiveImportTotal).await?;
         // Pulses still queued in the output when the dwell ends come out after it: wait them out at no load.
-        let r = &rig.positions[point.position].profile.ratings.clone();
-        rig.energise(load(
-            r.un,
-            harness::quantity::Amps(0.0),
-            "1",
-            r.fn_default(),
-        ))
-        .await?;
+        energise_no_current(rig, point.position).await?;
         let pulses = rig.positions[point.position]
             .pulses
             .as_mut()
@@ -144,10 +137,7 @@ impl Declares for MeterConstant {
         let register = after - before;
         let from_pulses = n as f64 * weight;
         let error = (from_pulses - register) / register * 100.0;
-        let step = rig.positions[point.position]
-            .profile
-            .register(Q::ActiveImportTotal)
-            .map_or(10.0, |r| r.place.step());
+        let step = register_step(rig, point.position);
         let at = rig.now();
         io.sample(at, error, "%", serde_json::json!({ "pulses": n, "weight_wh": weight, "register_before_wh": before, "register_after_wh": after }));
         let b = Budget::of(

@@ -18,7 +18,7 @@ use harness::run::{Measured, PlanContext, SuiteError};
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{load, read};
+use crate::common::{load, read, register_step};
 use crate::limits::pulses;
 
 #[derive(Debug, Default)]
@@ -108,10 +108,7 @@ impl Declares for NoLoad {
             );
             counts.push((*ch, train.pulse_count()));
         }
-        let step = rig.positions[pos]
-            .profile
-            .register(Q::ActiveImportTotal)
-            .map_or(10.0, |r| r.place.step());
+        let step = register_step(rig, pos);
         let moved = match before {
             Some(b) => Some(read(rig, pos, Q::ActiveImportTotal).await? - b),
             None => None,

@@ -14,7 +14,7 @@ use harness::run::{Measured, PlanContext};
 use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{link, load, load_at, read};
+use crate::common::{link, load, load_at, read, register_step};
 
 #[derive(Debug, Default)]
 pub struct Registers;
@@ -115,10 +115,7 @@ impl Declares for Registers {
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
         let pos = point.position;
-        let step = rig.positions[pos]
-            .profile
-            .register(Q::ActiveImportTotal)
-            .map_or(10.0, |r| r.place.step());
+        let step = register_step(rig, pos);
         rig.energise(p.load).await?;
         rig.dwell(io.settle).await;
         match p.check {

@@ -16,7 +16,7 @@ use harness::run::{Measured, PlanContext, SuiteError};
 use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{load, read};
+use crate::common::{energise_no_current, load, read, register_step};
 
 #[derive(Debug, Default)]
 pub struct TariffSuite;
@@ -122,10 +122,7 @@ impl Declares for TariffSuite {
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
         let pos = point.position;
-        let step = rig.positions[pos]
-            .profile
-            .register(Q::ActiveImportTotal)
-            .map_or(10.0, |r| r.place.step());
+        let step = register_step(rig, pos);
         let settle = Duration::from_millis(p.debounce_ms * 4 + 1000);
         rig.energise(p.load).await?;
         select(rig, pos, Tariff::T1).await?;
@@ -206,14 +203,7 @@ impl Declares for TariffSuite {
                 let loaded = energies(rig, pos).await?;
                 rig.off().await?;
                 rig.dwell(Duration::from_secs(60)).await;
-                let r = rig.positions[pos].profile.ratings.clone();
-                rig.energise(load(
-                    r.un,
-                    harness::quantity::Amps(0.0),
-                    "1",
-                    r.fn_default(),
-                ))
-                .await?;
+                energise_no_current(rig, pos).await?;
                 rig.dwell(settle).await;
                 let after = energies(rig, pos).await?;
                 (
