@@ -47,6 +47,21 @@ fn planned(
     Planned::new(id, title, loads, rig_time, params).judged_by(Limit::of(row))
 }
 
+/// The record's details of a point: its load and gate, and `more`.
+fn details(p: &Params, more: serde_json::Value) -> serde_json::Value {
+    let mut d = serde_json::json!({
+        "current_a": p.load.current.0,
+        "pf": p.load.power_factor().notation(),
+        "voltage_v": p.load.voltage.0,
+        "frequency_hz": p.load.frequency.0,
+        "pulses_per_gate": p.pulses,
+    });
+    if let (Some(d), serde_json::Value::Object(more)) = (d.as_object_mut(), more) {
+        d.extend(more);
+    }
+    d
+}
+
 fn pf_name(pf: &str) -> String {
     format!("pf{pf}")
 }
@@ -186,14 +201,12 @@ impl Declares for AccuracyActive {
                 let b = run.budget;
                 Ok(Measured::figure(
                     b,
-                    serde_json::json!({
-                        "current_a": p.load.current.0,
-                        "pf": p.load.power_factor().notation(),
-                        "voltage_v": p.load.voltage.0,
-                        "frequency_hz": p.load.frequency.0,
-                        "pulses_per_gate": p.pulses,
-                        "method": "pulse comparison on the LED, gated on meter pulses",
-                    }),
+                    details(
+                        &p,
+                        serde_json::json!({
+                            "method": "pulse comparison on the LED, gated on meter pulses",
+                        }),
+                    ),
                     |b, limit| {
                         format!(
                             "error {:+.3} % ± {:.3} % (k = {:.2}) against ±{limit} %",
@@ -203,17 +216,9 @@ impl Declares for AccuracyActive {
                 ))
             }
             Some(reference) => {
-                let base = measure_errors(
-                    rig,
-                    io,
-                    point.position,
-                    reference,
-                    Gate::led(p.pulses, weight),
-                )
-                .await?;
-                let moved =
-                    measure_errors(rig, io, point.position, p.load, Gate::led(p.pulses, weight))
-                        .await?;
+                let gate = Gate::led(p.pulses, weight);
+                let base = measure_errors(rig, io, point.position, reference, gate).await?;
+                let moved = measure_errors(rig, io, point.position, p.load, gate).await?;
                 let delta = moved.budget.mean_pct - base.budget.mean_pct;
                 let resolution = moved
                     .gates
@@ -249,15 +254,13 @@ impl Declares for AccuracyActive {
                 let load = p.load;
                 Ok(Measured::figure(
                     b,
-                    serde_json::json!({
-                        "current_a": p.load.current.0,
-                        "pf": p.load.power_factor().notation(),
-                        "voltage_v": p.load.voltage.0,
-                        "frequency_hz": p.load.frequency.0,
-                        "reference_error_pct": base.budget.mean_pct,
-                        "influenced_error_pct": moved.budget.mean_pct,
-                        "pulses_per_gate": p.pulses,
-                    }),
+                    details(
+                        &p,
+                        serde_json::json!({
+                            "reference_error_pct": base.budget.mean_pct,
+                            "influenced_error_pct": moved.budget.mean_pct,
+                        }),
+                    ),
                     move |b, limit| {
                         format!(
                             "change of error {delta:+.3} % ± {:.3} % ({at_moved:+.3} % at {load}, {at_base:+.3} % at {reference}) against ±{limit} %",
