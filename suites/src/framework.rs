@@ -216,3 +216,75 @@ impl<S: Declares> Suite for Framed<S> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use harness::run::parse_plan;
+
+    use super::*;
+    use crate::limits::class_b;
+
+    const PLAN: &str = "[plan]\nname = \"t\"\ndescription = \"t\"\ndecision_rule = \"simple-acceptance\"\nrepetitions = 1\n\n[[suites]]\nid = \"accuracy-active\"\n\n[[overrides]]\ntable = \"en50470-3-class-b\"\nrow = \"itr-imax-pf1\"\nlimit_pct = 0.5\nreason = \"the lab's tighter class\"\n";
+
+    fn with_ctx<R>(f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
+        let plan = parse_plan(PLAN, Path::new("t.toml"), &SuiteId::names()).expect("plan");
+        let params = toml::Table::new();
+        let ctx = PlanContext {
+            plan: &plan,
+            params: &params,
+            repetitions: 1,
+            positions: Vec::new(),
+            simulated: true,
+            reference_constant: None,
+        };
+        f(&ctx)
+    }
+
+    #[test]
+    fn a_limit_row_is_resolved_against_the_plans_overrides() {
+        let spec = with_ctx(|ctx| {
+            let planned = Planned::new("p", "t", Vec::new(), Duration::ZERO, 1u32)
+                .judged_by(Limit::of(class_b::ITR_IMAX_PF1));
+            spec(ctx, SuiteId::AccuracyActive, 2, planned)
+        })
+        .expect("spec");
+        assert_eq!(spec.key(), "accuracy-active/p3/p");
+        let limit = spec.limit.expect("limit");
+        assert_eq!(limit.limit_pct, 0.5);
+        assert_eq!(limit.confidence, class_b::ITR_IMAX_PF1.confidence);
+        assert!(limit.overridden.is_some_and(|o| o.contains("tighter")));
+        assert_eq!(limit.unit, "%");
+        assert_eq!(spec.params, serde_json::json!(1));
+    }
+
+    #[test]
+    fn parameters_that_do_not_serialise_are_an_error_naming_the_point() {
+        // JSON object keys must be strings: a map keyed by numbers pairs cannot serialise.
+        let params: BTreeMap<(u8, u8), u8> = BTreeMap::from([((1, 2), 3)]);
+        let err = with_ctx(|ctx| {
+            let planned = Planned::new("bad", "t", Vec::new(), Duration::ZERO, params);
+            spec(ctx, SuiteId::Registers, 0, planned)
+        })
+        .expect_err("cannot serialise");
+        let text = err.to_string();
+        assert!(text.contains("registers/p1/bad"), "{text}");
+        assert!(matches!(err, SuiteError::Plan(_)));
+    }
+
+    #[test]
+    fn a_point_without_a_row_declares_no_limit() {
+        let spec = with_ctx(|ctx| {
+            spec(
+                ctx,
+                SuiteId::Tariff,
+                0,
+                Planned::new("p", "t", Vec::new(), Duration::ZERO, ()),
+            )
+        })
+        .expect("spec");
+        assert_eq!(spec.limit, None);
+    }
+}
