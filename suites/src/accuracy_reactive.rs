@@ -152,16 +152,7 @@ impl Declares for AccuracyReactive {
 
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
-        rig.energise(p.load).await?;
-        rig.dwell(io.settle).await;
-        let reference_u = match rig.reference.as_mut() {
-            Some(r) => r.measure().await?.uncertainty.0,
-            None => {
-                return Err(SuiteError::Measure(
-                    "this rig has no reference standard".into(),
-                ));
-            }
-        };
+        let reference_u = crate::common::settle_with_reference(rig, io.settle, p.load).await?;
         let mut errors = Vec::new();
         let mut resolution: f64 = 0.0;
         for _ in 0..io.repetitions.max(1) {

@@ -76,3 +76,21 @@ pub async fn energise_no_current(rig: &mut Rig, position: usize) -> Result<(), S
         .await?;
     Ok(())
 }
+
+/// Applies `load`, waits the plan's settling time, and reads the reference
+/// standard's expanded uncertainty (percent, k = 2, from its certificate):
+/// the start of every point judged against the reference.
+pub async fn settle_with_reference(
+    rig: &mut Rig,
+    settle: std::time::Duration,
+    load: LoadPoint,
+) -> Result<f64, SuiteError> {
+    rig.energise(load).await?;
+    rig.dwell(settle).await;
+    match rig.reference.as_mut() {
+        Some(r) => Ok(r.measure().await?.uncertainty.0),
+        None => Err(SuiteError::Measure(
+            "this rig has no reference standard".into(),
+        )),
+    }
+}

@@ -72,16 +72,7 @@ pub async fn measure_errors(
         channel,
         kind,
     } = gate;
-    rig.energise(load).await?;
-    rig.dwell(io.settle).await;
-    let reference_u_pct = match rig.reference.as_mut() {
-        Some(r) => r.measure().await?.uncertainty.0,
-        None => {
-            return Err(SuiteError::Measure(
-                "this rig has no reference standard".into(),
-            ));
-        }
-    };
+    let reference_u_pct = crate::common::settle_with_reference(rig, io.settle, load).await?;
     let power = match kind {
         EnergyKind::Active => load.active_power().0,
         EnergyKind::Reactive => load.reactive_power().0,
