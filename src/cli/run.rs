@@ -26,6 +26,7 @@ pub struct RunArgs {
     pub rerun_failed: Option<PathBuf>,
     pub dry_run: bool,
     pub quiet: bool,
+    pub store: Option<String>,
 }
 
 fn default_out(plan_name: &str) -> PathBuf {
@@ -120,6 +121,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let progress = Progress::new(suites.clone());
     let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(journal)];
+    // The results store (issue 17): written as the run goes, never in its way.
+    let store = store::config::resolve(
+        args.store.as_deref(),
+        Path::new(store::config::CONFIG_FILE),
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    if let store::config::Choice::Use(location) = store {
+        let earlier = resume.as_deref().unwrap_or_default();
+        listeners.push(Box::new(store::StoreListener::start(
+            location,
+            dir.clone(),
+            earlier,
+        )));
+    }
     if !args.quiet {
         listeners.push(Box::new(progress));
     }
