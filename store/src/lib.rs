@@ -11,6 +11,7 @@ pub mod db;
 pub mod listener;
 pub mod query;
 pub mod schema;
+pub mod testing;
 pub mod trend;
 pub mod write;
 

@@ -140,7 +140,7 @@ pub fn current_version() -> i64 {
 pub fn migrate(conn: &mut Conn) -> Result<i64, StoreError> {
     conn.transaction(|tx| {
         if tx.kind() == Kind::Postgres {
-            tx.rows("SELECT pg_advisory_xact_lock(72637)", &[])?;
+            tx.exec("SELECT pg_advisory_xact_lock(72637)", &[])?;
         }
         tx.exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
