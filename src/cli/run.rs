@@ -107,11 +107,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
     let run_id = match resume.as_ref().and_then(|e| e.first()) {
         Some(RunEvent::RunStarted(h)) => h.run_id.clone(),
-        _ => format!(
-            "{}-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-            plan.name
-        ),
+        // Unique across the rigs of a fleet writing one store: rigs that
+        // start in the same second differ by the sub-second clock and the pid.
+        _ => {
+            let now = chrono::Utc::now();
+            let tag = u64::from(now.timestamp_subsec_nanos()) ^ u64::from(std::process::id());
+            format!(
+                "{}-{}-{:06x}",
+                now.format("%Y%m%dT%H%M%SZ"),
+                plan.name,
+                tag & 0xff_ffff
+            )
+        }
     };
 
     let (handle, cancel) = cancel_pair();

@@ -77,6 +77,18 @@ impl Store {
             .into_iter()
             .map(|r| (r[0].text(), r[1].text()))
             .collect();
+        // Rows counted, not trusted: a point whose samples were lost behind
+        // the store's back is written again (`store sync` repairs it).
+        let counted: std::collections::HashMap<String, usize> = self
+            .conn
+            .sql()
+            .rows(
+                "SELECT point_key, COUNT(*) FROM samples WHERE run_id = $1 GROUP BY point_key",
+                &[record.run_id.as_str().into()],
+            )?
+            .into_iter()
+            .map(|r| (r[0].text(), usize::try_from(r[1].int()).unwrap_or(0)))
+            .collect();
         for p in &record.points {
             let wanted = match which {
                 Points::All => p.attempts > 0,
@@ -88,7 +100,9 @@ impl Store {
             }
             let point_json = json(p)?;
             let d = digest(format!("{rule}\n{point_json}").as_bytes());
-            if stored.get(&p.key) == Some(&d) {
+            if stored.get(&p.key) == Some(&d)
+                && counted.get(&p.key).copied().unwrap_or(0) == p.samples.len()
+            {
                 out.points_unchanged += 1;
                 continue;
             }
