@@ -138,3 +138,99 @@ fn two_rigs_write_one_sqlite_file_at_once() {
     let dirs = fleet(&loc, 2, tmp.path());
     every_point_is_there(&loc, &dirs);
 }
+
+#[test]
+fn an_unreachable_store_loses_nothing_and_sync_catches_up() {
+    let up = fresh_postgres("later").unwrap_or_else(|e| panic!("PostgreSQL test database: {e}"));
+    let Location::Postgres(url) = &up else {
+        unreachable!("fresh_postgres gives a PostgreSQL location")
+    };
+    // The same server, a database that does not exist yet: the store is down.
+    let down = format!("{url}_not_yet");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    let (code, _, err) = metrig(&[
+        "run",
+        "fixtures/plans/firmware-gate.toml",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--quiet",
+        "--out",
+        &dir.display().to_string(),
+        "--store",
+        &down,
+    ]);
+    assert!(matches!(code, 0 | 1), "the run must go on: {err}");
+    assert!(err.contains("store sync"), "the run must say the store missed it: {err}");
+    assert!(dir.join("record.json").is_file());
+    // The store comes up; sync catches up from the journal.
+    let (code, out, err) = metrig(&["store", "sync", "--store", url, &dir.display().to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = metrig(&["store", "check", "--store", url, &dir.display().to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Importing again adds nothing.
+    let (code, out, _) = metrig(&["store", "import", "--store", url, &dir.display().to_string()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 points written"), "{out}");
+}
+
+#[test]
+fn kill_9_mid_run_leaves_every_stored_point_whole() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let loc = Location::Sqlite(tmp.path().join("metrig.sqlite"));
+    let dir = tmp.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metrig"))
+        .args([
+            "run",
+            "fixtures/plans/firmware-gate.toml",
+            "--rig",
+            "fixtures/rigs/sim.toml",
+            "--quiet",
+            "--out",
+            &dir.display().to_string(),
+            "--store",
+            &store_arg(&loc),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("metrig run starts");
+    // Kill once some points are stored, well before the run ends.
+    let t0 = std::time::Instant::now();
+    loop {
+        let stored = Store::open(&loc)
+            .and_then(|mut s| s.sql().rows("SELECT COUNT(*) FROM points", &[]))
+            .map(|r| r[0][0].int())
+            .unwrap_or(0);
+        if stored >= 5 || t0.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let mut s = Store::open(&loc).expect("open after the kill");
+    // Every stored point holds exactly the samples it says it has.
+    let rows = s
+        .sql()
+        .rows(
+            "SELECT p.point_key, p.sample_count, (SELECT COUNT(*) FROM samples x
+                WHERE x.run_id = p.run_id AND x.point_key = p.point_key)
+             FROM points p",
+            &[],
+        )
+        .expect("points");
+    assert!(!rows.is_empty(), "points were stored before the kill");
+    for r in &rows {
+        assert_eq!(r[1].int(), r[2].int(), "point {} is half-written", r[0].text());
+    }
+    // Sync brings the store to the journal; check agrees.
+    let d = dir.display().to_string();
+    let (code, out, err) = metrig(&["store", "sync", "--store", &store_arg(&loc), &d]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = metrig(&["store", "check", "--store", &store_arg(&loc), &d]);
+    assert_eq!(code, 0, "{out}{err}");
+}
