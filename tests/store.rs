@@ -70,7 +70,10 @@ fn fleet(loc: &Location, n: usize, tmp: &Path) -> Vec<PathBuf> {
             matches!(out.status.code(), Some(0 | 1)),
             "a rig's run failed: {err}"
         );
-        assert!(!err.contains("store"), "the store failed during a run: {err}");
+        assert!(
+            !err.contains("store"),
+            "the store failed during a run: {err}"
+        );
     }
     dirs
 }
@@ -82,7 +85,12 @@ fn every_point_is_there(loc: &Location, dirs: &[PathBuf]) {
     for d in dirs {
         let record = reports::Record::read(d).expect("record.json");
         let stored = s.record(&record.run_id).expect("stored run");
-        assert_eq!(stored.points.len(), record.points.len(), "{}", record.run_id);
+        assert_eq!(
+            stored.points.len(),
+            record.points.len(),
+            "{}",
+            record.run_id
+        );
         for p in &record.points {
             let q = stored
                 .points
@@ -92,16 +100,27 @@ fn every_point_is_there(loc: &Location, dirs: &[PathBuf]) {
             assert_eq!(q.verdict, p.verdict, "{}", p.key);
             assert_eq!(q.samples.len(), p.samples.len(), "{}", p.key);
         }
-        let row = runs.iter().find(|r| r.run_id == record.run_id).expect("row");
+        let row = runs
+            .iter()
+            .find(|r| r.run_id == record.run_id)
+            .expect("row");
         assert_eq!(row.status, "completed");
         assert_eq!(row.points, row.points_planned);
     }
-    let mut args = vec!["store".to_string(), "check".into(), "--store".into(), store_arg(loc)];
+    let mut args = vec![
+        "store".to_string(),
+        "check".into(),
+        "--store".into(),
+        store_arg(loc),
+    ];
     args.extend(dirs.iter().map(|d| d.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, out, err) = metrig(&args);
     assert_eq!(code, 0, "store check disagrees: {out}{err}");
-    assert!(out.contains(&format!("{} run folders checked", dirs.len())), "{out}");
+    assert!(
+        out.contains(&format!("{} run folders checked", dirs.len())),
+        "{out}"
+    );
     assert!(out.contains("0 disagree"), "{out}");
 
     // A sample taken away behind the store's back: check must say which point.
@@ -113,13 +132,31 @@ fn every_point_is_there(loc: &Location, dirs: &[PathBuf]) {
             &[victim.run_id.as_str().into(), key.as_str().into()],
         )
         .expect("delete");
-    let (code, out, _) = metrig(&["store", "check", "--store", &store_arg(loc), &dirs[0].display().to_string()]);
+    let (code, out, _) = metrig(&[
+        "store",
+        "check",
+        "--store",
+        &store_arg(loc),
+        &dirs[0].display().to_string(),
+    ]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("DIFF") && out.contains(key.as_str()), "{out}");
     // `store sync` puts it back from the journal.
-    let (code, out, err) = metrig(&["store", "sync", "--store", &store_arg(loc), &dirs[0].display().to_string()]);
+    let (code, out, err) = metrig(&[
+        "store",
+        "sync",
+        "--store",
+        &store_arg(loc),
+        &dirs[0].display().to_string(),
+    ]);
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, _) = metrig(&["store", "check", "--store", &store_arg(loc), &dirs[0].display().to_string()]);
+    let (code, out, _) = metrig(&[
+        "store",
+        "check",
+        "--store",
+        &store_arg(loc),
+        &dirs[0].display().to_string(),
+    ]);
     assert_eq!(code, 0, "sync must restore the lost sample: {out}");
 }
 
@@ -161,7 +198,10 @@ fn an_unreachable_store_loses_nothing_and_sync_catches_up() {
         &down,
     ]);
     assert!(matches!(code, 0 | 1), "the run must go on: {err}");
-    assert!(err.contains("store sync"), "the run must say the store missed it: {err}");
+    assert!(
+        err.contains("store sync"),
+        "the run must say the store missed it: {err}"
+    );
     assert!(dir.join("record.json").is_file());
     // The store comes up; sync catches up from the journal.
     let (code, out, err) = metrig(&["store", "sync", "--store", url, &dir.display().to_string()]);
@@ -169,7 +209,13 @@ fn an_unreachable_store_loses_nothing_and_sync_catches_up() {
     let (code, out, err) = metrig(&["store", "check", "--store", url, &dir.display().to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     // Importing again adds nothing.
-    let (code, out, _) = metrig(&["store", "import", "--store", url, &dir.display().to_string()]);
+    let (code, out, _) = metrig(&[
+        "store",
+        "import",
+        "--store",
+        url,
+        &dir.display().to_string(),
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("0 points written"), "{out}");
 }
@@ -225,7 +271,12 @@ fn kill_9_mid_run_leaves_every_stored_point_whole() {
         .expect("points");
     assert!(!rows.is_empty(), "points were stored before the kill");
     for r in &rows {
-        assert_eq!(r[1].int(), r[2].int(), "point {} is half-written", r[0].text());
+        assert_eq!(
+            r[1].int(),
+            r[2].int(),
+            "point {} is half-written",
+            r[0].text()
+        );
     }
     // Sync brings the store to the journal; check agrees.
     let d = dir.display().to_string();

@@ -129,11 +129,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(suites.clone());
     let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(journal)];
     // The results store (issue 17): written as the run goes, never in its way.
-    let store = store::config::resolve(
-        args.store.as_deref(),
-        Path::new(store::config::CONFIG_FILE),
-    )
-    .map_err(|e| usage(e.to_string()))?;
+    let store =
+        store::config::resolve(args.store.as_deref(), Path::new(store::config::CONFIG_FILE))
+            .map_err(|e| usage(e.to_string()))?;
     if let store::config::Choice::Use(location) = store {
         let earlier = resume.as_deref().unwrap_or_default();
         listeners.push(Box::new(store::StoreListener::start(

@@ -77,11 +77,15 @@ fn run_folders(dirs: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
 
 pub fn run(command: StoreCommand) -> anyhow::Result<ExitCode> {
     on_thread(move || match command {
-        StoreCommand::Import { dirs, store } => import(&location(store.as_deref())?, dirs, "imported"),
+        StoreCommand::Import { dirs, store } => {
+            import(&location(store.as_deref())?, dirs, "imported")
+        }
         StoreCommand::Sync { dirs, store } => {
             import(&location(store.as_deref())?, run_folders(dirs)?, "synced")
         }
-        StoreCommand::Check { dirs, store } => check(&location(store.as_deref())?, run_folders(dirs)?),
+        StoreCommand::Check { dirs, store } => {
+            check(&location(store.as_deref())?, run_folders(dirs)?)
+        }
     })
 }
 

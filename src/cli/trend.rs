@@ -93,8 +93,7 @@ pub fn run(args: TrendArgs) -> anyhow::Result<ExitCode> {
     if let Some(parent) = plot.parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| usage(format!("{}: {e}", parent.display())))?;
     }
     std::fs::write(&plot, body).map_err(|e| usage(format!("{}: {e}", plot.display())))?;
     if !args.json {

@@ -84,7 +84,8 @@ impl Store {
         for p in record.points.iter().filter(|p| p.attempts > 0) {
             rep.points_checked += 1;
             let Some((verdict, mean)) = stored.get(&p.key) else {
-                rep.problems.push(format!("point {} is not in the store", p.key));
+                rep.problems
+                    .push(format!("point {} is not in the store", p.key));
                 continue;
             };
             let want = crate::write::name_of(&p.verdict);
@@ -108,7 +109,12 @@ impl Store {
                 ));
             }
             let (n, sum) = sums.get(&p.key).copied().unwrap_or((0, 0.0));
-            let want_sum: f64 = p.samples.iter().map(|s| s.value).filter(|v| v.is_finite()).sum();
+            let want_sum: f64 = p
+                .samples
+                .iter()
+                .map(|s| s.value)
+                .filter(|v| v.is_finite())
+                .sum();
             rep.samples_checked += p.samples.len();
             if n != p.samples.len() as i64 {
                 rep.problems.push(format!(

@@ -135,8 +135,14 @@ fn sqlite_params(params: &[Value]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-fn sqlite_exec(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-    let mut stmt = conn.prepare_cached(&sqlite_sql(sql)).map_err(StoreError::sqlite)?;
+fn sqlite_exec(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<u64, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&sqlite_sql(sql))
+        .map_err(StoreError::sqlite)?;
     let n = stmt
         .execute(rusqlite::params_from_iter(sqlite_params(params)))
         .map_err(StoreError::sqlite)?;
@@ -149,7 +155,9 @@ fn sqlite_rows(
     params: &[Value],
 ) -> Result<Vec<Row>, StoreError> {
     use rusqlite::types::ValueRef;
-    let mut stmt = conn.prepare_cached(&sqlite_sql(sql)).map_err(StoreError::sqlite)?;
+    let mut stmt = conn
+        .prepare_cached(&sqlite_sql(sql))
+        .map_err(StoreError::sqlite)?;
     let n = stmt.column_count();
     let mut rows = stmt
         .query(rusqlite::params_from_iter(sqlite_params(params)))
@@ -212,14 +220,17 @@ fn pg_row(r: &postgres::Row) -> Result<Row, StoreError> {
     for (i, c) in r.columns().iter().enumerate() {
         let t = c.type_();
         let cell = if *t == Type::INT8 {
-            r.try_get::<_, Option<i64>>(i).map(|v| v.map_or(Cell::Null, Cell::Int))
+            r.try_get::<_, Option<i64>>(i)
+                .map(|v| v.map_or(Cell::Null, Cell::Int))
         } else if *t == Type::INT4 {
             r.try_get::<_, Option<i32>>(i)
                 .map(|v| v.map_or(Cell::Null, |v| Cell::Int(v.into())))
         } else if *t == Type::FLOAT8 {
-            r.try_get::<_, Option<f64>>(i).map(|v| v.map_or(Cell::Null, Cell::Real))
+            r.try_get::<_, Option<f64>>(i)
+                .map(|v| v.map_or(Cell::Null, Cell::Real))
         } else {
-            r.try_get::<_, Option<String>>(i).map(|v| v.map_or(Cell::Null, Cell::Text))
+            r.try_get::<_, Option<String>>(i)
+                .map(|v| v.map_or(Cell::Null, Cell::Text))
         };
         row.push(cell.map_err(StoreError::postgres)?);
     }
@@ -231,7 +242,8 @@ macro_rules! pg_sql {
         impl Sql for $t {
             fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
                 let stmt = self.prepare(sql).map_err(StoreError::postgres)?;
-                self.execute(&stmt, &pg_params(params)).map_err(StoreError::postgres)
+                self.execute(&stmt, &pg_params(params))
+                    .map_err(StoreError::postgres)
             }
             fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
                 let stmt = self.prepare(sql).map_err(StoreError::postgres)?;

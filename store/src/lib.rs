@@ -33,7 +33,9 @@ pub enum StoreError {
     Sqlite(String),
     #[error("PostgreSQL: {0}")]
     Postgres(String),
-    #[error("the store's schema is version {found}; this metrig knows up to {expected}: use a newer metrig")]
+    #[error(
+        "the store's schema is version {found}; this metrig knows up to {expected}: use a newer metrig"
+    )]
     Schema { found: i64, expected: i64 },
     #[error("{file}: {message}")]
     Config { file: String, message: String },
@@ -147,9 +149,7 @@ fn open_postgres(url: &str) -> Result<postgres::Client, String> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(std::time::Duration::from_secs(5));
     }
-    config
-        .connect(postgres::NoTls)
-        .map_err(|e| e.to_string())
+    config.connect(postgres::NoTls).map_err(|e| e.to_string())
 }
 
 /// The default store: beside the runs.

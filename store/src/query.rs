@@ -149,7 +149,9 @@ impl Store {
         )?;
         for m in meters {
             if let Some(&i) = index.get(&m[0].text()) {
-                out[i].meters.push(m[1].opt_text().unwrap_or_else(|| "?".into()));
+                out[i]
+                    .meters
+                    .push(m[1].opt_text().unwrap_or_else(|| "?".into()));
                 if let Some(f) = m[2].opt_text()
                     && !out[i].firmware.contains(&f)
                 {
@@ -201,10 +203,10 @@ impl Store {
         let body = reference.strip_prefix("store:").unwrap_or(reference);
         let (head, query) = body.split_once('?').unwrap_or((body, ""));
         if head != "latest" {
-            let found = self.conn.sql().rows(
-                "SELECT run_id FROM runs WHERE run_id = $1",
-                &[head.into()],
-            )?;
+            let found = self
+                .conn
+                .sql()
+                .rows("SELECT run_id FROM runs WHERE run_id = $1", &[head.into()])?;
             return match found.first() {
                 Some(r) => Ok(r[0].text()),
                 None => Err(StoreError::NotFound(format!(
@@ -253,7 +255,9 @@ impl Store {
             &[run_id.into()],
         )?;
         let Some(head) = head.first() else {
-            return Err(StoreError::NotFound(format!("no run `{run_id}` in the store")));
+            return Err(StoreError::NotFound(format!(
+                "no run `{run_id}` in the store"
+            )));
         };
         let mut record: Record = serde_json::from_str(&head[0].text())
             .map_err(|e| StoreError::Corrupt(format!("run {run_id}: header_json: {e}")))?;
@@ -293,8 +297,7 @@ impl Store {
                 summary: p[11].text(),
                 details: serde_json::from_str(&p[12].text())
                     .map_err(|e| corrupt("details_json", e))?,
-                loads: serde_json::from_str(&p[13].text())
-                    .map_err(|e| corrupt("loads_json", e))?,
+                loads: serde_json::from_str(&p[13].text()).map_err(|e| corrupt("loads_json", e))?,
                 planned_rig_time_s: p[14].real().unwrap_or(0.0),
                 attempts: u32::try_from(p[15].int()).unwrap_or(0),
                 samples: Vec::new(),
@@ -313,8 +316,7 @@ impl Store {
                     at_s: s[2].real().unwrap_or(f64::NAN),
                     value: s[3].real().unwrap_or(f64::NAN),
                     unit: s[4].text(),
-                    raw: serde_json::from_str(&s[5].text())
-                        .map_err(|e| corrupt("raw_json", e))?,
+                    raw: serde_json::from_str(&s[5].text()).map_err(|e| corrupt("raw_json", e))?,
                 });
             }
         }

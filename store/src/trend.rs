@@ -104,13 +104,19 @@ pub fn svg(title: &str, rows: &[TrendRow], drift: Option<&Drift>) -> String {
                 Some((
                     days(r, t0)?,
                     r.mean_error_pct.filter(|v| v.is_finite())?,
-                    r.expanded_uncertainty_pct.filter(|v| v.is_finite()).unwrap_or(0.0),
+                    r.expanded_uncertainty_pct
+                        .filter(|v| v.is_finite())
+                        .unwrap_or(0.0),
                 ))
             })
             .collect(),
         None => Vec::new(),
     };
-    let limit = rows.iter().rev().find_map(|r| r.limit_pct).filter(|l| l.is_finite());
+    let limit = rows
+        .iter()
+        .rev()
+        .find_map(|r| r.limit_pct)
+        .filter(|l| l.is_finite());
     let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
     let mut ymax = pts.iter().map(|p| p.1.abs() + p.2).fold(0.1, f64::max);
     if let Some(l) = limit {
@@ -178,7 +184,8 @@ pub fn html(title: &str, rows: &[TrendRow], drift: Option<&Drift>) -> String {
             esc(&r.run_id),
             esc(r.firmware.as_deref().unwrap_or("?")),
             r.mean_error_pct.map_or("—".into(), |v| format!("{v:+.4}")),
-            r.expanded_uncertainty_pct.map_or("—".into(), |v| format!("{v:.4}")),
+            r.expanded_uncertainty_pct
+                .map_or("—".into(), |v| format!("{v:.4}")),
             esc(&r.verdict)
         ));
     }

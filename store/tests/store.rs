@@ -28,9 +28,28 @@ fn day(i: usize) -> String {
 
 fn round_trip(loc: &Location) {
     let mut s = Store::open(loc).expect("open");
-    assert_eq!(s.schema_version().expect("version"), store::schema::current_version());
-    let a = synthetic_record("run-a", &day(0), "SN-1", "1.0.0", &[0.1, -0.2, 0.3], 50, 0.02);
-    let b = synthetic_record("run-b", &day(1), "SN-1", "1.1.0", &[0.1, -0.2, 1.5], 50, 0.02);
+    assert_eq!(
+        s.schema_version().expect("version"),
+        store::schema::current_version()
+    );
+    let a = synthetic_record(
+        "run-a",
+        &day(0),
+        "SN-1",
+        "1.0.0",
+        &[0.1, -0.2, 0.3],
+        50,
+        0.02,
+    );
+    let b = synthetic_record(
+        "run-b",
+        &day(1),
+        "SN-1",
+        "1.1.0",
+        &[0.1, -0.2, 1.5],
+        50,
+        0.02,
+    );
     let c = synthetic_record("run-c", &day(2), "SN-2", "1.1.0", &[0.0, 0.0, 0.0], 5, 0.02);
     for r in [&a, &b, &c] {
         let o = s.save(r, None, Points::All).expect("save");
@@ -58,7 +77,11 @@ fn round_trip(loc: &Location) {
     assert_eq!(all[1].verdicts.get("fail"), Some(&1));
     assert_eq!(all[1].verdicts.get("pass"), Some(&2));
     let by = |f: HistoryFilter, s: &mut Store| -> Vec<String> {
-        s.history(&f).expect("history").into_iter().map(|r| r.run_id).collect()
+        s.history(&f)
+            .expect("history")
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect()
     };
     let f = |meter: Option<&str>, firmware: Option<&str>, since: Option<&str>| HistoryFilter {
         meter: meter.map(Into::into),
@@ -74,7 +97,8 @@ fn round_trip(loc: &Location) {
 
     // References the firmware gate uses.
     assert_eq!(
-        s.resolve("store:latest?meter=SN-1&firmware=1.0.0").expect("resolve"),
+        s.resolve("store:latest?meter=SN-1&firmware=1.0.0")
+            .expect("resolve"),
         "run-a"
     );
     assert_eq!(s.resolve("store:run-b").expect("resolve"), "run-b");
@@ -121,7 +145,9 @@ fn drift_recovered(loc: &Location) {
         );
         s.save(&r, None, Points::All).expect("save");
     }
-    let rows = s.trend("SN-DRIFT", "accuracy-active", "pt0").expect("trend");
+    let rows = s
+        .trend("SN-DRIFT", "accuracy-active", "pt0")
+        .expect("trend");
     assert_eq!(rows.len(), 365);
     let d = store::trend::drift(&rows).expect("drift");
     let u = 2.0 * d.slope_u_pct_per_day;
@@ -130,9 +156,15 @@ fn drift_recovered(loc: &Location) {
         "slope {} ± {u} does not cover the simulated {slope}",
         d.slope_pct_per_day
     );
-    assert!(d.slope_pct_per_day.abs() > u, "the drift must be significant: {}", d.show());
+    assert!(
+        d.slope_pct_per_day.abs() > u,
+        "the drift must be significant: {}",
+        d.show()
+    );
     // The flat point shows no significant drift.
-    let flat = s.trend("SN-DRIFT", "accuracy-active", "pt1").expect("trend");
+    let flat = s
+        .trend("SN-DRIFT", "accuracy-active", "pt1")
+        .expect("trend");
     let f = store::trend::drift(&flat).expect("drift");
     assert!(f.slope_pct_per_day.abs() < 1e-12, "{}", f.show());
     let svg = store::trend::svg("t", &rows, Some(&d));
@@ -154,5 +186,8 @@ fn postgres_trend_recovers_a_simulated_drift() {
 fn an_unreachable_postgres_is_a_clear_error() {
     let loc = Location::Postgres("postgres://nobody@127.0.0.1:1/none".into());
     let e = Store::open(&loc).expect_err("nothing listens on port 1");
-    assert!(e.to_string().contains("cannot open the store postgres://"), "{e}");
+    assert!(
+        e.to_string().contains("cannot open the store postgres://"),
+        "{e}"
+    );
 }
