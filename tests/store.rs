@@ -174,6 +174,67 @@ fn two_rigs_write_one_sqlite_file_at_once() {
     let loc = Location::Sqlite(tmp.path().join("metrig.sqlite"));
     let dirs = fleet(&loc, 2, tmp.path());
     every_point_is_there(&loc, &dirs);
+
+    // The commands that read the store.
+    let st = store_arg(&loc);
+    let (code, out, err) = metrig(&["history", "--store", &st, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let runs: serde_json::Value = serde_json::from_str(&out).expect("history --json");
+    assert_eq!(runs.as_array().map(Vec::len), Some(2), "{out}");
+    let serial = runs[0]["meters"][0]
+        .as_str()
+        .expect("a meter serial")
+        .to_string();
+    let (code, out, _) = metrig(&["history", "--store", &st, "--meter", "no-such-meter"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 runs"), "{out}");
+    let (code, _, err) = metrig(&["history", "--store", &st, "--since", "last tuesday"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--since"), "{err}");
+
+    let plot = tmp.path().join("trend.svg");
+    let (code, out, err) = metrig(&[
+        "trend",
+        "--store",
+        &st,
+        "--meter",
+        &serial,
+        "--point",
+        "accuracy-active/pf1-iref-up",
+        "--plot",
+        &plot.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("fewer than 3 measured runs"), "{out}");
+    assert!(
+        std::fs::read_to_string(&plot)
+            .expect("plot")
+            .starts_with("<svg")
+    );
+
+    // The firmware gate against a store reference.
+    let baseline = reports::Record::read(&dirs[0]).expect("record");
+    let (code, out, err) = metrig(&[
+        "compare",
+        "--store",
+        &st,
+        &format!("store:{}", baseline.run_id),
+        &dirs[1].display().to_string(),
+    ]);
+    assert!(matches!(code, 0 | 1), "{out}{err}");
+    assert!(
+        out.contains(&format!("baseline  {}", baseline.run_id)),
+        "{out}"
+    );
+    let (code, _, err) = metrig(&[
+        "compare",
+        "--store",
+        &st,
+        "store:latest?firmware=0.0-never",
+        &dirs[1].display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no completed run matches"), "{err}");
 }
 
 #[test]
