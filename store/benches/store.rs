@@ -31,7 +31,7 @@ fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
 fn store_rate(s: &mut Store, tag: &str) -> f64 {
     let means = vec![0.1; POINTS];
     let mut k = 0;
-    let t = best_of(3, || {
+    let t = best_of(7, || {
         k += 1;
         let r = synthetic_record(
             &format!("{tag}-{k}"),
@@ -49,7 +49,7 @@ fn store_rate(s: &mut Store, tag: &str) -> f64 {
     (POINTS * SAMPLES) as f64 / t.as_secs_f64()
 }
 
-fn sqlite_bare_rate(path: &std::path::Path) -> f64 {
+fn sqlite_bare_rate(path: &std::path::Path, per_point: bool) -> f64 {
     let mut c = rusqlite::Connection::open(path).expect("open");
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
     c.pragma_update(None, "synchronous", "NORMAL")
@@ -60,68 +60,74 @@ fn sqlite_bare_rate(path: &std::path::Path) -> f64 {
     )
     .expect("table");
     let mut k = 0;
-    let t = best_of(3, || {
+    let t = best_of(7, || {
         k += 1;
         let t0 = Instant::now();
-        let tx = c.transaction().expect("tx");
-        {
-            let mut st = tx
-                .prepare("INSERT INTO bare VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .expect("prepare");
-            for p in 0..POINTS {
-                for i in 0..SAMPLES {
-                    st.execute(rusqlite::params![
-                        format!("bare-{k}"),
-                        format!("accuracy-active/p1/pt{p}"),
-                        i as i64,
-                        i as f64,
-                        0.1,
-                        "%",
-                        "{\"pulses\":1000}"
-                    ])
-                    .expect("insert");
+        let groups = if per_point { POINTS } else { 1 };
+        for g in 0..groups {
+            let tx = c.transaction().expect("tx");
+            {
+                let mut st = tx
+                    .prepare_cached("INSERT INTO bare VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                    .expect("prepare");
+                for p in 0..POINTS / groups {
+                    for i in 0..SAMPLES {
+                        st.execute(rusqlite::params![
+                            format!("bare-{per_point}-{k}"),
+                            format!("accuracy-active/p1/pt{}", g * POINTS / groups + p),
+                            i as i64,
+                            i as f64,
+                            0.1,
+                            "%",
+                            "{\"pulses\":1000}"
+                        ])
+                        .expect("insert");
+                    }
                 }
             }
+            tx.commit().expect("commit");
         }
-        tx.commit().expect("commit");
         t0.elapsed()
     });
     (POINTS * SAMPLES) as f64 / t.as_secs_f64()
 }
 
-fn postgres_bare_rate(url: &str) -> f64 {
+fn postgres_bare_rate(url: &str, per_point: bool) -> f64 {
     let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
     c.batch_execute(
         "CREATE TABLE IF NOT EXISTS bare (run_id TEXT, point_key TEXT, idx BIGINT, at_s DOUBLE PRECISION,
             value DOUBLE PRECISION, unit TEXT, raw_json TEXT, PRIMARY KEY (run_id, point_key, idx))",
     )
     .expect("table");
+    let st = c
+        .prepare("INSERT INTO bare VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .expect("prepare");
     let mut k = 0;
-    let t = best_of(3, || {
+    let t = best_of(7, || {
         k += 1;
         let t0 = Instant::now();
-        let mut tx = c.transaction().expect("tx");
-        let st = tx
-            .prepare("INSERT INTO bare VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .expect("prepare");
-        for p in 0..POINTS {
-            for i in 0..SAMPLES {
-                tx.execute(
-                    &st,
-                    &[
-                        &format!("bare-{k}"),
-                        &format!("accuracy-active/p1/pt{p}"),
-                        &(i as i64),
-                        &(i as f64),
-                        &0.1f64,
-                        &"%",
-                        &"{\"pulses\":1000}",
-                    ],
-                )
-                .expect("insert");
+        let groups = if per_point { POINTS } else { 1 };
+        for g in 0..groups {
+            let mut tx = c.transaction().expect("tx");
+            for p in 0..POINTS / groups {
+                for i in 0..SAMPLES {
+                    tx.execute(
+                        &st,
+                        &[
+                            &format!("bare-{per_point}-{k}"),
+                            &format!("accuracy-active/p1/pt{}", g * POINTS / groups + p),
+                            &(i as i64),
+                            &(i as f64),
+                            &0.1f64,
+                            &"%",
+                            &"{\"pulses\":1000}",
+                        ],
+                    )
+                    .expect("insert");
+                }
             }
+            tx.commit().expect("commit");
         }
-        tx.commit().expect("commit");
         t0.elapsed()
     });
     (POINTS * SAMPLES) as f64 / t.as_secs_f64()
@@ -160,10 +166,13 @@ fn queries(s: &mut Store) -> (Duration, Duration) {
     (h, t)
 }
 
-fn report(name: &str, store: f64, bare: f64, h: Duration, t: Duration) {
+/// `bare` commits once a point, as the store must (a point a transaction);
+/// `bare_one` is the same loop in one transaction for the whole run.
+fn report(name: &str, store: f64, bare: f64, bare_one: f64, h: Duration, t: Duration) {
     println!(
-        "{name:<10} store {store:>9.0} samples/s   bare insert loop {bare:>9.0} samples/s   ratio {:.2}   history(365 runs) {:.1} ms   trend(365 runs) {:.1} ms",
+        "{name:<10} store {store:>8.0} samples/s | bare insert loop, a transaction a point {bare:>8.0} samples/s, ratio {:.2} | one transaction {bare_one:>8.0} samples/s, ratio {:.2} | history(365 runs) {:.1} ms | trend(365 runs) {:.1} ms",
         store / bare,
+        store / bare_one,
         h.as_secs_f64() * 1e3,
         t.as_secs_f64() * 1e3
     );
@@ -174,9 +183,10 @@ fn main() {
     let loc = Location::Sqlite(dir.path().join("bench.sqlite"));
     let mut s = Store::open(&loc).expect("open sqlite");
     let rate = store_rate(&mut s, "w");
-    let bare = sqlite_bare_rate(&dir.path().join("bare.sqlite"));
+    let bare = sqlite_bare_rate(&dir.path().join("bare.sqlite"), true);
+    let bare_one = sqlite_bare_rate(&dir.path().join("bare.sqlite"), false);
     let (h, t) = queries(&mut s);
-    report("SQLite", rate, bare, h, t);
+    report("SQLite", rate, bare, bare_one, h, t);
 
     let pg = match fresh_postgres("bench") {
         Ok(l) => l,
@@ -190,7 +200,8 @@ fn main() {
     };
     let mut s = Store::open(&pg).expect("open postgres");
     let rate = store_rate(&mut s, "w");
-    let bare = postgres_bare_rate(url);
+    let bare = postgres_bare_rate(url, true);
+    let bare_one = postgres_bare_rate(url, false);
     let (h, t) = queries(&mut s);
-    report("PostgreSQL", rate, bare, h, t);
+    report("PostgreSQL", rate, bare, bare_one, h, t);
 }

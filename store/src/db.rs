@@ -122,17 +122,17 @@ fn sqlite_sql(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-fn sqlite_params(params: &[Value]) -> Vec<rusqlite::types::Value> {
-    use rusqlite::types::Value as V;
-    params
-        .iter()
-        .map(|p| match p {
-            Value::Int(Some(v)) => V::Integer(*v),
-            Value::Real(Some(v)) => V::Real(*v),
-            Value::Text(Some(v)) => V::Text(v.clone()),
-            _ => V::Null,
-        })
-        .collect()
+/// Bound by reference: a sample's run id and point key are not copied again.
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Int(Some(v)) => ValueRef::Integer(*v),
+            Value::Real(Some(v)) => ValueRef::Real(*v),
+            Value::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            _ => ValueRef::Null,
+        }))
+    }
 }
 
 fn sqlite_exec(
@@ -144,7 +144,7 @@ fn sqlite_exec(
         .prepare_cached(&sqlite_sql(sql))
         .map_err(StoreError::sqlite)?;
     let n = stmt
-        .execute(rusqlite::params_from_iter(sqlite_params(params)))
+        .execute(rusqlite::params_from_iter(params.iter()))
         .map_err(StoreError::sqlite)?;
     Ok(n as u64)
 }
@@ -160,7 +160,7 @@ fn sqlite_rows(
         .map_err(StoreError::sqlite)?;
     let n = stmt.column_count();
     let mut rows = stmt
-        .query(rusqlite::params_from_iter(sqlite_params(params)))
+        .query(rusqlite::params_from_iter(params.iter()))
         .map_err(StoreError::sqlite)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(StoreError::sqlite)? {

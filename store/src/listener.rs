@@ -74,20 +74,9 @@ impl StoreListener {
             let _ = tx.send(Msg::Save(Box::new(r), key));
         }
     }
-
-    /// Waits for the writer to finish what it was sent, and says how it went.
-    pub fn finish(mut self) -> ListenerReport {
-        self.tx = None;
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_else(|| ListenerReport {
-                error: Some("the store writer could not start".into()),
-                ..ListenerReport::default()
-            })
-    }
 }
 
+/// The run's end waits for the writer to store what it was sent.
 impl Drop for StoreListener {
     fn drop(&mut self) {
         self.tx = None;

@@ -114,8 +114,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             value DOUBLE PRECISION,
             unit TEXT NOT NULL,
             raw_json TEXT NOT NULL,
-            PRIMARY KEY (run_id, point_key, idx),
-            FOREIGN KEY (run_id, point_key) REFERENCES points (run_id, point_key) ON DELETE CASCADE
+            PRIMARY KEY (run_id, point_key, idx)
         )",
         "CREATE TABLE findings (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
