@@ -112,10 +112,14 @@ pub fn svg(title: &str, rows: &[TrendRow], drift: Option<&Drift>) -> String {
             .collect(),
         None => Vec::new(),
     };
+    // A ± percent limit is drawn both sides; other units (a maximum in ms,
+    // a rule) are not on this scale.
     let limit = rows
         .iter()
         .rev()
-        .find_map(|r| r.limit_pct)
+        .find(|r| r.limit_pct.is_some())
+        .filter(|r| r.limit_unit.as_deref().is_none_or(|u| u == "%"))
+        .and_then(|r| r.limit_pct)
         .filter(|l| l.is_finite());
     let xmax = pts.iter().map(|p| p.0).fold(1.0, f64::max);
     let mut ymax = pts.iter().map(|p| p.1.abs() + p.2).fold(0.1, f64::max);
