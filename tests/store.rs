@@ -235,6 +235,22 @@ fn two_rigs_write_one_sqlite_file_at_once() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no completed run matches"), "{err}");
+
+    // A folder whose journal is unreadable is named; the others still count.
+    let broken = tmp.path().join("broken");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    std::fs::write(broken.join("journal.jsonl"), "not json\n{}\n").expect("write");
+    let (b, d0) = (broken.display().to_string(), dirs[0].display().to_string());
+    let (code, out, _) = metrig(&["store", "check", "--store", &st, &b, &d0]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFF") && out.contains("line 1"), "{out}");
+    assert!(out.contains("ok    "), "{out}");
+    let (code, out, err) = metrig(&["store", "sync", "--store", &st, &b, &d0]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("skipped") && out.contains("1 folders unreadable"),
+        "{out}{err}"
+    );
 }
 
 #[test]

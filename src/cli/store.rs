@@ -92,8 +92,18 @@ pub fn run(command: StoreCommand) -> anyhow::Result<ExitCode> {
 fn import(loc: &Location, dirs: Vec<PathBuf>, verb: &str) -> anyhow::Result<ExitCode> {
     let mut s = Store::open(loc)?;
     let (mut points, mut unchanged, mut samples) = (0, 0, 0);
+    let mut unreadable = 0;
     for dir in &dirs {
-        let (run_id, o) = s.import(dir).map_err(|e| usage(e.to_string()))?;
+        // One unreadable folder must not keep the others out of the store.
+        let (run_id, o) = match s.import(dir) {
+            Ok(v) => v,
+            Err(e @ store::StoreError::Folder { .. }) => {
+                eprintln!("metrig: skipped {e}");
+                unreadable += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         say!(
             "{}: run {run_id}: {} points written ({} samples), {} unchanged",
             dir.display(),
@@ -106,10 +116,19 @@ fn import(loc: &Location, dirs: Vec<PathBuf>, verb: &str) -> anyhow::Result<Exit
         samples += o.samples_written;
     }
     say!(
-        "{verb} {} run folders into {loc}: {points} points written ({samples} samples), {unchanged} already there",
-        dirs.len()
+        "{verb} {} run folders into {loc}: {points} points written ({samples} samples), {unchanged} already there{}",
+        dirs.len() - unreadable,
+        if unreadable > 0 {
+            format!("; {unreadable} folders unreadable")
+        } else {
+            String::new()
+        }
     )?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(if unreadable > 0 {
+        EXIT_VERDICT_FAILED
+    } else {
+        EXIT_OK
+    }))
 }
 
 fn check(loc: &Location, dirs: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -117,7 +136,15 @@ fn check(loc: &Location, dirs: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let mut bad = 0;
     let (mut points, mut samples) = (0, 0);
     for dir in &dirs {
-        let r = s.check(dir).map_err(|e| usage(e.to_string()))?;
+        let r = match s.check(dir) {
+            Ok(r) => r,
+            Err(e @ store::StoreError::Folder { .. }) => {
+                bad += 1;
+                say!("DIFF  {}: {e}", dir.display())?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         points += r.points_checked;
         samples += r.samples_checked;
         if r.problems.is_empty() {
