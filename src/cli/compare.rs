@@ -4,13 +4,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use harness::run::plan::CompareSettings;
-use reports::Record;
 
-use super::{EXIT_OK, run::EXIT_VERDICT_FAILED, usage};
+use super::{EXIT_OK, run::EXIT_VERDICT_FAILED};
 
-pub fn run(baseline: &Path, candidate: &Path) -> anyhow::Result<ExitCode> {
-    let b = Record::read(baseline).map_err(|e| usage(e.to_string()))?;
-    let c = Record::read(candidate).map_err(|e| usage(e.to_string()))?;
+pub fn run(baseline: &Path, candidate: &Path, store: Option<&str>) -> anyhow::Result<ExitCode> {
+    let b = super::store::read_record(baseline, store)?;
+    let c = super::store::read_record(candidate, store)?;
     // The thresholds come from the candidate's plan, when it can be read.
     let settings = harness::run::load_plan(Path::new(&c.plan.path), &suites::ids())
         .map(|p| p.compare)

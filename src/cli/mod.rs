@@ -12,12 +12,15 @@ macro_rules! say {
 mod compare;
 mod doctor;
 mod flash;
+mod history;
 mod list;
 mod progress;
 mod read;
 mod report;
 mod run;
 mod sim;
+mod store;
+mod trend;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -108,6 +111,10 @@ enum Command {
         /// No progress display and no summary on stdout.
         #[arg(long)]
         quiet: bool,
+        /// The results store: a SQLite file, a postgres:// URL, or `off`
+        /// (default: METRIG_STORE, metrig.toml's [store] url, reports/out/metrig.sqlite).
+        #[arg(long)]
+        store: Option<String>,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -119,9 +126,23 @@ enum Command {
         format: Option<String>,
     },
     /// Compare a candidate run with a baseline: exit 1 on a regression.
+    /// Either may be a run folder or a store reference: `store:RUN_ID` or
+    /// `store:latest?rig=R&plan=P&firmware=V&meter=S`.
     Compare {
         baseline: PathBuf,
         candidate: PathBuf,
+        /// The store that `store:` references read (a SQLite file or a postgres:// URL).
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// The runs in the results store, newest first.
+    History(history::HistoryArgs),
+    /// One point of one meter run after run: table, plot and drift.
+    Trend(trend::TrendArgs),
+    /// The results store against the run folders: import, check, sync.
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
     },
 }
 
@@ -148,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rerun_failed,
             dry_run,
             quiet,
+            store,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -157,6 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rerun_failed,
                 dry_run,
                 quiet,
+                store,
             })
             .await
         }
@@ -165,7 +188,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare {
             baseline,
             candidate,
-        } => compare::run(&baseline, &candidate),
+            store,
+        } => compare::run(&baseline, &candidate, store.as_deref()),
+        Command::History(args) => history::run(args),
+        Command::Trend(args) => trend::run(args),
+        Command::Store { command } => store::run(command),
     }
 }
 

@@ -26,6 +26,7 @@ pub struct RunArgs {
     pub rerun_failed: Option<PathBuf>,
     pub dry_run: bool,
     pub quiet: bool,
+    pub store: Option<String>,
 }
 
 fn default_out(plan_name: &str) -> PathBuf {
@@ -106,11 +107,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
     let run_id = match resume.as_ref().and_then(|e| e.first()) {
         Some(RunEvent::RunStarted(h)) => h.run_id.clone(),
-        _ => format!(
-            "{}-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-            plan.name
-        ),
+        // Unique across the rigs of a fleet writing one store: rigs that
+        // start in the same second differ by the sub-second clock and the pid.
+        _ => {
+            let now = chrono::Utc::now();
+            let tag = u64::from(now.timestamp_subsec_nanos()) ^ u64::from(std::process::id());
+            format!(
+                "{}-{}-{:06x}",
+                now.format("%Y%m%dT%H%M%SZ"),
+                plan.name,
+                tag & 0xff_ffff
+            )
+        }
     };
 
     let (handle, cancel) = cancel_pair();
@@ -120,6 +128,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let progress = Progress::new(suites.clone());
     let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(journal)];
+    // The results store (issue 17): written as the run goes, never in its way.
+    let store =
+        store::config::resolve(args.store.as_deref(), Path::new(store::config::CONFIG_FILE))
+            .map_err(|e| usage(e.to_string()))?;
+    if let store::config::Choice::Use(location) = store {
+        let earlier = resume.as_deref().unwrap_or_default();
+        listeners.push(Box::new(store::StoreListener::start(
+            location,
+            dir.clone(),
+            earlier,
+        )));
+    }
     if !args.quiet {
         listeners.push(Box::new(progress));
     }
