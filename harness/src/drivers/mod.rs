@@ -4,6 +4,7 @@
 pub mod gpio_pulse_input;
 pub mod gpio_tariff_output;
 pub mod modbus_coil_tariff_output;
+mod modbus_link;
 pub mod modbus_rtu;
 pub mod modbus_tcp;
 #[cfg(feature = "probe")]
@@ -14,6 +15,8 @@ pub mod scpi_reference;
 pub mod scpi_source;
 
 use std::sync::Arc;
+
+pub use modbus_link::ModbusMeterLink;
 
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
@@ -101,7 +104,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                             l
                         }
                     };
-                    Some(Box::new(crate::modbus::ModbusMeterLink::on_shared_line(
+                    Some(Box::new(ModbusMeterLink::on_shared_line(
                         shared,
                         address,
                         p.profile.clone(),

@@ -2,7 +2,6 @@
 //! a late reply for the next answer.
 
 mod crc;
-mod link;
 mod pdu;
 pub mod rtu_frame;
 mod shared_line;
@@ -12,13 +11,12 @@ mod transport;
 use serde::{Deserialize, Serialize};
 
 pub use self::crc::{append_crc, crc_ok, crc16};
-pub use link::ModbusMeterLink;
 pub use pdu::{
     PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
     exception_code_u8, rtu_request_len,
 };
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
-pub use shared_line::SharedLine;
+pub use shared_line::{Held, SharedLine, Wire};
 pub use transport::{
     AnnouncedLine, LineControl, LinePacing, LineTiming, ModbusTransport, Port, SharedSerial,
     SimLine, Traffic,
@@ -70,6 +68,11 @@ pub struct FrameRecord {
     pub outcome: String,
     pub round_trip_us: u64,
 }
+
+/// Outcome of a raw request: the transport's failure, or the meter's answer
+/// (a response or an exception). Kept apart all the way into the record.
+pub type RawOutcome =
+    Result<Result<tokio_modbus::Response, tokio_modbus::ExceptionCode>, LinkError>;
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes

@@ -26,9 +26,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::rtu_frame::{RawReply, Transmission, rtu_response_len};
 use super::timing::{sleep_precise, sleep_until_precise, t3_5, wire_time};
-use super::{FrameRecord, LinkError, encode_request, encode_response, hex};
+use super::{FrameRecord, LinkError, RawOutcome, encode_request, encode_response, hex};
 use crate::profile::{LineSettings, Parity};
-use crate::rig::meter_link::RawOutcome;
 
 /// A serial stream that the transport can keep a handle on while a
 /// tokio-modbus context owns a clone, to flush it or reconfigure it.

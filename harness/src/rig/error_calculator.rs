@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{Identity, RigError};
-use crate::measure::{EnergyKind, PulseComparison};
+use super::comparison::{EnergyKind, PulseComparison};
 use crate::quantity::PulseWeight;
 
 #[async_trait]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tokio_modbus::{ExceptionCode, Request, Response};
+use tokio_modbus::Request;
 
 use crate::modbus::{FrameRecord, LineTiming, LinkError, RawReply, Transmission};
 use crate::profile::{
@@ -107,9 +107,7 @@ pub struct MeterSelf {
     pub firmware: Option<String>,
 }
 
-/// Outcome of a raw request: the transport's failure, or the meter's answer
-/// (a response or an exception). Kept apart all the way into the record.
-pub type RawOutcome = Result<Result<Response, ExceptionCode>, LinkError>;
+pub use crate::modbus::RawOutcome;
 
 #[async_trait]
 pub trait MeterLink: Send + std::fmt::Debug {

@@ -4,6 +4,7 @@
 //! implementation per file; the simulator is just another implementation.
 
 pub mod clock;
+pub mod comparison;
 pub mod config;
 mod error;
 pub mod error_calculator;

@@ -23,10 +23,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::modbus::{
-    AnnouncedLine, LineControl, LinePacing, ModbusMeterLink, ModbusTransport, Port, SharedLine,
+    AnnouncedLine, LineControl, LinePacing, ModbusTransport, Port, SharedLine,
     SharedSerial, SimLine,
 };
 use crate::rig::config::{LinkConfig, RigConfig};
+use crate::drivers::ModbusMeterLink;
 use crate::rig::meter_link::MeterLink;
 use crate::rig::pulse_input::PulseChannel;
 use crate::rig::{Position, Rig, RigError};

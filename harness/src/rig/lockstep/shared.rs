@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use crate::measure::{EnergyKind, PulseComparison};
+use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::quantity::{MeterConstant, PulseWeight};
 use crate::rig::error_calculator::ErrorCalculator;
 use crate::rig::reference::{ReferenceEnergy, ReferenceReading, ReferenceStandard};
