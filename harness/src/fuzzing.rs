@@ -67,12 +67,12 @@ pub fn scpi_answer(data: &[u8]) {
         .collect();
     let _ = crate::drivers::scpi::parse_fields(&text, &fields);
     let _ = crate::drivers::scpi::fill(&text, &[("u", "230".into()), ("i", "5".into())]);
-    let _ = crate::rig::scpi_config::check_template("fuzz", &text, &["u", "i", "phi", "f"]);
+    let _ = crate::drivers::scpi::config::check_template(&text, &["u", "i", "phi", "f"]);
 }
 
 /// A rig file's text (meter paths resolve from `base`).
 pub fn rig_file(data: &[u8], base: &Path) {
-    let _ = crate::rig::parse_rig(&String::from_utf8_lossy(data), &base.join("fuzz-rig.toml"));
+    let _ = crate::station::parse_rig(&String::from_utf8_lossy(data), &base.join("fuzz-rig.toml"));
 }
 
 /// A meter profile's text.

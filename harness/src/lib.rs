@@ -2,6 +2,7 @@
 //! drivers and the simulated rig, meter profiles, and the Modbus link.
 
 pub mod drivers;
+pub mod files;
 pub mod fuzzing;
 pub mod load_point;
 pub mod measure;
@@ -11,4 +12,5 @@ pub mod quantity;
 pub mod rig;
 pub mod run;
 pub mod sim;
+pub mod station;
 pub mod stats;

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use tokio_modbus::{Request, Response};
 
 use crate::modbus::{
-    FrameRecord, LineTiming, LinkError, ModbusTransport, RawOutcome, RawReply, SharedLine,
-    Traffic, Transmission, Wire,
+    FrameRecord, LineTiming, LinkError, ModbusTransport, RawOutcome, RawReply, SharedLine, Traffic,
+    Transmission, Wire,
 };
 use crate::profile::{
     LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table,

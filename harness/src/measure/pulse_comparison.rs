@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-
 use crate::quantity::{MeterConstant, PulseWeight};
 pub use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::rig::pulse_input::PulseChannel;

@@ -4,7 +4,7 @@
 //! map must see at once which line to fix.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -12,23 +12,8 @@ use serde::Deserialize;
 use super::*;
 use crate::quantity::{Amps, Celsius, Hertz, MeterConstant, PulseWeight, Volts};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("{file}: cannot read the meter profile: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
-    #[error("{file}: `{key}` = {value}: {allowed}")]
-    Invalid {
-        file: PathBuf,
-        key: String,
-        value: String,
-        allowed: String,
-    },
-}
+/// A refused meter profile: the one input-file error (`crate::files`).
+pub type ProfileError = crate::files::FileError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +58,7 @@ struct RawRatings {
     #[serde(default = "one")]
     elements: u8,
     operating_temp_c: [f64; 2],
+    energy_rollover_kwh: Option<f64>,
 }
 
 fn one() -> u8 {
@@ -176,19 +162,13 @@ struct RawChoice {
 
 /// Loads and validates a profile file.
 pub fn load_profile(path: &Path) -> Result<MeterProfile, ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_bounded(path, "meter profile")?;
     parse_profile(&text, path)
 }
 
 /// Validates a profile's text; `path` only names it in errors.
 pub fn parse_profile(text: &str, path: &Path) -> Result<MeterProfile, ProfileError> {
-    let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Syntax {
-        file: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
+    let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::syntax(path, &e))?;
     Checker { file: path }.profile(raw)
 }
 
@@ -197,6 +177,10 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    fn c(&self) -> crate::files::Checker<'_> {
+        crate::files::Checker::new(self.file)
+    }
+
     fn bad(
         &self,
         key: impl Into<String>,
@@ -406,6 +390,14 @@ impl Checker<'_> {
             reactive_class: r.reactive_class.clone(),
             elements: r.elements,
             operating_temp: (Celsius(tlo), Celsius(thi)),
+            energy_rollover_wh: match r.energy_rollover_kwh {
+                None => None,
+                Some(kwh) => Some(
+                    self.c()
+                        .within("ratings.energy_rollover_kwh", kwh, 1.0..=1e12, "kWh")?
+                        * 1000.0,
+                ),
+            },
         })
     }
 

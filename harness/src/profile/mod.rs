@@ -82,6 +82,10 @@ pub struct Ratings {
     /// Number of measuring elements m.
     pub elements: u8,
     pub operating_temp: (Celsius, Celsius),
+    /// Where the energy counters go back to zero, Wh (`energy_rollover_kwh`;
+    /// datasheet display maximum plus one step). The register method undoes
+    /// one roll-over during a dwell with it; `None`: the profile does not say.
+    pub energy_rollover_wh: Option<f64>,
 }
 
 impl Ratings {

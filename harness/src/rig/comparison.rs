@@ -29,4 +29,3 @@ pub struct PulseComparison {
     pub start_s: f64,
     pub end_s: f64,
 }
-

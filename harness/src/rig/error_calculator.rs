@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Identity, RigError};
 use super::comparison::{EnergyKind, PulseComparison};
+use super::{Identity, RigError};
 use crate::quantity::PulseWeight;
 
 #[async_trait]

@@ -9,23 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::DecisionRule;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{file}: cannot read the plan: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
-    #[error("{file}: `{key}` = {value}: {allowed}")]
-    Invalid {
-        file: PathBuf,
-        key: String,
-        value: String,
-        allowed: String,
-    },
-}
+/// A refused plan: the one input-file error (`crate::files`).
+pub type PlanError = crate::files::FileError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -153,18 +138,12 @@ fn default_settle() -> f64 {
 }
 
 pub fn load_plan(path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_bounded(path, "plan")?;
     parse_plan(&text, path, known_suites)
 }
 
 pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
-    let raw: RawPlan = toml::from_str(text).map_err(|e| PlanError::Syntax {
-        file: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
+    let raw: RawPlan = toml::from_str(text).map_err(|e| PlanError::syntax(path, &e))?;
     let bad = |key: String, value: String, allowed: String| PlanError::Invalid {
         file: path.to_path_buf(),
         key,
