@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use super::scpi::{ScpiPort, fill, parse_fields};
 use crate::drivers::scpi::config::{ErrorCalculatorConfig, ScpiCommon};
-use crate::measure::{EnergyKind, PulseComparison};
 use crate::quantity::{PulseWeight, trim_float};
+use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::rig::error_calculator::ErrorCalculator;
 use crate::rig::{Identity, RigError};
 

@@ -261,7 +261,7 @@ fn range(c: &Checker<'_>, key: &str, r: [f64; 2], max: f64) -> Result<(f64, f64)
 
 /// `[source.scpi]`.
 pub fn source(c: &Checker<'_>, mut t: toml::Table) -> Result<ScpiSourceConfig, FileError> {
-    let common = common(c, "source.scpi", &mut t)?;
+    let common = common(c, "source", &mut t)?;
     let raw: RawScpiSource = table(c, "source.scpi", t)?;
     template(c, "source.apply", &raw.apply, &["u", "i", "phi", "f"])?;
     template(c, "source.off", &raw.off, &[])?;
@@ -282,7 +282,7 @@ pub fn source(c: &Checker<'_>, mut t: toml::Table) -> Result<ScpiSourceConfig, F
 
 /// `[reference.scpi]`.
 pub fn reference(c: &Checker<'_>, mut t: toml::Table) -> Result<ScpiReferenceConfig, FileError> {
-    let common = common(c, "reference.scpi", &mut t)?;
+    let common = common(c, "reference", &mut t)?;
     let raw: RawScpiReference = table(c, "reference.scpi", t)?;
     template(c, "reference.measure", &raw.measure, &[])?;
     template(c, "reference.energy", &raw.energy, &[])?;
