@@ -168,7 +168,7 @@ impl<'a> Checker<'a> {
         }
         Err(self.invalid(
             key,
-            value,
+            show(value),
             format!("within {}..={}{}", range.start(), range.end(), spaced(unit)),
         ))
     }
@@ -187,7 +187,7 @@ impl<'a> Checker<'a> {
         }
         Err(self.invalid(
             key,
-            value,
+            show(value),
             format!("within {low} (exclusive)..={high}{}", spaced(unit)),
         ))
     }
@@ -211,6 +211,16 @@ impl<'a> Checker<'a> {
             value,
             format!("within {}..={}{}", range.start(), range.end(), spaced(unit)),
         ))
+    }
+}
+
+/// A number as a person reads it: 1e300 stays 1e300, not 301 digits.
+pub fn show(v: f64) -> String {
+    let a = v.abs();
+    if v.is_finite() && a != 0.0 && !(1e-6..1e9).contains(&a) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
     }
 }
 
@@ -251,5 +261,7 @@ mod tests {
         assert_eq!(c.within("a.b", 10.0, 0.0..=10.0, "s").ok(), Some(10.0));
         assert!(c.above("k", 0.0, 0.0, 1.0, "").is_err());
         assert!(c.count("n", 0u32, 1..=5, "").is_err());
+        let e = c.above("k", 1e300, 0.0, 1.0, "V").expect_err("huge");
+        assert!(e.to_string().contains("= 1e300:"), "{e}");
     }
 }

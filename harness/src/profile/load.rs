@@ -195,12 +195,10 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&self, key: &str, v: f64) -> Result<f64, ProfileError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(self.bad(key, v, "must be a positive number"))
-        }
+    /// A finite number above 0 and at most `high` (in `unit`): every
+    /// rating, constant and scale has a stated range (issue 16).
+    fn positive(&self, key: &str, v: f64, high: f64, unit: &str) -> Result<f64, ProfileError> {
+        self.c().above(key, v, 0.0, high, unit)
     }
 
     fn profile(&self, raw: RawProfile) -> Result<MeterProfile, ProfileError> {
@@ -289,7 +287,7 @@ impl Checker<'_> {
     }
 
     fn ratings(&self, r: &RawRatings) -> Result<Ratings, ProfileError> {
-        let un = self.positive("ratings.un_v", r.un_v)?;
+        let un = self.positive("ratings.un_v", r.un_v, 1000.0, "V")?;
         if !(0.0..=50.0).contains(&r.un_tolerance_pct) {
             return Err(self.bad(
                 "ratings.un_tolerance_pct",
@@ -297,12 +295,12 @@ impl Checker<'_> {
                 "must lie within 0..=50",
             ));
         }
-        let iref = self.positive("ratings.iref_a", r.iref_a)?;
-        let imin = self.positive("ratings.imin_a", r.imin_a)?;
-        let imax = self.positive("ratings.imax_a", r.imax_a)?;
-        let ist = self.positive("ratings.ist_a", r.ist_a)?;
+        let iref = self.positive("ratings.iref_a", r.iref_a, 1000.0, "A")?;
+        let imin = self.positive("ratings.imin_a", r.imin_a, 1000.0, "A")?;
+        let imax = self.positive("ratings.imax_a", r.imax_a, 1000.0, "A")?;
+        let ist = self.positive("ratings.ist_a", r.ist_a, 1000.0, "A")?;
         let itr = match r.itr_a {
-            Some(v) => self.positive("ratings.itr_a", v)?,
+            Some(v) => self.positive("ratings.itr_a", v, 1000.0, "A")?,
             None => iref / 10.0,
         };
         if ist >= imin {
@@ -341,12 +339,12 @@ impl Checker<'_> {
             ));
         }
         for (i, (f, [lo, hi])) in r.fn_hz.iter().zip(&r.f_ranges_hz).enumerate() {
-            self.positive(&format!("ratings.fn_hz[{i}]"), *f)?;
-            if !(lo < f && f < hi) {
+            self.positive(&format!("ratings.fn_hz[{i}]"), *f, 1000.0, "Hz")?;
+            if !(lo.is_finite() && *lo > 0.0 && lo < f && f < hi && *hi <= 1000.0) {
                 return Err(self.bad(
                     format!("ratings.f_ranges_hz[{i}]"),
                     format!("[{lo}, {hi}]"),
-                    format!("must enclose the nominal {f} Hz"),
+                    format!("must enclose the nominal {f} Hz: 0 < low < {f} < high <= 1000 Hz"),
                 ));
             }
         }
@@ -365,6 +363,10 @@ impl Checker<'_> {
             ));
         }
         let [tlo, thi] = r.operating_temp_c;
+        self.c()
+            .within("ratings.operating_temp_c[0]", tlo, -100.0..=200.0, "°C")?;
+        self.c()
+            .within("ratings.operating_temp_c[1]", thi, -100.0..=200.0, "°C")?;
         if tlo >= thi {
             return Err(self.bad(
                 "ratings.operating_temp_c",
@@ -402,12 +404,12 @@ impl Checker<'_> {
     }
 
     fn pulse(&self, p: &RawPulse) -> Result<PulseSpec, ProfileError> {
-        let led = self.positive("pulse.led_imp_per_kwh", p.led_imp_per_kwh)?;
+        let led = self.positive("pulse.led_imp_per_kwh", p.led_imp_per_kwh, 1e7, "imp/kWh")?;
         let s0 = match (&p.s0_weights_wh, &p.s0_durations_ms) {
             (None, None) => None,
             (Some(weights), Some(durations)) => {
                 for (i, w) in weights.iter().enumerate() {
-                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w)?;
+                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w, 1e6, "Wh")?;
                 }
                 for (i, d) in durations.iter().enumerate() {
                     if *d == 0 || *d > 10_000 {
@@ -475,8 +477,12 @@ impl Checker<'_> {
             return Err(self.bad("tariff.tariffs", t.tariffs, "must lie within 1..=4"));
         }
         let [lo, hi] = t.input_v;
-        if !(lo > 0.0 && lo <= hi) {
-            return Err(self.bad("tariff.input_v", format!("[{lo}, {hi}]"), "0 < low <= high"));
+        if !(lo > 0.0 && lo <= hi && hi <= 1000.0) {
+            return Err(self.bad(
+                "tariff.input_v",
+                format!("[{lo}, {hi}]"),
+                "0 < low <= high <= 1000 V",
+            ));
         }
         if t.debounce_ms > 10_000 {
             return Err(self.bad(
@@ -610,7 +616,7 @@ impl Checker<'_> {
     ) -> Result<Placement, ProfileError> {
         let words = p.kind.words() as i64;
         let lowest = i64::from(base);
-        if p.address < lowest || p.address + words - 1 > 0xFFFF + lowest {
+        if p.address < lowest || p.address > 0xFFFF + lowest - words + 1 {
             return Err(self.bad(
                 format!("{key}.address"),
                 p.address,
@@ -638,8 +644,8 @@ impl Checker<'_> {
                     format!("a {dim:?} value is in one of {}", units.join(", ")),
                 )
             })?;
-        if !(p.scale.is_finite() && p.scale > 0.0) {
-            return Err(self.bad(format!("{key}.scale"), p.scale, "must be a positive number"));
+        if !(p.scale.is_finite() && p.scale >= 1e-9 && p.scale <= 1e9) {
+            return Err(self.bad(format!("{key}.scale"), p.scale, "within 1e-9..=1e9"));
         }
         if p.kind.words() == 1 && p.word_order != WordOrder::HighFirst {
             return Err(self.bad(
@@ -702,7 +708,17 @@ impl Checker<'_> {
         }
         let mut choices = Vec::new();
         for (i, c) in s.choices.iter().enumerate() {
-            if place.coding.encode(c.code).is_err()
+            if let SettingValue::Number(v) = c.value
+                && !(v.is_finite() && v.abs() <= 1e9)
+            {
+                return Err(self.bad(
+                    format!("{key}.choices[{i}].value"),
+                    crate::files::show(v),
+                    "a finite number within -1e9..=1e9",
+                ));
+            }
+            if !c.code.is_finite()
+                || place.coding.encode(c.code).is_err()
                 || c.code.fract() != 0.0 && place.coding.kind != RegisterKind::F32
             {
                 return Err(self.bad(
@@ -725,12 +741,12 @@ impl Checker<'_> {
         }
         let range = s.range.map(|[lo, hi]| (lo, hi));
         if let Some((lo, hi)) = range
-            && lo > hi
+            && !(lo.is_finite() && hi.is_finite() && lo <= hi)
         {
             return Err(self.bad(
                 format!("{key}.range"),
                 format!("[{lo}, {hi}]"),
-                "low must not exceed high",
+                "finite [low, high] with low not above high",
             ));
         }
         let needs_code = s.setting.is_command() || s.setting == MeterSetting::Password;
@@ -739,6 +755,15 @@ impl Checker<'_> {
                 format!("{key}.code"),
                 "missing",
                 format!("{} needs the code to write", s.setting),
+            ));
+        }
+        if let Some(code) = s.code
+            && (!code.is_finite() || place.coding.encode(code).is_err())
+        {
+            return Err(self.bad(
+                format!("{key}.code"),
+                code,
+                format!("must fit a {:?} register", place.coding.kind),
             ));
         }
         if !needs_code && choices.is_empty() && range.is_none() {

@@ -339,7 +339,7 @@ fn reference(
         ("reference.uncertainty_low_pf_pct", r.uncertainty_low_pf_pct),
     ] {
         if !(v > 0.0 && v <= 1.0) {
-            return Err(c.invalid(key, v, allowed));
+            return Err(c.invalid(key, crate::files::show(v), allowed));
         }
     }
     let constant = c.above(
