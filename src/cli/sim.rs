@@ -142,7 +142,7 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         say!("modbus rtu-over-tcp {local} unit {unit}")?;
         _keep_client_end = None;
     } else {
-        let ep = serve_on_pty(service, false, harness::modbus::LinePacing::Off)?;
+        let ep = serve_on_pty(service, false, harness::sim::LinePacing::Off)?;
         say!("modbus rtu {} unit {unit}", ep.path)?;
         // Notices after the address line are best effort: a reader that took
         // only the address must not stop the meter.

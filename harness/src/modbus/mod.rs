@@ -1,11 +1,20 @@
 //! Modbus below the profile: frames, CRC, and the transport that never takes
-//! a late reply for the next answer.
+//! a late reply for the next answer. Split the way tokio-modbus separates
+//! codec and service: pure frames and timing (`crc`, `pdu`, `rtu_frame`,
+//! `timing`); the port (`port`: [`Port`], [`SharedSerial`], [`LineControl`]);
+//! the transport (`transport`: timeout, settle, flush, raw exchange); the
+//! traffic count (`traffic`); one line shared by many meters (`shared_line`).
+//!
+//! Owns: the wire. May import: `profile` (line settings) only. The
+//! simulator's pseudo-terminal line is a [`SimulatedLine`] it implements.
 
 mod crc;
 mod pdu;
+mod port;
 pub mod rtu_frame;
 mod shared_line;
 pub mod timing;
+mod traffic;
 mod transport;
 
 use serde::{Deserialize, Serialize};
@@ -15,12 +24,11 @@ pub use pdu::{
     PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
     exception_code_u8, rtu_request_len,
 };
+pub use port::{LineControl, LineTiming, Port, SharedSerial, SimulatedLine};
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
 pub use shared_line::{Held, SharedLine, Wire};
-pub use transport::{
-    AnnouncedLine, LineControl, LinePacing, LineTiming, ModbusTransport, Port, SharedSerial,
-    SimLine, Traffic,
-};
+pub use traffic::Traffic;
+pub use transport::{ModbusTransport, RETARGET_SETTLE};
 
 /// Why a meter request did not give an answer. A Modbus exception is an
 /// answer, kept apart from transport failures all the way into the record.

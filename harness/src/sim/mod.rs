@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod faults;
+pub mod line;
 pub mod meter_model;
 pub mod modbus_server;
 pub mod pulse_input;
@@ -30,16 +31,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::drivers::ModbusMeterLink;
-use crate::modbus::{
-    AnnouncedLine, LineControl, LinePacing, ModbusTransport, Port, SharedLine, SharedSerial,
-    SimLine,
-};
+use crate::modbus::{LineControl, ModbusTransport, Port, SharedLine, SharedSerial};
 use crate::rig::Identity;
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
 use crate::rig::pulse_input::PulseChannel;
 use crate::rig::simulated::SimulatedBench;
 use crate::rig::{Position, Rig, RigError};
+pub use line::{AnnouncedLine, LinePacing, SimLine};
 use meter_model::MeterModel;
 use modbus_server::MeterService;
 use world::{SharedWorld, SimWorld};

@@ -17,7 +17,6 @@ use crate::drivers::gpio_pulse_input::GpioPulseConfig;
 use crate::drivers::scpi::config::{self as scpi, ScpiSourceConfig};
 use crate::drivers::{LabInstruments, LabPosition, TariffConfig};
 use crate::files::{Checker, FileError};
-use crate::modbus::LinePacing;
 use crate::profile::{Framing, LineSettings, MeterProfile, Variant, load_profile};
 use crate::quantity::{Amps, Hertz, MeterConstant, Percent, Volts};
 use crate::rig::config::{
@@ -26,6 +25,7 @@ use crate::rig::config::{
 use crate::rig::pulse_input::PulseChannel;
 use crate::rig::retry::{OnLost, RetryPolicy};
 use crate::rig::safety::SourceLimits;
+use crate::sim::LinePacing;
 use crate::sim::SimMeterConfig;
 use crate::sim::faults::Faults;
 use crate::sim::meter_model::SimIdentity;

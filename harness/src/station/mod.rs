@@ -15,8 +15,8 @@ use std::path::Path;
 
 use crate::drivers::{LabInstruments, LabPosition};
 use crate::files::FileError;
-use crate::modbus::LinePacing;
 use crate::rig::{Rig, RigConfig, RigError, RigKind};
+use crate::sim::LinePacing;
 use crate::sim::SimMeterConfig;
 
 /// A rig file's refusal: the one input-file error (`crate::files`), kept
