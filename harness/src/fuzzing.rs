@@ -2,6 +2,9 @@
 //! return (an error is fine), never panic or hang. `fuzz/` drives them with
 //! cargo-fuzz (nightly); `harness/tests/fuzz_corpus.rs` runs every seed of
 //! `fuzz/corpus/` and bounded random inputs through them on stable, in CI.
+//!
+//! May import every parser (`station`, `run::plan`, `profile`, `modbus`,
+//! `drivers::scpi`); nothing imports it.
 
 use std::path::Path;
 

@@ -120,10 +120,10 @@ fn names(file: &Path, modules: &BTreeSet<String>) -> BTreeSet<String> {
     found
 }
 
-fn graph() -> (
-    BTreeMap<String, BTreeSet<String>>,
-    Vec<(PathBuf, BTreeSet<String>)>,
-) {
+/// Module → the modules it names.
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+fn graph() -> (Graph, Vec<(PathBuf, BTreeSet<String>)>) {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     let modules: BTreeSet<String> = files

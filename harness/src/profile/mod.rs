@@ -3,6 +3,10 @@
 //!
 //! Maps are data, never code (register-maps.md): a lab corrects a map or adds a
 //! meter without a rebuild. Each profile says how sure its map is.
+//!
+//! Owns: [`MeterProfile`] and its section-by-section loader; every number is
+//! finite and within a stated range when the file loads. May import:
+//! `quantity`, `files`.
 
 mod codec;
 mod load;
