@@ -260,3 +260,38 @@ proptest! {
         }
     }
 }
+
+/// Reading `/dev/zero` as a plan stops at the size limit at once; a 10 MB
+/// file is refused unread; a syntax error in a file of one huge line is
+/// reported in a few hundred characters, not the whole line back.
+#[test]
+fn file_reads_are_bounded_and_errors_stay_short() {
+    let started = std::time::Instant::now();
+    let e = harness::run::load_plan(Path::new("/dev/zero"), &SUITES).expect_err("endless");
+    assert!(matches!(e, FileError::TooLarge { .. }), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let big = dir.path().join("big-plan.toml");
+    let mut text = String::from("[plan]\nname = \"x\"\ndecision_rule = ");
+    text.push_str(&"x".repeat(10 * 1024 * 1024));
+    std::fs::write(&big, &text).expect("write");
+    let e = harness::run::load_plan(&big, &SUITES).expect_err("too large");
+    assert!(e.to_string().len() < 300, "{} bytes", e.to_string().len());
+    assert!(e.to_string().contains("big-plan.toml"), "{e}");
+
+    let long = dir.path().join("long-line.toml");
+    let mut text = String::from("[plan]\nname = \"x\"\ndecision_rule = ");
+    text.push_str(&"x".repeat(900 * 1024));
+    std::fs::write(&long, &text).expect("write");
+    for e in [
+        harness::run::load_plan(&long, &SUITES).expect_err("syntax"),
+        harness::station::load_rig(&long).expect_err("syntax"),
+        harness::profile::load_profile(&long).expect_err("syntax"),
+    ] {
+        let m = e.to_string();
+        assert!(matches!(e, FileError::Syntax { .. }), "{m:.200}");
+        assert!(m.len() < 2000, "a {}-byte error", m.len());
+        assert!(m.contains("long-line.toml") && m.contains("more characters"), "{m:.300}");
+    }
+}
