@@ -292,6 +292,9 @@ fn file_reads_are_bounded_and_errors_stay_short() {
         let m = e.to_string();
         assert!(matches!(e, FileError::Syntax { .. }), "{m:.200}");
         assert!(m.len() < 2000, "a {}-byte error", m.len());
-        assert!(m.contains("long-line.toml") && m.contains("more characters"), "{m:.300}");
+        assert!(
+            m.contains("long-line.toml") && m.contains("more characters"),
+            "{m:.300}"
+        );
     }
 }

@@ -632,14 +632,17 @@ impl MeterModel {
                 self.s0_acc.set_weight(w);
             }
             S::S0Duration => {
-                let d = Duration::from_secs_f64(number()?.max(0.0));
+                // A value beyond what a Duration holds (inf from an f32
+                // register) saturates instead of panicking the server.
+                let d = Duration::try_from_secs_f64(number()?.max(0.0)).unwrap_or(Duration::MAX);
                 self.settings.s0_duration = d;
                 if self.faults.s0_on_ms.is_none() {
                     self.s0.set_on(d);
                 }
             }
             S::AverageWindow => {
-                self.settings.average_window = Duration::from_secs_f64(number()?.max(60.0))
+                self.settings.average_window =
+                    Duration::try_from_secs_f64(number()?.max(60.0)).unwrap_or(Duration::MAX)
             }
             S::HourMeterThreshold => self.settings.hour_meter_threshold_w = number()?,
             S::PartialReset => {
