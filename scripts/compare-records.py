@@ -5,7 +5,8 @@
 
 Same point keys, verdicts, sample counts and means (to 1e-12), the same
 instruments and meters; prints one line per difference and exits 1 if any.
-Timestamps, run ids and file paths are not compared.
+Timestamps, run ids and file paths are not compared; a profile whose file
+changed is noted (its hash), not counted as a difference.
 """
 import json
 import sys
@@ -42,9 +43,17 @@ def main():
             diffs.append(f"{k}: only after")
         elif not all(same(x, y) for x, y in zip(pb[k], pa[k])):
             diffs.append(f"{k}: {pb[k]} -> {pa[k]}")
-    for field in ("status", "seed", "simulated", "meters", "instruments", "findings"):
+    for field in ("status", "seed", "simulated", "instruments", "findings"):
         if before.get(field) != after.get(field):
             diffs.append(f"{field}: differs")
+    # A profile edited on purpose changes its hash, not the meter.
+    def meters(r):
+        return [{k: v for k, v in m.items() if k != "profile"} for m in r.get("meters", [])]
+    if meters(before) != meters(after):
+        diffs.append("meters: differ")
+    for mb, ma in zip(before.get("meters", []), after.get("meters", [])):
+        if mb.get("profile") != ma.get("profile"):
+            print(f"note: position {ma.get('position')}: profile file changed ({ma['profile'].get('path')})")
     for d in diffs:
         print(d)
     verdicts = {}
