@@ -195,10 +195,17 @@ impl Checker<'_> {
         }
     }
 
-    /// A finite number above 0 and at most `high` (in `unit`): every
-    /// rating, constant and scale has a stated range (issue 16).
-    fn positive(&self, key: &str, v: f64, high: f64, unit: &str) -> Result<f64, ProfileError> {
-        self.c().above(key, v, 0.0, high, unit)
+    /// A finite number within `low..=high` (in `unit`), `low` above 0:
+    /// every rating, constant and weight has a stated range (issue 16), so
+    /// no period or gate computed from it is endless or below a nanosecond.
+    fn positive(
+        &self,
+        key: &str,
+        v: f64,
+        range: std::ops::RangeInclusive<f64>,
+        unit: &str,
+    ) -> Result<f64, ProfileError> {
+        self.c().within(key, v, range, unit)
     }
 
     fn profile(&self, raw: RawProfile) -> Result<MeterProfile, ProfileError> {
@@ -287,7 +294,7 @@ impl Checker<'_> {
     }
 
     fn ratings(&self, r: &RawRatings) -> Result<Ratings, ProfileError> {
-        let un = self.positive("ratings.un_v", r.un_v, 1000.0, "V")?;
+        let un = self.positive("ratings.un_v", r.un_v, 1.0..=1000.0, "V")?;
         if !(0.0..=50.0).contains(&r.un_tolerance_pct) {
             return Err(self.bad(
                 "ratings.un_tolerance_pct",
@@ -295,12 +302,12 @@ impl Checker<'_> {
                 "must lie within 0..=50",
             ));
         }
-        let iref = self.positive("ratings.iref_a", r.iref_a, 1000.0, "A")?;
-        let imin = self.positive("ratings.imin_a", r.imin_a, 1000.0, "A")?;
-        let imax = self.positive("ratings.imax_a", r.imax_a, 1000.0, "A")?;
-        let ist = self.positive("ratings.ist_a", r.ist_a, 1000.0, "A")?;
+        let iref = self.positive("ratings.iref_a", r.iref_a, 0.001..=1000.0, "A")?;
+        let imin = self.positive("ratings.imin_a", r.imin_a, 0.001..=1000.0, "A")?;
+        let imax = self.positive("ratings.imax_a", r.imax_a, 0.001..=1000.0, "A")?;
+        let ist = self.positive("ratings.ist_a", r.ist_a, 0.001..=1000.0, "A")?;
         let itr = match r.itr_a {
-            Some(v) => self.positive("ratings.itr_a", v, 1000.0, "A")?,
+            Some(v) => self.positive("ratings.itr_a", v, 0.001..=1000.0, "A")?,
             None => iref / 10.0,
         };
         if ist >= imin {
@@ -339,7 +346,7 @@ impl Checker<'_> {
             ));
         }
         for (i, (f, [lo, hi])) in r.fn_hz.iter().zip(&r.f_ranges_hz).enumerate() {
-            self.positive(&format!("ratings.fn_hz[{i}]"), *f, 1000.0, "Hz")?;
+            self.positive(&format!("ratings.fn_hz[{i}]"), *f, 1.0..=1000.0, "Hz")?;
             if !(lo.is_finite() && *lo > 0.0 && lo < f && f < hi && *hi <= 1000.0) {
                 return Err(self.bad(
                     format!("ratings.f_ranges_hz[{i}]"),
@@ -404,12 +411,17 @@ impl Checker<'_> {
     }
 
     fn pulse(&self, p: &RawPulse) -> Result<PulseSpec, ProfileError> {
-        let led = self.positive("pulse.led_imp_per_kwh", p.led_imp_per_kwh, 1e7, "imp/kWh")?;
+        let led = self.positive(
+            "pulse.led_imp_per_kwh",
+            p.led_imp_per_kwh,
+            1.0..=1e7,
+            "imp/kWh",
+        )?;
         let s0 = match (&p.s0_weights_wh, &p.s0_durations_ms) {
             (None, None) => None,
             (Some(weights), Some(durations)) => {
                 for (i, w) in weights.iter().enumerate() {
-                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w, 1e6, "Wh")?;
+                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w, 0.001..=1e6, "Wh")?;
                 }
                 for (i, d) in durations.iter().enumerate() {
                     if *d == 0 || *d > 10_000 {

@@ -342,11 +342,10 @@ fn reference(
             return Err(c.invalid(key, crate::files::show(v), allowed));
         }
     }
-    let constant = c.above(
+    let constant = c.within(
         "reference.constant_imp_per_kwh",
         r.constant_imp_per_kwh,
-        0.0,
-        1e10,
+        1.0..=1e10,
         "imp/kWh",
     )?;
     instrument_kind(c, "reference.kind", kind, r.kind)?;
