@@ -133,3 +133,32 @@ async fn extreme_profile_numbers_that_load_also_plan() {
     println!("{planned} profiles with an extreme number loaded and planned without a panic");
     assert!(planned > 0);
 }
+
+/// A typo'd override row would change nothing, silently: planning refuses it
+/// with the rows the plan's points are judged by; the right row plans.
+#[tokio::test]
+async fn an_override_no_planned_point_uses_is_refused() {
+    let rig =
+        Rig::open(harness::station::load_rig(&root().join("fixtures/rigs/sim.toml")).expect("rig"))
+            .await
+            .expect("opens");
+    let suites = suites::all();
+    let plan = |row: &str| {
+        format!(
+            "[plan]\nname = \"o\"\ndecision_rule = \"guarded-binary\"\n[[suites]]\nid = \"accuracy-active\"\n[[overrides]]\ntable = \"en50470-3-class-b\"\nrow = \"{row}\"\nlimit_pct = 1.2\nreason = \"lab copy\"\n"
+        )
+    };
+    let parse = |text: &str| {
+        harness::run::parse_plan(text, Path::new("o.toml"), &suites::ids()).expect("loads")
+    };
+    let good = parse(&plan("imin-itr-pf1"));
+    assert!(plan_points(&good, &suites, &rig).is_ok());
+    let typo = parse(&plan("imin-itr-pf-1"));
+    let e = plan_points(&typo, &suites, &rig)
+        .expect_err("unknown row")
+        .to_string();
+    assert!(
+        e.contains("overrides[0]") && e.contains("imin-itr-pf1"),
+        "{e}"
+    );
+}
