@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use harness::modbus::timing::{t3_5, wire_time};
+use harness::rig::Rig;
 use harness::rig::meter_link::MeterLink;
-use harness::rig::{Rig, parse_rig};
+use harness::station::parse_rig;
 use tokio_modbus::Request;
 
 const N: usize = 10_000;

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use harness::modbus::Traffic;
 use harness::profile::{Framing, LineSettings};
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
 use harness::run::{RunRequest, cancel_pair, load_plan};
+use harness::station::parse_rig;
 
 const ONE: &str = "METRIG_POSITIONS_ONE";
 

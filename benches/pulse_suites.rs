@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use harness::rig::{Rig, load_rig};
+use harness::rig::Rig;
 use harness::run::{Listener, RunEvent, RunRequest, cancel_pair, parse_plan};
+use harness::station::load_rig;
 
 struct Count(usize);
 

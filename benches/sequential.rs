@@ -10,8 +10,9 @@
 
 use std::path::Path;
 
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
 use harness::run::{RunRequest, cancel_pair, parse_plan};
+use harness::station::parse_rig;
 use harness::stats::Verdict;
 
 const PLAN: &str = "[plan]\nname = \"nightly-accuracy\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 10\nwarm_up_s = 0\nsettle_s = 1\n[[suites]]\nid = \"accuracy-active\"\ngate_counts = 10000\ninfluence = false\n";

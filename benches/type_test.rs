@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use harness::rig::{Rig, load_rig};
+use harness::rig::Rig;
 use harness::run::{RunRequest, cancel_pair, load_plan};
+use harness::station::load_rig;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use harness::load_point::LoadPoint;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
+use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::rig::{Rig, parse_rig};
+use harness::station::parse_rig;
 
 fn rig_text() -> String {
     let meter = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

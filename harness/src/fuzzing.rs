@@ -2,6 +2,9 @@
 //! return (an error is fine), never panic or hang. `fuzz/` drives them with
 //! cargo-fuzz (nightly); `harness/tests/fuzz_corpus.rs` runs every seed of
 //! `fuzz/corpus/` and bounded random inputs through them on stable, in CI.
+//!
+//! May import every parser (`station`, `run::plan`, `profile`, `modbus`,
+//! `drivers::scpi`); nothing imports it.
 
 use std::path::Path;
 
@@ -49,12 +52,12 @@ pub fn scpi_answer(data: &[u8]) {
         .collect();
     let _ = crate::drivers::scpi::parse_fields(&text, &fields);
     let _ = crate::drivers::scpi::fill(&text, &[("u", "230".into()), ("i", "5".into())]);
-    let _ = crate::rig::scpi_config::check_template("fuzz", &text, &["u", "i", "phi", "f"]);
+    let _ = crate::drivers::scpi::config::check_template(&text, &["u", "i", "phi", "f"]);
 }
 
 /// A rig file's text (meter paths resolve from `base`).
 pub fn rig_file(data: &[u8], base: &Path) {
-    let _ = crate::rig::parse_rig(&String::from_utf8_lossy(data), &base.join("fuzz-rig.toml"));
+    let _ = crate::station::parse_rig(&String::from_utf8_lossy(data), &base.join("fuzz-rig.toml"));
 }
 
 /// A meter profile's text.

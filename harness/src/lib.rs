@@ -7,6 +7,7 @@
 //! built"): run → station → sim | drivers → rig → modbus, profile, measure.
 
 pub mod drivers;
+pub mod files;
 pub mod fuzzing;
 pub mod measure;
 pub mod modbus;
@@ -14,6 +15,7 @@ pub mod profile;
 pub mod rig;
 pub mod run;
 pub mod sim;
+pub mod station;
 pub mod stats;
 
 /// Quantities and load points live in `model`; re-exported at their old paths.

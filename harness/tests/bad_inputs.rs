@@ -5,7 +5,7 @@
 mod common;
 
 use harness::profile::load_profile;
-use harness::rig::load_rig;
+use harness::station::load_rig;
 
 /// The suite ids a plan may name (the suites crate's, which this crate cannot see).
 const SUITES: [&str; 3] = ["accuracy-active", "no-load", "modbus"];

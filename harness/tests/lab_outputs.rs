@@ -95,10 +95,10 @@ async fn a_module_that_ignores_the_write_stops_the_run() {
     assert!(e.to_string().contains("exception"), "{e}");
 }
 
-fn lab(position_extra: &str) -> Result<harness::rig::RigConfig, harness::rig::RigError> {
+fn lab(position_extra: &str) -> Result<harness::station::RigFile, harness::files::FileError> {
     let meter =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
-    harness::rig::parse_rig(
+    harness::station::parse_rig(
         &format!(
             "[rig]\nname = \"b\"\nkind = \"lab\"\n[source]\nkind = \"none\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"none\"\n[[positions]]\nmeter = \"{}\"\nlink = {{ kind = \"tcp\", address = \"127.0.0.1:502\" }}\n{position_extra}\n",
             meter.display()
@@ -111,10 +111,10 @@ fn lab(position_extra: &str) -> Result<harness::rig::RigConfig, harness::rig::Ri
 fn gpio_keys_are_read_and_checked() {
     let c = lab("pulses = { kind = \"gpio\", chip = \"/dev/gpiochip0\", led = 17, s0 = 27, debounce_us = 500, active_low = true }\ntariff = { kind = \"modbus-coil\", address = \"10.0.0.5:502\", unit = 2, coil = 0 }")
         .expect("valid");
-    let p = c.positions[0].pulses.as_ref().expect("pulses");
+    let p = c.lab.positions[0].pulses.as_ref().expect("pulses");
     assert_eq!(p.lines.len(), 2);
     assert_eq!(p.debounce, Duration::from_micros(500));
-    assert!(c.positions[0].tariff.is_some());
+    assert!(c.lab.positions[0].tariff.is_some());
     let e = lab("pulses = { kind = \"gpio\", chip = \"/dev/gpiochip0\", led = 4, s0 = 4 }")
         .expect_err("same line twice");
     assert!(e.to_string().contains("positions[0].pulses"), "{e}");

@@ -8,9 +8,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::modbus::{
-    LineControl, LinkError, ModbusMeterLink, ModbusTransport, Port, SharedSerial, append_crc,
-};
+use harness::drivers::ModbusMeterLink;
+use harness::modbus::{LineControl, LinkError, ModbusTransport, Port, SharedSerial, append_crc};
 use harness::profile::{Framing, LineSettings, MeterQuantity};
 use harness::rig::meter_link::MeterLink;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use harness::modbus::timing::{t1_5, t3_5, wire_time};
 use harness::modbus::{LineTiming, ReplyFrame, RtuFrame, Transmission, encode_request};
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
+use harness::station::parse_rig;
 use tokio_modbus::Request;
 
 async fn open(pacing: &str) -> Rig {

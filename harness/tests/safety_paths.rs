@@ -128,7 +128,7 @@ async fn run_script(steps: Vec<Step>) {
         "",
         "[positions.retry]\nattempts = 1\nwait_for_meter_s = 2",
     );
-    let config = harness::rig::parse_rig(&text, Path::new("safety.toml")).expect("rig");
+    let config = harness::station::parse_rig(&text, Path::new("safety.toml")).expect("rig");
     let mut rig = Rig::open(config).await.expect("rig opens");
     let (handle, cancel) = cancel_pair();
     let suites: Vec<Arc<dyn Suite>> = vec![Arc::new(Scripted {

@@ -141,7 +141,8 @@ async fn late_replies_are_never_taken_for_the_next_answer(#[case] link: &str) {
         "latency_ms = [40, 200]",
         "timeout_ms = 120",
     );
-    let config = harness::rig::parse_rig(&text, std::path::Path::new("late.toml")).expect("valid");
+    let config =
+        harness::station::parse_rig(&text, std::path::Path::new("late.toml")).expect("valid");
     let mut rig = harness::rig::Rig::open(config).await.expect("opens");
     rig.energise(point("230V 10A 1 50Hz"))
         .await
@@ -301,7 +302,7 @@ async fn a_new_address_answers_and_the_old_one_is_silent() {
 async fn an_abandoned_request_never_answers_the_next(#[case] link: &str) {
     let text = common::sim_rig_text("legrand-412083", link, "latency_ms = [60, 60]", "");
     let config =
-        harness::rig::parse_rig(&text, std::path::Path::new("abandon.toml")).expect("valid");
+        harness::station::parse_rig(&text, std::path::Path::new("abandon.toml")).expect("valid");
     let mut rig = harness::rig::Rig::open(config).await.expect("opens");
     rig.energise(point("230V 10A 1 50Hz"))
         .await

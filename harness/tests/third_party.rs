@@ -96,7 +96,7 @@ async fn mbpoll_reads_the_models_values_over_tcp_and_rtu() {
     let (addr, _tcp) = tcp_server::spawn_tcp(service.clone(), "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("listens");
-    let rtu = serve_on_pty(service, false, harness::modbus::LinePacing::Off).expect("pty");
+    let rtu = serve_on_pty(service, false, harness::sim::LinePacing::Off).expect("pty");
 
     let (voltage_mv, energy_steps) = {
         let m = lock(&model);

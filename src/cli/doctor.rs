@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use harness::load_point::LoadPoint;
 use harness::quantity::{Amps, PowerFactor};
-use harness::rig::{Rig, load_rig};
+use harness::rig::Rig;
+use harness::station::load_rig;
 
 use super::{EXIT_OK, EXIT_RIG_FAILED};
 
@@ -13,8 +14,8 @@ pub async fn run(rig_file: &Path, plan_file: Option<&Path>) -> anyhow::Result<Ex
     let config = load_rig(rig_file)?;
     say!(
         "rig: {} ({:?}, {})",
-        config.name,
-        config.kind,
+        config.config.name,
+        config.config.kind,
         rig_file.display()
     )?;
     let mut rig = Rig::open(config).await?;

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use harness::profile::ProfileError;
+use harness::files::FileError;
 use harness::rig::RigError;
 
 /// Exit codes (README, "Exit codes").
@@ -220,21 +220,24 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Usage errors or bad files → 2; instruments that fail → 3.
+/// The one exit-code table: the first error in the chain that the table
+/// knows decides.
+///
+/// | error                                            | exit |
+/// |--------------------------------------------------|------|
+/// | a refused file (profile, plan, rig: `FileError`) | 2    |
+/// | a usage error, a load point beyond the limits    | 2    |
+/// | an instrument or link that fails                 | 3    |
+/// | anything else                                    | 3    |
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
         if let Some(r) = cause.downcast_ref::<RigError>() {
             return match r {
-                RigError::Io { .. }
-                | RigError::Syntax { .. }
-                | RigError::Invalid { .. }
-                | RigError::Profile(_)
-                | RigError::MeterProfile { .. }
-                | RigError::Safety(_) => EXIT_BAD_INPUT,
+                RigError::Safety(_) => EXIT_BAD_INPUT,
                 RigError::Instrument { .. } | RigError::Link { .. } => EXIT_RIG_FAILED,
             };
         }
-        if cause.downcast_ref::<ProfileError>().is_some()
+        if cause.downcast_ref::<FileError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()
         {
             return EXIT_BAD_INPUT;

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::quantity::PowerFactor;
-use harness::rig::{Rig, load_rig};
+use harness::rig::Rig;
+use harness::station::load_rig;
 
 use super::{EXIT_OK, usage};
 
@@ -23,11 +24,11 @@ pub fn reference_point(p: &MeterProfile) -> LoadPoint {
 
 pub async fn run(rig_file: &Path, position: usize, load: Option<&str>) -> anyhow::Result<ExitCode> {
     let config = load_rig(rig_file)?;
-    if position == 0 || position > config.positions.len() {
+    if position == 0 || position > config.config.positions.len() {
         return Err(usage(format!(
             "--position {position}: {} has positions 1..={}",
             rig_file.display(),
-            config.positions.len()
+            config.config.positions.len()
         )));
     }
     let mut rig = Rig::open(config).await?;

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use harness::rig::{Rig, load_rig};
+use harness::rig::Rig;
 use harness::run::journal::{Journal, read_journal};
 use harness::run::runner::{check_points, plan_points};
 use harness::run::{Listener, RunError, RunEvent, RunRequest, RunStatus, cancel_pair, load_plan};
+use harness::station::load_rig;
 use reports::Record;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RIG_FAILED, progress::Progress, usage};

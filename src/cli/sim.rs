@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use clap::Subcommand;
 use harness::load_point::LoadPoint;
 use harness::profile::{MeterSetting, SettingValue, load_profile};
+use harness::rig::RigInstant;
 use harness::rig::source::SourceState;
-use harness::rig::{RigInstant, load_rig};
 use harness::sim::meter_model::{MeterModel, SimIdentity};
 use harness::sim::modbus_server::MeterService;
 use harness::sim::world::{SimWorld, lock};
 use harness::sim::{serve_on_pty, tcp_server};
+use harness::station::load_rig;
 
 use super::{EXIT_OK, read::reference_point, usage};
 
@@ -83,11 +84,12 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     let mut seed = 1;
     if let Some(rig_file) = &rig {
         let config = load_rig(rig_file)?;
-        seed = config.seed;
+        seed = config.config.seed;
         let pos = config
+            .config
             .positions
             .iter()
-            .find(|p| p.profile.id == profile.id && p.sim.is_some())
+            .find(|p| p.profile.id == profile.id && config.sim(p.index).is_some())
             .ok_or_else(|| {
                 usage(format!(
                     "{} has no simulated position with profile {}",
@@ -95,7 +97,7 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
                     profile.id
                 ))
             })?;
-        if let Some(sim) = &pos.sim {
+        if let Some(sim) = config.sim(pos.index) {
             identity = sim.identity.clone();
             faults = sim.faults.clone();
         }
@@ -140,7 +142,7 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         say!("modbus rtu-over-tcp {local} unit {unit}")?;
         _keep_client_end = None;
     } else {
-        let ep = serve_on_pty(service, false, harness::modbus::LinePacing::Off)?;
+        let ep = serve_on_pty(service, false, harness::sim::LinePacing::Off)?;
         say!("modbus rtu {} unit {unit}", ep.path)?;
         // Notices after the address line are best effort: a reader that took
         // only the address must not stop the meter.

@@ -9,7 +9,8 @@ mod scpi_emulator;
 
 use std::path::{Path, PathBuf};
 
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
+use harness::station::parse_rig;
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)

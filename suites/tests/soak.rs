@@ -8,9 +8,10 @@ mod common;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
 use harness::run::journal::Journal;
 use harness::run::{Listener, RunEvent, RunRequest, cancel_pair, parse_plan};
+use harness::station::parse_rig;
 
 /// Resident and peak resident set of this process, kB (Linux).
 fn rss_kb() -> (u64, u64) {

@@ -1,9 +1,17 @@
 //! Real instruments. Each driver is one file, selected by `kind` in the rig
 //! file; they share the Modbus link code with the simulated rig.
+//!
+//! Owns: the drivers, their configuration types (SCPI dialects in
+//! `scpi::config`, [`gpio_pulse_input::GpioPulseConfig`], [`TariffConfig`])
+//! and [`ModbusMeterLink`], the one `MeterLink` over Modbus that the
+//! simulator's meters are read through too.
+//! May import: `rig`, `modbus`, `profile`, `quantity`, `load_point`,
+//! `files`. Never `sim` or `station`.
 
 pub mod gpio_pulse_input;
 pub mod gpio_tariff_output;
 pub mod modbus_coil_tariff_output;
+mod modbus_link;
 pub mod modbus_rtu;
 pub mod modbus_tcp;
 #[cfg(feature = "probe")]
@@ -15,20 +23,57 @@ pub mod scpi_source;
 
 use std::sync::Arc;
 
+pub use modbus_link::ModbusMeterLink;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
 use crate::rig::{Position, Rig, RigError, WallClock};
 
+/// Where a lab position's tariff input is driven from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TariffConfig {
+    Gpio {
+        chip: PathBuf,
+        line: u32,
+        active_low: bool,
+    },
+    ModbusCoil {
+        address: SocketAddr,
+        unit: u8,
+        coil: u16,
+    },
+}
+
+/// What a lab rig's file says beyond the bench's description: the SCPI
+/// instruments and each position's pulse capture and tariff output.
+#[derive(Debug, Clone, Default)]
+pub struct LabInstruments {
+    pub source: Option<scpi::config::ScpiSourceConfig>,
+    pub reference: Option<scpi::config::ScpiReferenceConfig>,
+    /// One entry per position, in order.
+    pub positions: Vec<LabPosition>,
+}
+
+/// One lab position's capture and output hardware.
+#[derive(Debug, Clone, Default)]
+pub struct LabPosition {
+    pub pulses: Option<gpio_pulse_input::GpioPulseConfig>,
+    pub tariff: Option<TariffConfig>,
+}
+
 /// Opens a lab rig: the SCPI source and reference (or none: a meter
 /// energised by hand, only read), the error calculator where the reference
 /// has one, and the meters' links.
-pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
+pub async fn open_lab_rig(config: RigConfig, lab: LabInstruments) -> Result<Rig, RigError> {
     let clock: Arc<dyn crate::rig::RigClock> = Arc::new(WallClock::new());
-    let source: Option<Box<dyn crate::rig::source::Source>> = match &config.source.scpi {
+    let source: Option<Box<dyn crate::rig::source::Source>> = match &lab.source {
         Some(c) => Some(Box::new(scpi_source::ScpiSource::open(c.clone()).await?)),
         None => None,
     };
-    let (reference, error_calculator) = match &config.reference.scpi {
+    let (reference, error_calculator) = match &lab.reference {
         Some(c) => {
             let r = &config.reference;
             let reference: Box<dyn crate::rig::reference::ReferenceStandard> = Box::new(
@@ -61,6 +106,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
     let mut shared_lines = std::collections::BTreeMap::new();
     for p in &config.positions {
         let who = format!("position {}", p.index + 1);
+        let hw = lab.positions.get(p.index).cloned().unwrap_or_default();
         let address = p
             .address
             .unwrap_or_else(|| p.profile.serial.as_ref().map_or(1, |s| s.address_default));
@@ -101,7 +147,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                             l
                         }
                     };
-                    Some(Box::new(crate::modbus::ModbusMeterLink::on_shared_line(
+                    Some(Box::new(ModbusMeterLink::on_shared_line(
                         shared,
                         address,
                         p.profile.clone(),
@@ -146,7 +192,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                 ));
             }
         };
-        let pulses: Option<Box<dyn crate::rig::pulse_input::PulseInput>> = match &p.pulses {
+        let pulses: Option<Box<dyn crate::rig::pulse_input::PulseInput>> = match &hw.pulses {
             Some(c) => Some(Box::new(gpio_pulse_input::GpioPulseInput::open(
                 p.index,
                 c.clone(),
@@ -154,8 +200,8 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
             )?)),
             None => None,
         };
-        let tariff: Option<Box<dyn crate::rig::tariff_output::TariffOutput>> = match &p.tariff {
-            Some(crate::rig::config::TariffConfig::Gpio {
+        let tariff: Option<Box<dyn crate::rig::tariff_output::TariffOutput>> = match &hw.tariff {
+            Some(TariffConfig::Gpio {
                 chip,
                 line,
                 active_low,
@@ -165,7 +211,7 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
                 *line,
                 *active_low,
             )?)),
-            Some(crate::rig::config::TariffConfig::ModbusCoil {
+            Some(TariffConfig::ModbusCoil {
                 address: a,
                 unit,
                 coil,
@@ -186,15 +232,14 @@ pub async fn open_lab_rig(config: RigConfig) -> Result<Rig, RigError> {
             tariff,
         });
     }
-    Ok(Rig {
+    Ok(Rig::assemble(
+        config,
         clock,
         source,
         reference,
         error_calculator,
         positions,
-        tasks: Vec::new(),
-        sim: None,
-        config: Arc::new(config),
-        view: false,
-    })
+        Vec::new(),
+        None,
+    ))
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::modbus::{LineControl, LinkError, ModbusMeterLink, ModbusTransport, Port, SharedSerial};
+use super::ModbusMeterLink;
+use crate::modbus::{LineControl, LinkError, ModbusTransport, Port, SharedSerial};
 use crate::profile::{LineSettings, MeterProfile};
 
 /// `inter_frame`: the silence before each request after a reply; `None`

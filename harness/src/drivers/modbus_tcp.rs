@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::modbus::{LinkError, ModbusMeterLink, ModbusTransport, Port};
+use super::ModbusMeterLink;
+use crate::modbus::{LinkError, ModbusTransport, Port};
 use crate::profile::MeterProfile;
 
 pub fn open(

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::scpi::{ScpiPort, fill, parse_fields};
-use crate::measure::{EnergyKind, PulseComparison};
+use crate::drivers::scpi::config::{ErrorCalculatorConfig, ScpiCommon};
 use crate::quantity::{PulseWeight, trim_float};
+use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::rig::error_calculator::ErrorCalculator;
-use crate::rig::scpi_config::{ErrorCalculatorConfig, ScpiCommon};
 use crate::rig::{Identity, RigError};
 
 #[derive(Debug)]

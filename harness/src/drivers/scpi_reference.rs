@@ -6,12 +6,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::scpi::{ScpiPort, parse_fields};
+use crate::drivers::scpi::config::ScpiReferenceConfig;
 use crate::quantity::{
     Amps, Hertz, MeterConstant, Percent, PhaseAngle, VarHours, Vars, VoltAmps, Volts, WattHours,
     Watts,
 };
 use crate::rig::reference::{ReferenceEnergy, ReferenceReading, ReferenceStandard};
-use crate::rig::scpi_config::ScpiReferenceConfig;
 use crate::rig::{Identity, RigClock, RigError};
 
 #[derive(Debug)]

@@ -5,9 +5,9 @@
 use async_trait::async_trait;
 
 use super::scpi::{ScpiPort, fill};
+use crate::drivers::scpi::config::ScpiSourceConfig;
 use crate::load_point::LoadPoint;
 use crate::quantity::trim_float;
-use crate::rig::scpi_config::ScpiSourceConfig;
 use crate::rig::source::{Source, SourceState};
 use crate::rig::{Identity, RigError};
 

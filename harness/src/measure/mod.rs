@@ -5,6 +5,11 @@
 //!   e = (E_dut − E_ref)/E_ref × 100, ±1 count of resolution).
 //! - Register method (dial test): the meter's energy register before and
 //!   after a dwell, against the reference's energy over the same dwell.
+//!
+//! Owns: the two methods, on a `Rig`. May import: `rig`, `profile`,
+//! `modbus` (link errors), `quantity`. The register method's roll-over
+//! comes from the meter's profile (`ratings.energy_rollover_kwh`), never
+//! from the simulator.
 
 mod pulse_comparison;
 mod register_method;

@@ -10,36 +10,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::quantity::{MeterConstant, PulseWeight};
+pub use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::rig::pulse_input::PulseChannel;
 use crate::rig::{Rig, RigError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnergyKind {
-    Active,
-    Reactive,
-}
-
-/// One gate's raw figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PulseComparison {
-    pub meter_pulses: usize,
-    /// N × pulse weight, Wh (varh).
-    pub meter_energy: f64,
-    /// Reference pulses counted over the gate.
-    pub reference_counts: u64,
-    /// The counted reference energy, Wh (varh).
-    pub reference_energy: f64,
-    pub error_pct: f64,
-    /// One reference count, as a share of the gate, percent.
-    pub resolution_pct: f64,
-    pub gate_s: f64,
-    pub start_s: f64,
-    pub end_s: f64,
-}
 
 /// Meter pulses per gate so that the reference counts at least `counts`.
 pub fn pulses_for_counts(counts: f64, reference: MeterConstant, weight: PulseWeight) -> usize {

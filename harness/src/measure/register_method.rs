@@ -73,9 +73,10 @@ pub async fn register_dial(
         .ok_or_else(|| RigError::instrument("reference", "none"))?;
     let e1 = reference.energy().await?;
     let step = place.step();
+    let rollover = rig.positions[position].profile.ratings.energy_rollover_wh;
     let mut meter_energy = after - before;
-    if meter_energy < 0.0 {
-        meter_energy += crate::sim::meter_model::ROLLOVER_WH;
+    if let (true, Some(r)) = (meter_energy < 0.0, rollover) {
+        meter_energy += r;
     }
     let reference_energy = match kind {
         EnergyKind::Active => e1.active.0 - e0.active.0,

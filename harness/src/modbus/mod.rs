@@ -1,28 +1,34 @@
 //! Modbus below the profile: frames, CRC, and the transport that never takes
-//! a late reply for the next answer.
+//! a late reply for the next answer. Split the way tokio-modbus separates
+//! codec and service: pure frames and timing (`crc`, `pdu`, `rtu_frame`,
+//! `timing`); the port (`port`: [`Port`], [`SharedSerial`], [`LineControl`]);
+//! the transport (`transport`: timeout, settle, flush, raw exchange); the
+//! traffic count (`traffic`); one line shared by many meters (`shared_line`).
+//!
+//! Owns: the wire. May import: `profile` (line settings) only. The
+//! simulator's pseudo-terminal line is a [`SimulatedLine`] it implements.
 
 mod crc;
-mod link;
 mod pdu;
+mod port;
 pub mod rtu_frame;
 mod shared_line;
 pub mod timing;
+mod traffic;
 mod transport;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::crc::{append_crc, crc_ok, crc16};
-pub use link::ModbusMeterLink;
 pub use pdu::{
     PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
     exception_code_u8, rtu_request_len,
 };
+pub use port::{LineControl, LineTiming, Port, SharedSerial, SimulatedLine};
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
-pub use shared_line::SharedLine;
-pub use transport::{
-    AnnouncedLine, LineControl, LinePacing, LineTiming, ModbusTransport, Port, SharedSerial,
-    SimLine, Traffic,
-};
+pub use shared_line::{Held, SharedLine, Wire};
+pub use traffic::Traffic;
+pub use transport::{ModbusTransport, RETARGET_SETTLE};
 
 /// Why a meter request did not give an answer. A Modbus exception is an
 /// answer, kept apart from transport failures all the way into the record.
@@ -70,6 +76,11 @@ pub struct FrameRecord {
     pub outcome: String,
     pub round_trip_us: u64,
 }
+
+/// Outcome of a raw request: the transport's failure, or the meter's answer
+/// (a response or an exception). Kept apart all the way into the record.
+pub type RawOutcome =
+    Result<Result<tokio_modbus::Response, tokio_modbus::ExceptionCode>, LinkError>;
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes

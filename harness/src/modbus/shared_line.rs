@@ -11,7 +11,7 @@ use crate::profile::LineSettings;
 
 #[derive(Debug)]
 pub struct SharedLine {
-    pub(super) transport: tokio::sync::Mutex<ModbusTransport>,
+    pub transport: tokio::sync::Mutex<ModbusTransport>,
     control: Option<LineControl>,
     /// The line's settings now: a change by one position is every position's.
     settings: Mutex<Option<LineSettings>>,
@@ -36,7 +36,7 @@ impl SharedLine {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn set_settings(&self, line: Option<LineSettings>) {
+    pub fn set_settings(&self, line: Option<LineSettings>) {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = line;
     }
 
@@ -49,7 +49,7 @@ impl SharedLine {
 
 /// A link's way onto its line: its own transport, or its turn on a shared line.
 #[derive(Debug)]
-pub(super) enum Wire {
+pub enum Wire {
     Own(ModbusTransport),
     Shared {
         line: Arc<SharedLine>,
@@ -61,7 +61,8 @@ pub(super) enum Wire {
 }
 
 /// The transport, held for one exchange.
-pub(super) enum Held<'a> {
+#[derive(Debug)]
+pub enum Held<'a> {
     Own(&'a mut ModbusTransport),
     Shared {
         transport: tokio::sync::MutexGuard<'a, ModbusTransport>,
@@ -73,7 +74,7 @@ pub(super) enum Held<'a> {
 
 impl Wire {
     /// The transport, addressed to this link's meter, for one exchange.
-    pub(super) async fn hold(&mut self) -> Result<Held<'_>, super::LinkError> {
+    pub async fn hold(&mut self) -> Result<Held<'_>, super::LinkError> {
         match self {
             Wire::Own(t) => Ok(Held::Own(t)),
             Wire::Shared {
@@ -97,14 +98,14 @@ impl Wire {
         }
     }
 
-    pub(super) fn unit(&self) -> u8 {
+    pub fn unit(&self) -> u8 {
         match self {
             Wire::Own(t) => t.unit(),
             Wire::Shared { unit, .. } => *unit,
         }
     }
 
-    pub(super) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Wire::Own(t) => t.describe(),
             Wire::Shared { line, unit, .. } => {
@@ -113,28 +114,28 @@ impl Wire {
         }
     }
 
-    pub(super) fn line(&self) -> Option<LineSettings> {
+    pub fn line(&self) -> Option<LineSettings> {
         match self {
             Wire::Own(t) => t.line(),
             Wire::Shared { line, .. } => line.settings(),
         }
     }
 
-    pub(super) fn pace_line(&mut self, on: bool) -> LineTiming {
+    pub fn pace_line(&mut self, on: bool) -> LineTiming {
         match self {
             Wire::Own(t) => t.pace_line(on),
             Wire::Shared { line, .. } => line.pace(on),
         }
     }
 
-    pub(super) fn take_log(&mut self) -> Vec<super::FrameRecord> {
+    pub fn take_log(&mut self) -> Vec<super::FrameRecord> {
         match self {
             Wire::Own(t) => t.take_log(),
             Wire::Shared { log, .. } => std::mem::take(log),
         }
     }
 
-    pub(super) fn traffic(&self) -> super::Traffic {
+    pub fn traffic(&self) -> super::Traffic {
         match self {
             Wire::Own(t) => t.traffic(),
             Wire::Shared { traffic, .. } => *traffic,
@@ -143,7 +144,7 @@ impl Wire {
 
     /// Talks to another address and/or at other line settings from now on;
     /// on a shared line the settings change for every meter on it.
-    pub(super) async fn retarget(
+    pub async fn retarget(
         &mut self,
         address: u8,
         settings: Option<LineSettings>,

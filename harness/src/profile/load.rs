@@ -4,7 +4,7 @@
 //! map must see at once which line to fix.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -12,23 +12,8 @@ use serde::Deserialize;
 use super::*;
 use crate::quantity::{Amps, Celsius, Hertz, MeterConstant, PulseWeight, Volts};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("{file}: cannot read the meter profile: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
-    #[error("{file}: `{key}` = {value}: {allowed}")]
-    Invalid {
-        file: PathBuf,
-        key: String,
-        value: String,
-        allowed: String,
-    },
-}
+/// A refused meter profile: the one input-file error (`crate::files`).
+pub type ProfileError = crate::files::FileError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +58,7 @@ struct RawRatings {
     #[serde(default = "one")]
     elements: u8,
     operating_temp_c: [f64; 2],
+    energy_rollover_kwh: Option<f64>,
 }
 
 fn one() -> u8 {
@@ -176,19 +162,13 @@ struct RawChoice {
 
 /// Loads and validates a profile file.
 pub fn load_profile(path: &Path) -> Result<MeterProfile, ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_bounded(path, "meter profile")?;
     parse_profile(&text, path)
 }
 
 /// Validates a profile's text; `path` only names it in errors.
 pub fn parse_profile(text: &str, path: &Path) -> Result<MeterProfile, ProfileError> {
-    let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Syntax {
-        file: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
+    let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::syntax(path, &e))?;
     Checker { file: path }.profile(raw)
 }
 
@@ -197,6 +177,10 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    fn c(&self) -> crate::files::Checker<'_> {
+        crate::files::Checker::new(self.file)
+    }
+
     fn bad(
         &self,
         key: impl Into<String>,
@@ -211,12 +195,17 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&self, key: &str, v: f64) -> Result<f64, ProfileError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(self.bad(key, v, "must be a positive number"))
-        }
+    /// A finite number within `low..=high` (in `unit`), `low` above 0:
+    /// every rating, constant and weight has a stated range (issue 16), so
+    /// no period or gate computed from it is endless or below a nanosecond.
+    fn positive(
+        &self,
+        key: &str,
+        v: f64,
+        range: std::ops::RangeInclusive<f64>,
+        unit: &str,
+    ) -> Result<f64, ProfileError> {
+        self.c().within(key, v, range, unit)
     }
 
     fn profile(&self, raw: RawProfile) -> Result<MeterProfile, ProfileError> {
@@ -305,7 +294,7 @@ impl Checker<'_> {
     }
 
     fn ratings(&self, r: &RawRatings) -> Result<Ratings, ProfileError> {
-        let un = self.positive("ratings.un_v", r.un_v)?;
+        let un = self.positive("ratings.un_v", r.un_v, 1.0..=1000.0, "V")?;
         if !(0.0..=50.0).contains(&r.un_tolerance_pct) {
             return Err(self.bad(
                 "ratings.un_tolerance_pct",
@@ -313,12 +302,12 @@ impl Checker<'_> {
                 "must lie within 0..=50",
             ));
         }
-        let iref = self.positive("ratings.iref_a", r.iref_a)?;
-        let imin = self.positive("ratings.imin_a", r.imin_a)?;
-        let imax = self.positive("ratings.imax_a", r.imax_a)?;
-        let ist = self.positive("ratings.ist_a", r.ist_a)?;
+        let iref = self.positive("ratings.iref_a", r.iref_a, 0.001..=1000.0, "A")?;
+        let imin = self.positive("ratings.imin_a", r.imin_a, 0.001..=1000.0, "A")?;
+        let imax = self.positive("ratings.imax_a", r.imax_a, 0.001..=1000.0, "A")?;
+        let ist = self.positive("ratings.ist_a", r.ist_a, 0.001..=1000.0, "A")?;
         let itr = match r.itr_a {
-            Some(v) => self.positive("ratings.itr_a", v)?,
+            Some(v) => self.positive("ratings.itr_a", v, 0.001..=1000.0, "A")?,
             None => iref / 10.0,
         };
         if ist >= imin {
@@ -357,12 +346,12 @@ impl Checker<'_> {
             ));
         }
         for (i, (f, [lo, hi])) in r.fn_hz.iter().zip(&r.f_ranges_hz).enumerate() {
-            self.positive(&format!("ratings.fn_hz[{i}]"), *f)?;
-            if !(lo < f && f < hi) {
+            self.positive(&format!("ratings.fn_hz[{i}]"), *f, 1.0..=1000.0, "Hz")?;
+            if !(lo.is_finite() && *lo > 0.0 && lo < f && f < hi && *hi <= 1000.0) {
                 return Err(self.bad(
                     format!("ratings.f_ranges_hz[{i}]"),
                     format!("[{lo}, {hi}]"),
-                    format!("must enclose the nominal {f} Hz"),
+                    format!("must enclose the nominal {f} Hz: 0 < low < {f} < high <= 1000 Hz"),
                 ));
             }
         }
@@ -381,6 +370,10 @@ impl Checker<'_> {
             ));
         }
         let [tlo, thi] = r.operating_temp_c;
+        self.c()
+            .within("ratings.operating_temp_c[0]", tlo, -100.0..=200.0, "°C")?;
+        self.c()
+            .within("ratings.operating_temp_c[1]", thi, -100.0..=200.0, "°C")?;
         if tlo >= thi {
             return Err(self.bad(
                 "ratings.operating_temp_c",
@@ -406,16 +399,29 @@ impl Checker<'_> {
             reactive_class: r.reactive_class.clone(),
             elements: r.elements,
             operating_temp: (Celsius(tlo), Celsius(thi)),
+            energy_rollover_wh: match r.energy_rollover_kwh {
+                None => None,
+                Some(kwh) => Some(
+                    self.c()
+                        .within("ratings.energy_rollover_kwh", kwh, 1.0..=1e12, "kWh")?
+                        * 1000.0,
+                ),
+            },
         })
     }
 
     fn pulse(&self, p: &RawPulse) -> Result<PulseSpec, ProfileError> {
-        let led = self.positive("pulse.led_imp_per_kwh", p.led_imp_per_kwh)?;
+        let led = self.positive(
+            "pulse.led_imp_per_kwh",
+            p.led_imp_per_kwh,
+            1.0..=1e7,
+            "imp/kWh",
+        )?;
         let s0 = match (&p.s0_weights_wh, &p.s0_durations_ms) {
             (None, None) => None,
             (Some(weights), Some(durations)) => {
                 for (i, w) in weights.iter().enumerate() {
-                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w)?;
+                    self.positive(&format!("pulse.s0_weights_wh[{i}]"), *w, 0.001..=1e6, "Wh")?;
                 }
                 for (i, d) in durations.iter().enumerate() {
                     if *d == 0 || *d > 10_000 {
@@ -483,8 +489,12 @@ impl Checker<'_> {
             return Err(self.bad("tariff.tariffs", t.tariffs, "must lie within 1..=4"));
         }
         let [lo, hi] = t.input_v;
-        if !(lo > 0.0 && lo <= hi) {
-            return Err(self.bad("tariff.input_v", format!("[{lo}, {hi}]"), "0 < low <= high"));
+        if !(lo > 0.0 && lo <= hi && hi <= 1000.0) {
+            return Err(self.bad(
+                "tariff.input_v",
+                format!("[{lo}, {hi}]"),
+                "0 < low <= high <= 1000 V",
+            ));
         }
         if t.debounce_ms > 10_000 {
             return Err(self.bad(
@@ -618,7 +628,7 @@ impl Checker<'_> {
     ) -> Result<Placement, ProfileError> {
         let words = p.kind.words() as i64;
         let lowest = i64::from(base);
-        if p.address < lowest || p.address + words - 1 > 0xFFFF + lowest {
+        if p.address < lowest || p.address > 0xFFFF + lowest - words + 1 {
             return Err(self.bad(
                 format!("{key}.address"),
                 p.address,
@@ -646,8 +656,8 @@ impl Checker<'_> {
                     format!("a {dim:?} value is in one of {}", units.join(", ")),
                 )
             })?;
-        if !(p.scale.is_finite() && p.scale > 0.0) {
-            return Err(self.bad(format!("{key}.scale"), p.scale, "must be a positive number"));
+        if !(p.scale.is_finite() && p.scale >= 1e-9 && p.scale <= 1e9) {
+            return Err(self.bad(format!("{key}.scale"), p.scale, "within 1e-9..=1e9"));
         }
         if p.kind.words() == 1 && p.word_order != WordOrder::HighFirst {
             return Err(self.bad(
@@ -710,7 +720,17 @@ impl Checker<'_> {
         }
         let mut choices = Vec::new();
         for (i, c) in s.choices.iter().enumerate() {
-            if place.coding.encode(c.code).is_err()
+            if let SettingValue::Number(v) = c.value
+                && !(v.is_finite() && v.abs() <= 1e9)
+            {
+                return Err(self.bad(
+                    format!("{key}.choices[{i}].value"),
+                    crate::files::show(v),
+                    "a finite number within -1e9..=1e9",
+                ));
+            }
+            if !c.code.is_finite()
+                || place.coding.encode(c.code).is_err()
                 || c.code.fract() != 0.0 && place.coding.kind != RegisterKind::F32
             {
                 return Err(self.bad(
@@ -733,12 +753,12 @@ impl Checker<'_> {
         }
         let range = s.range.map(|[lo, hi]| (lo, hi));
         if let Some((lo, hi)) = range
-            && lo > hi
+            && !(lo.is_finite() && hi.is_finite() && lo <= hi)
         {
             return Err(self.bad(
                 format!("{key}.range"),
                 format!("[{lo}, {hi}]"),
-                "low must not exceed high",
+                "finite [low, high] with low not above high",
             ));
         }
         let needs_code = s.setting.is_command() || s.setting == MeterSetting::Password;
@@ -747,6 +767,15 @@ impl Checker<'_> {
                 format!("{key}.code"),
                 "missing",
                 format!("{} needs the code to write", s.setting),
+            ));
+        }
+        if let Some(code) = s.code
+            && (!code.is_finite() || place.coding.encode(code).is_err())
+        {
+            return Err(self.bad(
+                format!("{key}.code"),
+                code,
+                format!("must fit a {:?} register", place.coding.kind),
             ));
         }
         if !needs_code && choices.is_empty() && range.is_none() {

@@ -3,6 +3,10 @@
 //!
 //! Maps are data, never code (register-maps.md): a lab corrects a map or adds a
 //! meter without a rebuild. Each profile says how sure its map is.
+//!
+//! Owns: [`MeterProfile`] and its section-by-section loader; every number is
+//! finite and within a stated range when the file loads. May import:
+//! `quantity`, `files`.
 
 mod codec;
 mod load;
@@ -82,6 +86,10 @@ pub struct Ratings {
     /// Number of measuring elements m.
     pub elements: u8,
     pub operating_temp: (Celsius, Celsius),
+    /// Where the energy counters go back to zero, Wh (`energy_rollover_kwh`;
+    /// datasheet display maximum plus one step). The register method undoes
+    /// one roll-over during a dwell with it; `None`: the profile does not say.
+    pub energy_rollover_wh: Option<f64>,
 }
 
 impl Ratings {

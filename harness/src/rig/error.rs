@@ -1,34 +1,12 @@
-//! Errors from instruments and rig files.
-
-use std::path::PathBuf;
+//! Errors from instruments: a source, reference, meter link or safety
+//! check that fails. A rig file's own mistakes are `files::FileError`
+//! (exit code 2 at the command line); these are the bench's (exit code 3,
+//! except a refused load point, which is bad input).
 
 use crate::modbus::LinkError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RigError {
-    #[error("{file}: cannot read the rig file: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
-    #[error("{file}: `{key}` = {value}: {allowed}")]
-    Invalid {
-        file: PathBuf,
-        key: String,
-        value: String,
-        allowed: String,
-    },
-    #[error(transparent)]
-    Profile(Box<crate::profile::ProfileError>),
-    #[error("{file}: `{key}`: {source}")]
-    MeterProfile {
-        file: PathBuf,
-        key: String,
-        #[source]
-        source: Box<crate::profile::ProfileError>,
-    },
     #[error("{instrument}: {message}")]
     Instrument { instrument: String, message: String },
     #[error("{instrument}: {source}")]
@@ -39,12 +17,6 @@ pub enum RigError {
     },
     #[error("safety: {0}")]
     Safety(#[from] crate::rig::safety::SafetyError),
-}
-
-impl From<crate::profile::ProfileError> for RigError {
-    fn from(e: crate::profile::ProfileError) -> Self {
-        RigError::Profile(Box::new(e))
-    }
 }
 
 impl RigError {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::comparison::{EnergyKind, PulseComparison};
 use super::{Identity, RigError};
-use crate::measure::{EnergyKind, PulseComparison};
 use crate::quantity::PulseWeight;
 
 #[async_trait]

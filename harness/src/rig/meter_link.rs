@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tokio_modbus::{ExceptionCode, Request, Response};
+use tokio_modbus::Request;
 
 use crate::modbus::{FrameRecord, LineTiming, LinkError, RawReply, Transmission};
 use crate::profile::{
@@ -41,7 +41,10 @@ impl Reading {
             Dimension::ApparentPower => Reading::ApparentPower(VoltAmps(v)),
             Dimension::ActiveEnergy => Reading::ActiveEnergy(WattHours(v)),
             Dimension::ReactiveEnergy => Reading::ReactiveEnergy(VarHours(v)),
-            Dimension::Time => Reading::Time(Duration::from_secs_f64(v.max(0.0))),
+            // A meter's +inf (an f32 register) saturates rather than panics.
+            Dimension::Time => {
+                Reading::Time(Duration::try_from_secs_f64(v.max(0.0)).unwrap_or(Duration::MAX))
+            }
             Dimension::Angle => Reading::Angle(PhaseAngle(v)),
             Dimension::Dimensionless => Reading::Number(v),
         }
@@ -102,9 +105,7 @@ impl Reading {
 /// What the meter says of itself over Modbus (kept in `model`: the record carries it).
 pub use model::identity::MeterSelf;
 
-/// Outcome of a raw request: the transport's failure, or the meter's answer
-/// (a response or an exception). Kept apart all the way into the record.
-pub type RawOutcome = Result<Result<Response, ExceptionCode>, LinkError>;
+pub use crate::modbus::RawOutcome;
 
 #[async_trait]
 pub trait MeterLink: Send + std::fmt::Debug {
@@ -182,5 +183,22 @@ pub trait MeterLink: Send + std::fmt::Debug {
             ));
         }
         Ok(me)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_beyond_any_duration_saturates_instead_of_panicking() {
+        for v in [f64::INFINITY, 1e300, f64::NAN, -5.0] {
+            let r = Reading::from_canonical(Dimension::Time, v);
+            assert!(matches!(r, Reading::Time(_)), "{r:?}");
+        }
+        assert_eq!(
+            Reading::from_canonical(Dimension::Time, f64::INFINITY),
+            Reading::Time(Duration::MAX)
+        );
     }
 }

@@ -2,8 +2,17 @@
 //! (a meter, its Modbus link, its pulse inputs, its tariff output), and the
 //! rig's clock. Instruments sit behind narrow async traits, one
 //! implementation per file; the simulator is just another implementation.
+//!
+//! Owns: the instrument traits, [`Rig`], its description ([`RigConfig`]),
+//! the clock, safety limits, lockstep, link retries, and the
+//! [`SimulatedBench`] trait the simulator implements.
+//! May import: `quantity`, `load_point`, `profile`, `modbus`, `stats`.
+//! Never `sim`, `drivers` or `station`: those build on `rig`, and
+//! `station` (the only layer that names them) opens a `Rig` from its file
+//! (`harness/tests/layers.rs` checks this).
 
 pub mod clock;
+pub mod comparison;
 pub mod config;
 mod error;
 pub mod error_calculator;
@@ -15,7 +24,7 @@ pub mod pulse_input;
 pub mod reference;
 pub mod retry;
 pub mod safety;
-pub mod scpi_config;
+pub mod simulated;
 pub mod source;
 pub mod tariff_output;
 
@@ -23,9 +32,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use clock::{RigClock, RigInstant, WallClock};
-pub use config::{RigConfig, RigKind, load_rig, parse_rig};
+pub use config::{RigConfig, RigKind};
 pub use error::RigError;
 pub use identity::Identity;
+pub use simulated::{HeldBench, MeterSettings, SimulatedBench};
 
 use crate::load_point::LoadPoint;
 use crate::profile::MeterProfile;
@@ -63,8 +73,11 @@ pub struct Rig {
     pub positions: Vec<Position>,
     /// Background tasks (simulated servers) that end with the rig.
     pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// The simulated world, for switching off without awaiting on drop.
-    pub(crate) sim: Option<crate::sim::world::SharedWorld>,
+    /// The simulated bench (`None` on a real rig): lockstep moves its time,
+    /// and dropping the rig switches its source off without awaiting.
+    pub(crate) bench: Option<Arc<dyn SimulatedBench>>,
+    /// The simulated meters' identities (a real meter's comes over its link).
+    pub(crate) meter_identities: Vec<Identity>,
     /// One position's view of a bench in lockstep (`lockstep::views`): it
     /// owns no instrument, so dropping it switches nothing off.
     pub(crate) view: bool,
@@ -73,32 +86,48 @@ pub struct Rig {
 impl Rig {
     /// A simulated meter's settings as its non-volatile memory holds them
     /// now (`None` on a real rig): what a test checks after a restore.
-    pub fn simulated_settings(
-        &self,
-        position: usize,
-    ) -> Option<crate::sim::meter_model::MeterSettings> {
-        let world = self.sim.as_ref()?;
-        let meter = crate::sim::world::lock(world).meter(position)?.clone();
-        let settings = crate::sim::world::lock(&meter).settings().clone();
-        Some(settings)
+    pub fn simulated_settings(&self, position: usize) -> Option<MeterSettings> {
+        self.bench.as_ref()?.settings(position)
     }
 
     /// The simulated source's output now (`None` on a real rig): what a test
     /// checks after a run ends, however it ended.
     pub fn simulated_source(&self) -> Option<source::SourceState> {
-        Some(crate::sim::world::lock(self.sim.as_ref()?).source())
+        Some(self.bench.as_ref()?.source())
     }
 
-    /// Opens every instrument the rig file names.
-    pub async fn open(config: RigConfig) -> Result<Rig, RigError> {
-        match config.kind {
-            RigKind::Sim => crate::sim::open_sim_rig(config).await,
-            RigKind::Lab => crate::drivers::open_lab_rig(config).await,
+    /// A rig of the given instruments; `station` opens one from a rig file.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assemble(
+        config: RigConfig,
+        clock: Arc<dyn RigClock>,
+        source: Option<Box<dyn Source>>,
+        reference: Option<Box<dyn ReferenceStandard>>,
+        error_calculator: Option<Box<dyn error_calculator::ErrorCalculator>>,
+        positions: Vec<Position>,
+        tasks: Vec<tokio::task::JoinHandle<()>>,
+        bench: Option<(Arc<dyn SimulatedBench>, Vec<Identity>)>,
+    ) -> Rig {
+        let (bench, meter_identities) = match bench {
+            Some((b, ids)) => (Some(b), ids),
+            None => (None, Vec::new()),
+        };
+        Rig {
+            config: Arc::new(config),
+            clock,
+            source,
+            reference,
+            error_calculator,
+            positions,
+            tasks,
+            bench,
+            meter_identities,
+            view: false,
         }
     }
 
     pub fn is_simulated(&self) -> bool {
-        self.sim.is_some()
+        self.bench.is_some()
     }
 
     /// Checks `point` against every meter's ratings and the source's limits,
@@ -131,9 +160,8 @@ impl Rig {
         if self.view {
             return;
         }
-        if let Some(world) = &self.sim {
-            let seed = self.config.seed ^ fnv1a(key.as_bytes());
-            crate::sim::world::lock(world).reseed(seed);
+        if let Some(bench) = &self.bench {
+            bench.reseed(self.config.seed ^ fnv1a(key.as_bytes()));
         }
     }
 
@@ -157,19 +185,7 @@ impl Rig {
         if let Some(e) = &self.error_calculator {
             ids.push(e.identity());
         }
-        for pc in self.config.positions.iter() {
-            if let Some(sim) = &pc.sim {
-                ids.push(Identity {
-                    role: format!("meter {}", pc.index + 1),
-                    maker: pc.profile.maker.clone(),
-                    model: pc.profile.model.clone(),
-                    serial: sim.identity.serial_number.to_string(),
-                    firmware: Some(sim.identity.firmware.clone()),
-                    calibration_due: None,
-                    simulated: true,
-                });
-            }
-        }
+        ids.extend(self.meter_identities.iter().cloned());
         for p in &self.positions {
             if let Some(pi) = &p.pulses {
                 ids.push(pi.identity());
@@ -198,8 +214,8 @@ impl Drop for Rig {
         if self.view {
             return;
         }
-        if let Some(world) = &self.sim {
-            crate::sim::source::SimSource::off_now(world);
+        if let Some(bench) = &self.bench {
+            bench.switch_off_now();
         }
         for t in &self.tasks {
             t.abort();

@@ -9,22 +9,183 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::DecisionRule;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{file}: cannot read the plan: {source}")]
-    Io {
-        file: PathBuf,
-        source: std::io::Error,
+/// A refused plan: the one input-file error (`crate::files`).
+pub type PlanError = crate::files::FileError;
+
+/// What a suite parameter in a plan may be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamKind {
+    /// A finite number within `low..=high` (`whole`: an integer).
+    Number {
+        low: f64,
+        high: f64,
+        unit: &'static str,
+        whole: bool,
     },
-    #[error("{file}: {message}")]
-    Syntax { file: PathBuf, message: String },
-    #[error("{file}: `{key}` = {value}: {allowed}")]
-    Invalid {
-        file: PathBuf,
-        key: String,
-        value: String,
-        allowed: String,
-    },
+    Flag,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+}
+
+/// The parameters each suite reads from its `[[suites]]` entry, with their
+/// ranges: checked when the plan loads, so a typo'd key or a value no suite
+/// could use is refused before anything is energised (issue 16 §3). A suite
+/// not listed here takes no parameters. Add a row with every new parameter.
+pub const SUITE_PARAMS: &[(&str, &str, ParamKind)] = {
+    const COUNTS: ParamKind = ParamKind::Number {
+        low: 100.0,
+        high: 10_000_000.0,
+        unit: "reference counts per gate",
+        whole: false,
+    };
+    &[
+        ("accuracy-active", "gate_counts", COUNTS),
+        ("accuracy-active", "influence", ParamKind::Flag),
+        ("repeatability", "gate_counts", COUNTS),
+        (
+            "repeatability",
+            "results",
+            ParamKind::Number {
+                low: 3.0,
+                high: 1000.0,
+                unit: "results",
+                whole: true,
+            },
+        ),
+        (
+            "starting-current",
+            "first_pulse_factor",
+            ParamKind::Number {
+                low: 1.0,
+                high: 10.0,
+                unit: "× the expected period",
+                whole: false,
+            },
+        ),
+        (
+            "starting-current",
+            "period_tolerance_pct",
+            ParamKind::Number {
+                low: 0.1,
+                high: 100.0,
+                unit: "%",
+                whole: false,
+            },
+        ),
+        (
+            "modbus",
+            "requests",
+            ParamKind::Number {
+                low: 1.0,
+                high: 1_000_000.0,
+                unit: "requests",
+                whole: true,
+            },
+        ),
+        (
+            "modbus",
+            "deviations",
+            ParamKind::Choice(&["finding", "fail"]),
+        ),
+        (
+            "s0-pulse",
+            "weight_wh",
+            ParamKind::Number {
+                low: 0.001,
+                high: 1000.0,
+                unit: "Wh",
+                whole: false,
+            },
+        ),
+        (
+            "s0-pulse",
+            "duration_ms",
+            ParamKind::Number {
+                low: 1.0,
+                high: 10_000.0,
+                unit: "ms",
+                whole: false,
+            },
+        ),
+        (
+            "accuracy-reactive",
+            "resolution_pct",
+            ParamKind::Number {
+                low: 0.001,
+                high: 1.0,
+                unit: "%",
+                whole: false,
+            },
+        ),
+        (
+            "no-load",
+            "factor",
+            ParamKind::Number {
+                low: 1.0,
+                high: 10.0,
+                unit: "× the minimum test time",
+                whole: false,
+            },
+        ),
+    ]
+};
+
+/// Checks one suite entry's parameters against [`SUITE_PARAMS`].
+fn check_params(
+    bad: &dyn Fn(String, String, String) -> PlanError,
+    i: usize,
+    id: &str,
+    params: &toml::Table,
+) -> Result<(), PlanError> {
+    let known: Vec<_> = SUITE_PARAMS.iter().filter(|(s, _, _)| *s == id).collect();
+    for (key, value) in params {
+        let name = format!("suites[{i}].{key}");
+        let Some((_, _, kind)) = known.iter().find(|(_, k, _)| k == key) else {
+            let allowed: Vec<_> = known.iter().map(|(_, k, _)| *k).collect();
+            return Err(bad(
+                name,
+                value.to_string(),
+                if allowed.is_empty() {
+                    format!("no parameters: suite {id} takes none (id, repetitions only)")
+                } else {
+                    format!("a parameter of suite {id}: one of {allowed:?} (or id, repetitions)")
+                },
+            ));
+        };
+        match (kind, value) {
+            (ParamKind::Flag, toml::Value::Boolean(_)) => {}
+            (ParamKind::Flag, v) => return Err(bad(name, v.to_string(), "true or false".into())),
+            (ParamKind::Choice(options), toml::Value::String(s))
+                if options.contains(&s.as_str()) => {}
+            (ParamKind::Choice(options), v) => {
+                return Err(bad(name, v.to_string(), format!("one of {options:?}")));
+            }
+            (
+                ParamKind::Number {
+                    low,
+                    high,
+                    unit,
+                    whole,
+                },
+                v,
+            ) => {
+                let n = match v {
+                    toml::Value::Integer(n) => *n as f64,
+                    toml::Value::Float(f) => *f,
+                    _ => f64::NAN,
+                };
+                if !(n.is_finite() && (*low..=*high).contains(&n) && (!whole || n.fract() == 0.0)) {
+                    let what = if *whole { "a whole number" } else { "a number" };
+                    return Err(bad(
+                        name,
+                        v.to_string(),
+                        format!("{what} within {low}..={high} {unit}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,18 +314,12 @@ fn default_settle() -> f64 {
 }
 
 pub fn load_plan(path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::files::read_bounded(path, "plan")?;
     parse_plan(&text, path, known_suites)
 }
 
 pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
-    let raw: RawPlan = toml::from_str(text).map_err(|e| PlanError::Syntax {
-        file: path.to_path_buf(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
+    let raw: RawPlan = toml::from_str(text).map_err(|e| PlanError::syntax(path, &e))?;
     let bad = |key: String, value: String, allowed: String| PlanError::Invalid {
         file: path.to_path_buf(),
         key,
@@ -184,7 +339,11 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
         ("plan.settle_s", h.settle_s),
     ] {
         if !(v.is_finite() && (0.0..=86_400.0).contains(&v)) {
-            return Err(bad(key.into(), v.to_string(), "within 0..=86400 s".into()));
+            return Err(bad(
+                key.into(),
+                crate::files::show(v),
+                "within 0..=86400 s".into(),
+            ));
         }
     }
     if raw.suites.is_empty() {
@@ -231,6 +390,7 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 "each suite may appear once".into(),
             ));
         }
+        check_params(&bad, i, &id, &t)?;
         suites.push(SuiteEntry {
             id,
             repetitions,
@@ -243,6 +403,16 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 format!("overrides[{i}].limit_pct"),
                 o.limit_pct.to_string(),
                 "within 0 (exclusive)..=100".into(),
+            ));
+        }
+        if let Some(first) = raw.overrides[..i]
+            .iter()
+            .position(|p| p.table == o.table && p.row == o.row)
+        {
+            return Err(bad(
+                format!("overrides[{i}].row"),
+                format!("\"{}\" of table \"{}\"", o.row, o.table),
+                format!("each row overridden once (overrides[{first}] already does)"),
             ));
         }
         if o.reason.trim().is_empty() {
@@ -295,6 +465,37 @@ impl Plan {
 
     pub fn entry(&self, suite: &str) -> Option<&SuiteEntry> {
         self.suites.iter().find(|s| s.id == suite)
+    }
+
+    /// Refuses an override whose table row no planned point uses (a typo'd
+    /// table or row would otherwise change nothing, silently); `used` holds
+    /// the (table, row) of every planned point's limit.
+    pub fn check_overrides<'a>(
+        &self,
+        used: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), PlanError> {
+        let used: std::collections::BTreeSet<(&str, &str)> = used.into_iter().collect();
+        for (i, o) in self.overrides.iter().enumerate() {
+            if !used.contains(&(o.table.as_str(), o.row.as_str())) {
+                let mut rows: Vec<String> = used
+                    .iter()
+                    .filter(|(t, _)| *t == o.table)
+                    .map(|(_, r)| r.to_string())
+                    .collect();
+                rows.truncate(20);
+                return Err(PlanError::Invalid {
+                    file: self.file.clone(),
+                    key: format!("overrides[{i}]"),
+                    value: format!("table \"{}\", row \"{}\"", o.table, o.row),
+                    allowed: if rows.is_empty() {
+                        "a table a planned point is judged by".into()
+                    } else {
+                        format!("a row a planned point is judged by: {rows:?}")
+                    },
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn override_for(&self, table: &str, row: &str) -> Option<&LimitOverride> {

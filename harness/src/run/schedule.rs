@@ -68,6 +68,14 @@ pub fn plan_points(
             )));
         }
     }
+    // An override no planned point is judged by is a typo (issue 16 §3).
+    plan.check_overrides(
+        points
+            .iter()
+            .filter_map(|p| p.limit.as_ref())
+            .map(|l| (l.table.as_str(), l.row.as_str())),
+    )
+    .map_err(|e| RunError::Plan(e.to_string()))?;
     Ok(points)
 }
 

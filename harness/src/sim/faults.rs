@@ -93,15 +93,20 @@ impl Faults {
         *self == Faults::default()
     }
 
-    /// Checks every value; `Err((key, value, allowed))` names the first bad one.
-    pub fn validate(&self) -> Result<(), (String, String, String)> {
-        let bad = |k: String, v: String, a: &str| Err((k, v, a.to_string()));
+    /// Checks every value; the error names the first bad one, its key
+    /// under `prefix` (`positions[0].sim.faults.`) and what is allowed.
+    pub fn validate(
+        &self,
+        c: &crate::files::Checker<'_>,
+        prefix: &str,
+    ) -> Result<(), crate::files::FileError> {
+        let bad = |k: String, v: String, a: &str| Err(c.invalid(format!("{prefix}{k}"), v, a));
         for (i, p) in self.error_curve.iter().enumerate() {
-            if !(p.current_a.is_finite() && p.current_a > 0.0) {
+            if !(p.current_a.is_finite() && p.current_a > 0.0 && p.current_a <= 1000.0) {
                 return bad(
                     format!("error_curve[{i}].current_a"),
                     p.current_a.to_string(),
-                    "a current above 0 A",
+                    "within 0 (exclusive)..=1000 A",
                 );
             }
             if let Err(e) = PowerFactor::parse(&p.pf) {
@@ -120,11 +125,11 @@ impl Faults {
             }
         }
         for (i, p) in self.reactive_error_curve.iter().enumerate() {
-            if !(p.current_a.is_finite() && p.current_a > 0.0) {
+            if !(p.current_a.is_finite() && p.current_a > 0.0 && p.current_a <= 1000.0) {
                 return bad(
                     format!("reactive_error_curve[{i}].current_a"),
                     p.current_a.to_string(),
-                    "a current above 0 A",
+                    "within 0 (exclusive)..=1000 A",
                 );
             }
             if let Err(e) = PowerFactor::parse(&p.sin_phi) {
@@ -207,12 +212,12 @@ impl Faults {
             );
         }
         if let Some(t) = self.reboot_at_s
-            && !(t.is_finite() && t >= 0.0)
+            && !(t.is_finite() && (0.0..=1e7).contains(&t))
         {
             return bad(
                 "reboot_at_s".into(),
                 t.to_string(),
-                "a rig time of 0 s or more",
+                "a rig time within 0..=10000000 s",
             );
         }
         Ok(())

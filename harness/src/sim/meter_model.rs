@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::faults::{ErrorCurve, Faults, active_pf, reactive_sin};
 use super::pulses::{PulseAccumulator, PulseOutput};
 use crate::load_point::LoadPoint;
-use crate::profile::{
-    Framing, LineSettings, MeterProfile, MeterQuantity, MeterSetting, SettingValue,
-};
+use crate::profile::{Framing, MeterProfile, MeterQuantity, MeterSetting, SettingValue};
 use crate::quantity::Amps;
 use crate::rig::RigInstant;
 use crate::rig::pulse_input::PulseChannel;
@@ -102,30 +100,9 @@ pub struct Counters {
     pub average_max_w: f64,
 }
 
-/// Settings, kept in non-volatile memory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeterSettings {
-    pub address: u8,
-    pub line: Option<LineSettings>,
-    pub s0_weight_wh: f64,
-    pub s0_duration: Duration,
-    pub average_window: Duration,
-    pub hour_meter_threshold_w: f64,
-}
-
-impl MeterSettings {
-    pub fn factory(profile: &MeterProfile) -> Self {
-        let s0 = profile.pulse.s0.as_ref();
-        Self {
-            address: profile.serial.as_ref().map_or(1, |s| s.address_default),
-            line: profile.serial.as_ref().map(|s| s.factory_line()),
-            s0_weight_wh: s0.map_or(10.0, |s| s.weight_default.0),
-            s0_duration: s0.map_or(Duration::from_millis(100), |s| s.duration_default),
-            average_window: Duration::from_secs(15 * 60),
-            hour_meter_threshold_w: 0.0,
-        }
-    }
-}
+/// Settings, kept in non-volatile memory (the type lives in `rig`, so
+/// tests read them through `rig::SimulatedBench`).
+pub use crate::rig::simulated::MeterSettings;
 
 /// Why a setting was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -655,14 +632,17 @@ impl MeterModel {
                 self.s0_acc.set_weight(w);
             }
             S::S0Duration => {
-                let d = Duration::from_secs_f64(number()?.max(0.0));
+                // A value beyond what a Duration holds (inf from an f32
+                // register) saturates instead of panicking the server.
+                let d = Duration::try_from_secs_f64(number()?.max(0.0)).unwrap_or(Duration::MAX);
                 self.settings.s0_duration = d;
                 if self.faults.s0_on_ms.is_none() {
                     self.s0.set_on(d);
                 }
             }
             S::AverageWindow => {
-                self.settings.average_window = Duration::from_secs_f64(number()?.max(60.0))
+                self.settings.average_window =
+                    Duration::try_from_secs_f64(number()?.max(60.0)).unwrap_or(Duration::MAX)
             }
             S::HourMeterThreshold => self.settings.hour_meter_threshold_w = number()?,
             S::PartialReset => {

@@ -2,9 +2,17 @@
 //! meter's physics and serves the real register map over real Modbus RTU on a
 //! pseudo-terminal and Modbus TCP on loopback, so the very driver code that
 //! talks to a lab's meter talks to it.
+//!
+//! Owns: the meter model, its faults and identity ([`SimMeterConfig`]), the
+//! simulated world and its instruments, the Modbus servers and the
+//! pseudo-terminal lines they answer on; [`world::SimBench`] is the
+//! `rig::SimulatedBench` lockstep and tests see.
+//! May import: `rig`, `drivers` (the very Modbus link a lab uses), `modbus`,
+//! `profile`, `quantity`, `load_point`. Never `station`.
 
 pub mod clock;
 pub mod faults;
+pub mod line;
 pub mod meter_model;
 pub mod modbus_server;
 pub mod pulse_input;
@@ -22,17 +30,25 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::modbus::{
-    AnnouncedLine, LineControl, LinePacing, ModbusMeterLink, ModbusTransport, Port, SharedLine,
-    SharedSerial, SimLine,
-};
+use crate::drivers::ModbusMeterLink;
+use crate::modbus::{LineControl, ModbusTransport, Port, SharedLine, SharedSerial};
+use crate::rig::Identity;
 use crate::rig::config::{LinkConfig, RigConfig};
 use crate::rig::meter_link::MeterLink;
 use crate::rig::pulse_input::PulseChannel;
+use crate::rig::simulated::SimulatedBench;
 use crate::rig::{Position, Rig, RigError};
+pub use line::{AnnouncedLine, LinePacing, SimLine};
 use meter_model::MeterModel;
 use modbus_server::MeterService;
 use world::{SharedWorld, SimWorld};
+
+/// One simulated meter as the rig file's `[positions.sim]` describes it.
+#[derive(Debug, Clone)]
+pub struct SimMeterConfig {
+    pub identity: meter_model::SimIdentity,
+    pub faults: faults::Faults,
+}
 
 /// How long the link waits after a timeout before flushing: past the
 /// simulated meter's slowest configured reply.
@@ -108,6 +124,8 @@ fn pty_port(
 /// on it, and one transport the positions take turns on.
 fn open_shared_buses(
     config: &RigConfig,
+    sims: &[SimMeterConfig],
+    pacing: LinePacing,
     services: &[Arc<MeterService>],
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Result<std::collections::BTreeMap<String, Arc<SharedLine>>, RigError> {
@@ -122,13 +140,12 @@ fn open_shared_buses(
         let first = &config.positions[members[0]];
         let name = format!("RS485 bus \"{bus}\"");
         let meters: Vec<_> = members.iter().map(|&i| services[i].clone()).collect();
-        let port = pty_port(meters, &first.profile, &name, config.line_pacing, tasks)?;
+        let port = pty_port(meters, &first.profile, &name, pacing, tasks)?;
         // After a timeout the line rests past the slowest meter's reply.
         let settle = members
             .iter()
             .map(|&i| {
-                let p = &config.positions[i];
-                let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
+                let faults = sims.get(i).map(|s| s.faults.clone()).unwrap_or_default();
                 settle_for(&faults, first.timeout)
             })
             .max()
@@ -145,16 +162,32 @@ fn open_shared_buses(
     Ok(lines)
 }
 
-/// Builds the simulated rig a rig file describes.
-pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
+/// Builds the simulated rig a rig file describes: `sims` holds each
+/// position's simulated meter, in order; `pacing` says when the simulated
+/// RTU lines pace their characters.
+pub async fn open_sim_rig(
+    config: RigConfig,
+    sims: Vec<SimMeterConfig>,
+    pacing: LinePacing,
+) -> Result<Rig, RigError> {
     let mut meters = Vec::new();
+    let mut identities = Vec::new();
     for p in &config.positions {
-        let sim = p.sim.clone().ok_or_else(|| {
+        let sim = sims.get(p.index).cloned().ok_or_else(|| {
             RigError::instrument(
                 format!("position {}", p.index + 1),
                 "no simulated meter configured",
             )
         })?;
+        identities.push(Identity {
+            role: format!("meter {}", p.index + 1),
+            maker: p.profile.maker.clone(),
+            model: p.profile.model.clone(),
+            serial: sim.identity.serial_number.to_string(),
+            firmware: Some(sim.identity.firmware.clone()),
+            calibration_due: None,
+            simulated: true,
+        });
         let seed = config
             .seed
             .wrapping_mul(1_000_003)
@@ -181,9 +214,12 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
             );
         }
     }
-    let shared_lines = open_shared_buses(&config, &services, &mut tasks)?;
+    let shared_lines = open_shared_buses(&config, &sims, pacing, &services, &mut tasks)?;
     for (p, service) in config.positions.iter().zip(services) {
-        let faults = p.sim.as_ref().map(|s| s.faults.clone()).unwrap_or_default();
+        let faults = sims
+            .get(p.index)
+            .map(|s| s.faults.clone())
+            .unwrap_or_default();
         let address = p.unit();
         let settle = settle_for(&faults, p.timeout);
         let link: Option<Box<dyn MeterLink>> =
@@ -203,7 +239,7 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
                         service,
                         &p.profile,
                         &format!("position {}", p.index + 1),
-                        config.line_pacing,
+                        pacing,
                         &mut tasks,
                     )?;
                     let transport = ModbusTransport::new(port, address, p.timeout, settle)
@@ -271,15 +307,15 @@ pub async fn open_sim_rig(config: RigConfig) -> Result<Rig, RigError> {
         c.reference.constant,
         c.seed,
     ));
-    Ok(Rig {
-        clock: Arc::new(clock::SimClock::new(world.clone())),
-        source: Some(source),
-        reference: Some(reference),
-        error_calculator: None,
+    let bench: Arc<dyn SimulatedBench> = Arc::new(world::SimBench(world.clone()));
+    Ok(Rig::assemble(
+        config,
+        Arc::new(clock::SimClock::new(world)),
+        Some(source),
+        Some(reference),
+        None,
         positions,
         tasks,
-        sim: Some(world),
-        config: Arc::new(config),
-        view: false,
-    })
+        Some((bench, identities)),
+    ))
 }

@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::line::SimLine;
 use super::modbus_server::{Answer, MeterService};
 use super::rs485_bus::Rs485Bus;
 use crate::modbus::timing::{char_time, sleep_until_precise, t1_5, t3_5, wire_time};
 use crate::modbus::{
-    SimLine, append_crc, crc_ok, decode_request, encode_exception, encode_response, rtu_request_len,
+    append_crc, crc_ok, decode_request, encode_exception, encode_response, rtu_request_len,
 };
 use crate::profile::LineSettings;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::meter_model::MeterModel;
 use crate::rig::RigInstant;
 use crate::rig::pulse_input::PulseChannel;
+use crate::rig::simulated::{HeldBench, MeterSettings, SimulatedBench};
 use crate::rig::source::SourceState;
 
 /// True energy delivered through the current circuit since the rig opened.
@@ -121,5 +122,55 @@ impl SimWorld {
             };
             self.advance_to(next.min(deadline));
         }
+    }
+}
+
+impl HeldBench for SimWorld {
+    fn now(&self) -> RigInstant {
+        self.now
+    }
+
+    fn pulses(
+        &self,
+        position: usize,
+        channel: PulseChannel,
+        rising: usize,
+        deadline: RigInstant,
+    ) -> Option<(bool, RigInstant)> {
+        let m = lock(self.meters.get(position)?);
+        Some((m.captured_rising(channel) >= rising, m.next_event(deadline)))
+    }
+
+    fn advance_to(&mut self, t: RigInstant) {
+        SimWorld::advance_to(self, t);
+    }
+}
+
+/// The simulated world as the rig sees it (`rig::SimulatedBench`).
+#[derive(Debug, Clone)]
+pub struct SimBench(pub SharedWorld);
+
+impl SimulatedBench for SimBench {
+    fn hold(&self, f: &mut dyn FnMut(&mut dyn HeldBench)) {
+        let mut w = lock(&self.0);
+        f(&mut *w);
+    }
+
+    fn reseed(&self, seed: u64) {
+        lock(&self.0).reseed(seed);
+    }
+
+    fn source(&self) -> SourceState {
+        lock(&self.0).source()
+    }
+
+    fn switch_off_now(&self) {
+        lock(&self.0).set_source(SourceState::Off);
+    }
+
+    fn settings(&self, position: usize) -> Option<MeterSettings> {
+        let meter = lock(&self.0).meter(position)?.clone();
+        let settings = lock(&meter).settings().clone();
+        Some(settings)
     }
 }

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use harness::rig::{Rig, RigConfig, parse_rig};
+use harness::rig::Rig;
+use harness::station::{RigFile, parse_rig};
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -48,7 +49,7 @@ firmware = "1.02"
     )
 }
 
-pub fn sim_config(meter_name: &str, link: &str, faults: &str) -> RigConfig {
+pub fn sim_config(meter_name: &str, link: &str, faults: &str) -> RigFile {
     parse_rig(
         &sim_rig_text(meter_name, link, faults, ""),
         Path::new("test-rig.toml"),

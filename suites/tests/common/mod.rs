@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use harness::rig::{Rig, parse_rig};
+use harness::rig::Rig;
 use harness::run::{Listener, RunEvent, RunRequest, cancel_pair, parse_plan};
+use harness::station::parse_rig;
 use reports::Record;
 
 pub fn meter(name: &str) -> String {

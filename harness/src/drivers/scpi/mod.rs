@@ -3,6 +3,7 @@
 //! is read to its end: an instrument that refused a command stops the run
 //! with the instrument's own words, instead of leaving it in an unknown state.
 
+pub mod config;
 mod template;
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 
 pub use template::{fill, parse_fields};
 
-use crate::rig::scpi_config::{ScpiCommon, ScpiTransport};
+use crate::drivers::scpi::config::{ScpiCommon, ScpiTransport};
 use crate::rig::{Identity, RigError};
 
 /// Errors read from the queue after one command, at most (a queue that never

@@ -30,9 +30,9 @@ pub use shared::{SharedErrorCalculator, SharedReference};
 pub use source::LockstepSource;
 
 use super::pulse_input::PulseChannel;
+use super::simulated::{HeldBench, SimulatedBench};
 use super::source::{Source, SourceState};
 use super::{RigClock, RigError, RigInstant};
-use crate::sim::world::{SharedWorld, lock};
 
 /// What one position's measurement is doing, as the bench sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,8 +68,8 @@ pub struct Lockstep {
     wake: Vec<Notify>,
     source: tokio::sync::Mutex<Option<Box<dyn Source>>>,
     clock: Arc<dyn RigClock>,
-    /// The simulated world, whose time the bench moves; `None` on a real rig.
-    world: Option<SharedWorld>,
+    /// The simulated bench, whose time lockstep moves; `None` on a real rig.
+    world: Option<Arc<dyn SimulatedBench>>,
 }
 
 impl std::fmt::Debug for Lockstep {
@@ -88,7 +88,7 @@ impl Lockstep {
         participants: usize,
         source: Option<Box<dyn Source>>,
         clock: Arc<dyn RigClock>,
-        world: Option<SharedWorld>,
+        world: Option<Arc<dyn SimulatedBench>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(State {
@@ -251,8 +251,11 @@ impl Lockstep {
 
     /// Moves simulated time to the next instant a waiting position wants,
     /// waking it (and any other whose wait ends there).
-    fn advance(&self, st: &mut State, world: &SharedWorld) {
-        let mut w = lock(world);
+    fn advance(&self, st: &mut State, world: &Arc<dyn SimulatedBench>) {
+        world.hold(&mut |w| self.advance_held(st, w));
+    }
+
+    fn advance_held(&self, st: &mut State, w: &mut dyn HeldBench) {
         loop {
             let now = w.now();
             let mut woke = false;
@@ -269,14 +272,9 @@ impl Lockstep {
                         rising,
                         deadline,
                     } => {
-                        let meter = w.meter(position).cloned();
-                        let (got, event) = match &meter {
-                            Some(m) => {
-                                let m = lock(m);
-                                (m.captured_rising(channel) >= rising, m.next_event(deadline))
-                            }
-                            None => (true, deadline),
-                        };
+                        let (got, event) = w
+                            .pulses(position, channel, rising, deadline)
+                            .unwrap_or((true, deadline));
                         let t = event.min(deadline);
                         next = Some(next.map_or(t, |n| n.min(t)));
                         got || now >= deadline

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use crate::measure::{EnergyKind, PulseComparison};
 use crate::quantity::{MeterConstant, PulseWeight};
+use crate::rig::comparison::{EnergyKind, PulseComparison};
 use crate::rig::error_calculator::ErrorCalculator;
 use crate::rig::reference::{ReferenceEnergy, ReferenceReading, ReferenceStandard};
 use crate::rig::{Identity, RigError};

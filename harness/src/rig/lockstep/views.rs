@@ -39,7 +39,7 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
         members.len(),
         rig.source.take(),
         rig.clock.clone(),
-        rig.sim.clone(),
+        rig.bench.clone(),
     );
     let reference = rig.reference.take().map(SharedReference::lend);
     let error_calculator = rig.error_calculator.take().map(SharedErrorCalculator::lend);
@@ -85,7 +85,8 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
                 .map(|e| Box::new(e) as Box<dyn crate::rig::error_calculator::ErrorCalculator>),
             positions,
             tasks: Vec::new(),
-            sim: rig.sim.clone(),
+            bench: rig.bench.clone(),
+            meter_identities: rig.meter_identities.clone(),
             view: true,
         });
     }

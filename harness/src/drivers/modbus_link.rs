@@ -8,15 +8,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_modbus::{Request, Response};
 
-use super::shared_line::Wire;
-use super::{
-    FrameRecord, LineTiming, LinkError, ModbusTransport, RawReply, SharedLine, Traffic,
-    Transmission,
+use crate::modbus::{
+    FrameRecord, LineTiming, LinkError, ModbusTransport, RawOutcome, RawReply, SharedLine, Traffic,
+    Transmission, Wire,
 };
 use crate::profile::{
     LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table,
 };
-use crate::rig::meter_link::{MeterLink, RawOutcome, Reading};
+use crate::rig::meter_link::{MeterLink, Reading};
 
 #[derive(Debug)]
 pub struct ModbusMeterLink {

@@ -1,0 +1,300 @@
+//! Validation by range everywhere (issue 16 §3): every numeric key of every
+//! shipped plan, rig file and meter profile, set to an extreme value
+//! (1e-300, 1e300, ±inf, NaN, negative, 0, the integer extremes), gives a
+//! clean load or a clean refusal that names the file — never a panic, never
+//! an endless error message.
+//!
+//! One test walks every key with every value (NaN and ±inf must always be
+//! refused); the property test (proptest) sets several keys of one file at
+//! once.
+
+mod common;
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use harness::files::FileError;
+use proptest::prelude::*;
+
+/// Every suite id a plan may name (the suites crate's list, which this crate
+/// cannot see; only the parameter table in `run::plan` matters here).
+const SUITES: [&str; 14] = [
+    "accuracy-active",
+    "accuracy-reactive",
+    "starting-current",
+    "no-load",
+    "repeatability",
+    "modbus",
+    "s0-pulse",
+    "measurements",
+    "registers",
+    "hour-meter",
+    "meter-constant",
+    "led-constant",
+    "average-power",
+    "tariff",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Plan,
+    Rig,
+    Profile,
+}
+
+/// The shipped files, each with its kind.
+fn shipped() -> Vec<(Kind, PathBuf)> {
+    let root = common::fixtures();
+    let mut out = Vec::new();
+    for (dir, kind) in [
+        ("plans", Kind::Plan),
+        ("rigs", Kind::Rig),
+        ("meters", Kind::Profile),
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixtures folder")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        out.extend(files.into_iter().map(|f| (kind, f)));
+    }
+    out
+}
+
+/// One step into a TOML document.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path of every number in `v`, and whether it is an integer.
+fn numbers(v: &toml::Value, path: &mut Vec<Step>, out: &mut Vec<(Vec<Step>, bool)>) {
+    match v {
+        toml::Value::Integer(_) => out.push((path.clone(), true)),
+        toml::Value::Float(_) => out.push((path.clone(), false)),
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                path.push(Step::Key(k.clone()));
+                numbers(x, path, out);
+                path.pop();
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(Step::Index(i));
+                numbers(x, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set(v: &mut toml::Value, path: &[Step], new: toml::Value) {
+    let mut here = v;
+    for step in path {
+        here = match (step, here) {
+            (Step::Key(k), toml::Value::Table(t)) => t.get_mut(k).expect("path exists"),
+            (Step::Index(i), toml::Value::Array(a)) => &mut a[*i],
+            _ => panic!("path does not fit the document"),
+        };
+    }
+    *here = new;
+}
+
+fn extremes(integer: bool) -> Vec<toml::Value> {
+    let mut v: Vec<toml::Value> = [
+        1e-300,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -1.0,
+        0.0,
+        -1e300,
+    ]
+    .into_iter()
+    .map(toml::Value::Float)
+    .collect();
+    if integer {
+        v.extend(
+            [0, -1, i64::MAX, i64::MIN, 4_294_967_296]
+                .into_iter()
+                .map(toml::Value::Integer),
+        );
+    }
+    v
+}
+
+/// Loads `text` as the file at `path` would be loaded; `Ok(())` for a clean
+/// load, the refusal otherwise. A panic fails the test.
+fn load(kind: Kind, path: &Path, text: &str) -> Result<(), FileError> {
+    let r = std::panic::catch_unwind(AssertUnwindSafe(|| match kind {
+        Kind::Plan => harness::run::parse_plan(text, path, &SUITES).map(|_| ()),
+        Kind::Rig => harness::station::parse_rig(text, path).map(|_| ()),
+        Kind::Profile => harness::profile::parse_profile(text, path).map(|_| ()),
+    }));
+    match r {
+        Ok(r) => r,
+        Err(_) => panic!("{} panicked on:\n{text}", path.display()),
+    }
+}
+
+/// A refusal names the file and stays short whatever the input.
+fn assert_clean(e: &FileError, path: &Path, what: &str) {
+    let message = e.to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    assert!(
+        message.contains(name),
+        "{what}: the error must name {name}: {message}"
+    );
+    assert!(
+        message.len() < 2000,
+        "{what}: a {}-byte error",
+        message.len()
+    );
+    if let FileError::Invalid { key, allowed, .. } = e {
+        assert!(!key.is_empty() && !allowed.is_empty(), "{what}: {message}");
+    }
+}
+
+fn describe(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Key(k) => format!(".{k}"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+#[test]
+fn every_numeric_key_of_every_shipped_file_takes_every_extreme_cleanly() {
+    let mut tried = 0;
+    let mut refused = 0;
+    for (kind, path) in shipped() {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let doc: toml::Value = toml::from_str(&text).expect("shipped files parse");
+        load(kind, &path, &text).unwrap_or_else(|e| panic!("shipped file refused: {e}"));
+        let mut paths = Vec::new();
+        numbers(&doc, &mut Vec::new(), &mut paths);
+        assert!(!paths.is_empty(), "{} has numbers", path.display());
+        for (p, integer) in paths {
+            for value in extremes(integer) {
+                let mut d = doc.clone();
+                set(&mut d, &p, value.clone());
+                let what = format!("{}{} = {value}", path.display(), describe(&p));
+                let changed = toml::to_string(&d).expect("serialises");
+                tried += 1;
+                match load(kind, &path, &changed) {
+                    Err(e) => {
+                        refused += 1;
+                        assert_clean(&e, &path, &what);
+                    }
+                    // No shipped key is meant to take NaN or ±inf.
+                    Ok(()) => assert!(
+                        value.as_float().is_none_or(f64::is_finite),
+                        "{what} was accepted"
+                    ),
+                }
+            }
+        }
+    }
+    println!("{tried} extreme values tried, {refused} refused, the rest loaded");
+    assert!(tried > 1000, "{tried}");
+    assert!(
+        refused > tried / 2,
+        "most extremes are refused: {refused} of {tried}"
+    );
+}
+
+fn any_extreme() -> impl Strategy<Value = toml::Value> {
+    prop_oneof![
+        Just(toml::Value::Float(1e-300)),
+        Just(toml::Value::Float(1e300)),
+        Just(toml::Value::Float(f64::INFINITY)),
+        Just(toml::Value::Float(f64::NAN)),
+        Just(toml::Value::Float(-1.0)),
+        Just(toml::Value::Float(0.0)),
+        Just(toml::Value::Integer(0)),
+        Just(toml::Value::Integer(-1)),
+        Just(toml::Value::Integer(i64::MAX)),
+        any::<f64>().prop_map(toml::Value::Float),
+        any::<i64>().prop_map(toml::Value::Integer),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Several numbers of one shipped file set to extremes at once.
+    #[test]
+    fn several_extremes_at_once_load_or_refuse_cleanly(
+        file in 0usize..64,
+        picks in proptest::collection::vec((0usize..10_000, any_extreme()), 1..4),
+    ) {
+        let files = shipped();
+        let (kind, path) = &files[file % files.len()];
+        let text = std::fs::read_to_string(path).expect("readable");
+        let mut doc: toml::Value = toml::from_str(&text).expect("parses");
+        let mut paths = Vec::new();
+        numbers(&doc, &mut Vec::new(), &mut paths);
+        let mut what = path.display().to_string();
+        for (i, value) in picks {
+            let (p, _) = &paths[i % paths.len()];
+            what.push_str(&format!(" {} = {value}", describe(p)));
+            set(&mut doc, p, value);
+        }
+        let changed = toml::to_string(&doc).expect("serialises");
+        if let Err(e) = load(*kind, path, &changed) {
+            assert_clean(&e, path, &what);
+        }
+    }
+}
+
+/// Reading `/dev/zero` as a plan stops at the size limit at once; a 10 MB
+/// file is refused unread; a syntax error in a file of one huge line is
+/// reported in a few hundred characters, not the whole line back.
+#[test]
+fn file_reads_are_bounded_and_errors_stay_short() {
+    let started = std::time::Instant::now();
+    let e = harness::run::load_plan(Path::new("/dev/zero"), &SUITES).expect_err("endless");
+    assert!(matches!(e, FileError::TooLarge { .. }), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let big = dir.path().join("big-plan.toml");
+    let mut text = String::from("[plan]\nname = \"x\"\ndecision_rule = ");
+    text.push_str(&"x".repeat(10 * 1024 * 1024));
+    std::fs::write(&big, &text).expect("write");
+    let e = harness::run::load_plan(&big, &SUITES).expect_err("too large");
+    assert!(e.to_string().len() < 300, "{} bytes", e.to_string().len());
+    assert!(e.to_string().contains("big-plan.toml"), "{e}");
+
+    let long = dir.path().join("long-line.toml");
+    let mut text = String::from("[plan]\nname = \"x\"\ndecision_rule = ");
+    text.push_str(&"x".repeat(900 * 1024));
+    std::fs::write(&long, &text).expect("write");
+    for e in [
+        harness::run::load_plan(&long, &SUITES).expect_err("syntax"),
+        harness::station::load_rig(&long).expect_err("syntax"),
+        harness::profile::load_profile(&long).expect_err("syntax"),
+    ] {
+        let m = e.to_string();
+        assert!(matches!(e, FileError::Syntax { .. }), "{m:.200}");
+        assert!(m.len() < 2000, "a {}-byte error", m.len());
+        assert!(
+            m.contains("long-line.toml") && m.contains("more characters"),
+            "{m:.300}"
+        );
+    }
+}
