@@ -2,10 +2,11 @@
 
 /// Prints a line to stdout, returning an error instead of panicking when
 /// stdout is closed (`metrig read ... | head`).
+/// Strings from files and meters are printed without terminal escapes.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*)
+        writeln!(std::io::stdout().lock(), "{}", crate::cli::terminal::clean(&format!($($arg)*)))
     }};
 }
 
@@ -18,6 +19,8 @@ mod read;
 mod report;
 mod run;
 mod sim;
+mod terminal;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +28,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use harness::profile::ProfileError;
 use harness::rig::RigError;
+pub use terminal::clean;
 
 /// Exit codes (README, "Exit codes").
 pub const EXIT_OK: u8 = 0;
@@ -108,6 +112,11 @@ enum Command {
         /// No progress display and no summary on stdout.
         #[arg(long)]
         quiet: bool,
+        /// With --resume or --rerun-failed: continue although the plan, rig
+        /// or profile files or the metrig version changed since the run
+        /// started (the record says so).
+        #[arg(long)]
+        accept_changes: bool,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -118,11 +127,20 @@ enum Command {
         #[arg(long)]
         format: Option<String>,
     },
-    /// Compare a candidate run with a baseline: exit 1 on a regression.
+    /// Compare a candidate run with a baseline: exit 1 on a regression, 4
+    /// when the runs cannot be compared (missing points, too few samples,
+    /// other meters or plans).
     Compare {
         baseline: PathBuf,
         candidate: PathBuf,
+        /// The plan whose `[compare]` thresholds apply, when the candidate's
+        /// folder holds no copy of it (checked against the record's hash).
+        #[arg(long)]
+        plan: Option<PathBuf>,
     },
+    /// Say whether a run folder is intact: its journal's hash chain, its
+    /// record and reports (exit 0 intact, 5 not).
+    Verify { dir: PathBuf },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -148,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rerun_failed,
             dry_run,
             quiet,
+            accept_changes,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -157,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rerun_failed,
                 dry_run,
                 quiet,
+                accept_changes,
             })
             .await
         }
@@ -165,7 +185,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare {
             baseline,
             candidate,
-        } => compare::run(&baseline, &candidate),
+            plan,
+        } => compare::run(&baseline, &candidate, plan.as_deref()),
+        Command::Verify { dir } => verify::run(&dir),
     }
 }
 
@@ -209,6 +231,12 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<ProfileError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()
+            || cause
+                .downcast_ref::<harness::run::journal::JournalError>()
+                .is_some()
+            || cause
+                .downcast_ref::<reports::integrity::IntegrityError>()
+                .is_some()
         {
             return EXIT_BAD_INPUT;
         }

@@ -2,6 +2,7 @@
 //! survives `kill -9`, and putting meters' settings back.
 
 pub mod events;
+pub mod finite;
 pub mod journal;
 pub mod plan;
 pub mod restore;

@@ -211,9 +211,14 @@ pub async fn run(
     rig: &mut Rig,
     listeners: &mut [Box<dyn Listener>],
 ) -> Result<RunSummary, RunError> {
+    // Every event passes the finite guard: a NaN becomes a recorded verdict,
+    // never an unreadable journal (issue 16).
+    let mut guard = super::finite::FiniteGuard::default();
     let mut emit = |e: RunEvent| {
-        for l in listeners.iter_mut() {
-            l.on_event(&e);
+        for e in guard.admit(e) {
+            for l in listeners.iter_mut() {
+                l.on_event(&e);
+            }
         }
     };
     let points = plan_points(req.plan, req.suites, rig)?;
@@ -227,9 +232,15 @@ pub async fn run(
 
     // From here on the rig may be energised: every path goes through `finish`.
     let mut snapshots: Vec<(usize, Option<SettingsSnapshot>)> = Vec::new();
-    let started = start(&req, rig, &points, &mut snapshots, &mut emit).await;
+    // The warm-up and the settling wait observe a stop request too.
+    let mut stop_wait = cancel.clone();
+    let started = tokio::select! {
+        biased;
+        _ = stop_wait.cancelled() => Err(("stopped by request (Ctrl-C or SIGTERM) before the first point".to_string(), false)),
+        r = start(&req, rig, &points, &mut snapshots, &mut emit) => r.map_err(|e| (e.to_string(), true)),
+    };
     let mut failures = earlier.values().filter(|v| v.is_failure()).count();
-    let mut outcome: Result<(), (String, bool)> = started.map_err(|e| (e.to_string(), true));
+    let mut outcome: Result<(), (String, bool)> = started;
     if outcome.is_ok() {
         for group in group_points(&points, req.suites) {
             let wanted: Vec<&PointSpec> = group

@@ -3,6 +3,7 @@
 //! pseudo-terminal and Modbus TCP on loopback, so the very driver code that
 //! talks to a lab's meter talks to it.
 
+pub mod accept;
 pub mod clock;
 pub mod faults;
 pub mod meter_model;

@@ -146,17 +146,22 @@ impl RegisterIndex {
             plan.push((i, code));
             a += n;
         }
+        // Check every value, as if applied in order (a password earlier in
+        // the request unlocks what follows), before applying any: a refused
+        // write changes nothing, not even the lock (exception 03).
+        let mut unlocked = model.is_unlocked();
+        let mut apply: Vec<(MeterSetting, SettingValue)> = Vec::new();
         for (i, code) in plan {
             let s = &profile.settings[i];
             if s.setting == MeterSetting::Password {
-                let right = s.code == Some(code);
-                model.enter_password(right);
-                if !right {
+                if s.code != Some(code) {
                     return Err(ExceptionCode::IllegalDataValue);
                 }
+                unlocked = true;
+                apply.push((s.setting, SettingValue::Number(code)));
                 continue;
             }
-            if s.protected && !model.is_unlocked() {
+            if s.protected && !unlocked {
                 return Err(ExceptionCode::IllegalDataValue);
             }
             let value = if let Some(expected) = s.code {
@@ -172,10 +177,18 @@ impl RegisterIndex {
                 from_unit(&v, &s.place)
             };
             model
-                .apply_setting(s.setting, &value)
-                .map_err(|r| match r {
-                    Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
-                })?;
+                .check_setting(s.setting, &value)
+                .map_err(|_| ExceptionCode::IllegalDataValue)?;
+            apply.push((s.setting, value));
+        }
+        for (setting, value) in apply {
+            if setting == MeterSetting::Password {
+                model.enter_password(true);
+                continue;
+            }
+            model.apply_setting(setting, &value).map_err(|r| match r {
+                Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
+            })?;
         }
         Ok(())
     }
