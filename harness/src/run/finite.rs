@@ -23,27 +23,58 @@ pub struct FiniteGuard {
     tainted: BTreeMap<String, String>,
 }
 
-/// Whether `e` reads back from its JSON as itself (NaN ≠ NaN, ∞ → null).
+/// Whether every figure of `e` is a finite number, so that its JSON reads
+/// back (NaN and ±∞ are written as `null`). Degrees of freedom may be
+/// infinite: `null` reads back as `None`, which means ∞.
 pub fn survives_json(e: &RunEvent) -> bool {
-    serde_json::to_vec(e)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<RunEvent>(&b).ok())
-        .is_some_and(|back| back == *e)
+    let ok = |v: f64| v.is_finite();
+    match e {
+        RunEvent::PointStarted { at_s, .. } => ok(*at_s),
+        RunEvent::Sample { sample, .. } => ok(sample.value) && ok(sample.at_s),
+        RunEvent::PointFinished { outcome, at_s, .. } => ok(*at_s) && outcome_finite(outcome),
+        RunEvent::RunStarted(_) | RunEvent::Finding { .. } | RunEvent::RunFinished { .. } => true,
+    }
+}
+
+fn outcome_finite(o: &PointOutcome) -> bool {
+    [o.mean_error_pct, o.expanded_uncertainty_pct, o.limit_pct]
+        .iter()
+        .flatten()
+        .all(|v| v.is_finite())
+        && o.budget.as_ref().is_none_or(budget_finite)
+}
+
+fn budget_finite(b: &crate::stats::Budget) -> bool {
+    let dof_ok = |d: Option<f64>| d.is_none_or(|v| !v.is_nan());
+    [
+        b.mean_pct,
+        b.std_dev_pct,
+        b.type_a_pct,
+        b.combined_pct,
+        b.coverage_factor,
+        b.expanded_pct,
+    ]
+    .iter()
+    .all(|v| v.is_finite())
+        && dof_ok(b.effective_dof)
+        && b.components
+            .iter()
+            .all(|c| c.standard_pct.is_finite() && dof_ok(c.dof))
 }
 
 fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
-fn describe(v: f64) -> &'static str {
+fn describe(v: f64) -> String {
     if v.is_nan() {
-        "NaN"
-    } else if v > 0.0 {
-        "+∞"
-    } else if v < 0.0 {
-        "−∞"
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+∞".into()
+    } else if v == f64::NEG_INFINITY {
+        "−∞".into()
     } else {
-        "finite"
+        format!("{v}")
     }
 }
 
@@ -72,7 +103,7 @@ impl FiniteGuard {
                     sample.index,
                     describe(sample.value),
                     sample.unit,
-                    describe_or(sample.at_s),
+                    describe(sample.at_s),
                 );
                 self.tainted
                     .entry(key.clone())
@@ -90,9 +121,11 @@ impl FiniteGuard {
                 let why = self.tainted.remove(&key).unwrap_or_else(|| {
                     format!(
                         "a figure of the outcome is not a finite number (mean {}, U {}, limit {})",
-                        outcome.mean_error_pct.map_or("—", describe),
-                        outcome.expanded_uncertainty_pct.map_or("—", describe),
-                        outcome.limit_pct.map_or("—", describe),
+                        outcome.mean_error_pct.map_or("—".into(), describe),
+                        outcome
+                            .expanded_uncertainty_pct
+                            .map_or("—".into(), describe),
+                        outcome.limit_pct.map_or("—".into(), describe),
                     )
                 });
                 let at_s = if at_s.is_finite() { at_s } else { 0.0 };
@@ -128,23 +161,10 @@ impl FiniteGuard {
     }
 }
 
-fn describe_or(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        describe(v).to_string()
-    }
-}
-
 /// The outcome as verdict `error`, its non-finite figures dropped, the
 /// reason first in its summary.
 fn error_outcome(o: &PointOutcome, why: &str) -> PointOutcome {
-    let budget_ok = o.budget.as_ref().is_none_or(|b| {
-        serde_json::to_value(b)
-            .ok()
-            .and_then(|v| serde_json::from_value::<crate::stats::Budget>(v).ok())
-            .is_some_and(|back| back == *b)
-    });
+    let budget_ok = o.budget.as_ref().is_none_or(budget_finite);
     PointOutcome {
         verdict: Verdict::Error,
         mean_error_pct: finite(o.mean_error_pct),
