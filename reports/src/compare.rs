@@ -99,22 +99,42 @@ pub fn compare(
             refusals.push(format!("{}: in the candidate only", c.key));
             continue;
         };
-        let measured = |p: &crate::record::PointRecord| {
-            p.attempts > 0 && p.verdict != harness::stats::Verdict::Skipped
-        };
-        if !measured(b) {
+        // A point not run (a killed run) was not compared; a point the
+        // suite itself skipped in both runs (an RTU check on a TCP link) has
+        // nothing to compare.
+        if b.attempts == 0 {
             refusals.push(format!(
-                "{}: the baseline did not measure it ({})",
-                b.key, b.verdict
+                "{}: the baseline did not measure it (not run)",
+                b.key
             ));
             continue;
         }
-        if !measured(c) {
+        if c.attempts == 0 {
             refusals.push(format!(
-                "{}: the candidate did not measure it ({})",
-                c.key, c.verdict
+                "{}: the candidate did not measure it (not run)",
+                c.key
             ));
             continue;
+        }
+        let skipped =
+            |p: &crate::record::PointRecord| p.verdict == harness::stats::Verdict::Skipped;
+        match (skipped(b), skipped(c)) {
+            (true, true) => continue,
+            (false, true) => {
+                refusals.push(format!(
+                    "{}: the candidate skipped it ({})",
+                    c.key, c.summary
+                ));
+                continue;
+            }
+            (true, false) => {
+                refusals.push(format!(
+                    "{}: the baseline skipped it ({})",
+                    b.key, b.summary
+                ));
+                continue;
+            }
+            (false, false) => {}
         }
         if c.verdict.is_failure() && !b.verdict.is_failure() && c.mean_error_pct.is_none() {
             // Nothing to test statistically: the verdict itself moved.

@@ -17,15 +17,19 @@ fn num(x: Option<f64>, digits: usize) -> String {
 /// the summary is also printed.
 pub fn cell(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+            '\\' | '`' | '*' | '|' => {
                 o.push('\\');
                 o.push(c);
             }
+            // `](` and `][` make links and images; a bracket alone is text
+            // (an intraword `_` is text too, so ids keep their look).
+            ']' if matches!(chars.peek(), Some('(' | '[')) => o.push_str("\\]"),
             '\n' | '\r' | '\t' => o.push(' '),
             c if c.is_control() => {}
             c => o.push(c),
@@ -174,12 +178,14 @@ mod escaping {
             cell("<script>alert(1)</script>"),
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
-        assert_eq!(cell("[x](http://evil)"), "\\[x\\](http://evil)");
+        assert_eq!(cell("[x](http://evil)"), "[x\\](http://evil)");
+        assert_eq!(cell("![i][ref]"), "![i\\][ref]");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
         assert_eq!(cell("\u{1b}[2J\u{1b}]0;pwned\u{7}ok"), "[2J]0;pwnedok");
+        assert_eq!(cell("**bold** `code`"), "\\*\\*bold\\*\\* \\`code\\`");
         assert_eq!(
-            cell("**bold** _it_ `code` # h"),
-            "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\# h"
+            cell("ib-pf1-active_power [serial]"),
+            "ib-pf1-active_power [serial]"
         );
     }
 }

@@ -325,12 +325,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = failure {
         let end = match &f.end {
             Some((_, message, restore)) => {
+                // The runner saw the journal's stop as a stop request.
+                let message = if message.starts_with("stopped by request") {
+                    "stopped when the journal could not be written"
+                } else {
+                    message.as_str()
+                };
                 let settings: Vec<String> = restore
                     .iter()
                     .map(|r| format!("position {}: {}", r.position + 1, r.message))
                     .collect();
+                let source = if message.starts_with("source did not switch off") {
+                    "THE SOURCE DID NOT SWITCH OFF"
+                } else {
+                    "the source switched off"
+                };
                 format!(
-                    "the run was stopped ({message}), the source switched off{}",
+                    "the run was stopped ({message}), {source}{}",
                     if settings.is_empty() {
                         String::new()
                     } else {

@@ -136,10 +136,16 @@ pub fn check_journal(path: &str, bytes: &[u8]) -> Result<CheckedJournal, Journal
 pub fn read_checked(dir: &Path) -> Result<CheckedJournal, JournalError> {
     let path = dir.join(JOURNAL_FILE);
     let p = path.display().to_string();
-    let bytes = std::fs::read(&path).map_err(|source| JournalError::Io {
+    let io = |source| JournalError::Io {
         path: p.clone(),
         source,
-    })?;
+    };
+    // A journal is a regular file of this run: not a link to `/dev/zero`.
+    let meta = std::fs::symlink_metadata(&path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::other("not a regular file")));
+    }
+    let bytes = std::fs::read(&path).map_err(io)?;
     let checked = check_journal(&p, &bytes)?;
     if checked.events.is_empty() {
         return Err(JournalError::Empty { path: p });

@@ -7,6 +7,11 @@ use async_trait::async_trait;
 use super::world::{SharedWorld, lock};
 use crate::rig::{RigClock, RigInstant};
 
+/// The rig time a simulated wait advances before it yields: a day, so that
+/// the waits of a real plan (hours) run in one piece and measure exactly as
+/// before, while a wait of years yields every few tens of milliseconds.
+pub const SLICE: Duration = Duration::from_secs(86_400);
+
 #[derive(Debug, Clone)]
 pub struct SimClock {
     world: SharedWorld,
@@ -24,8 +29,26 @@ impl RigClock for SimClock {
         lock(&self.world).now()
     }
 
+    /// Advances in slices of `SLICE` of rig time, yielding between them: a
+    /// dwell of years (a plan value that passed validation) neither holds
+    /// the world's lock for its whole length nor keeps a Ctrl-C or SIGTERM
+    /// from stopping the run (the runner's stop request is seen at a yield).
     async fn dwell(&self, d: Duration) {
-        lock(&self.world).advance(d);
+        let end = {
+            let w = lock(&self.world);
+            RigInstant(w.now().0.saturating_add(d))
+        };
+        loop {
+            {
+                let mut w = lock(&self.world);
+                let now = w.now();
+                if now >= end {
+                    return;
+                }
+                w.advance_to(RigInstant(now.0.saturating_add(SLICE)).min(end));
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     fn is_simulated(&self) -> bool {
