@@ -7,10 +7,14 @@ use async_trait::async_trait;
 use super::world::{SharedWorld, lock};
 use crate::rig::{RigClock, RigInstant};
 
-/// The rig time a simulated wait advances before it yields: a day, so that
-/// the waits of a real plan (hours) run in one piece and measure exactly as
-/// before, while a wait of years yields every few tens of milliseconds.
-pub const SLICE: Duration = Duration::from_secs(86_400);
+/// The rig time a simulated wait advances before it yields: an hour (about
+/// 0.25 s of a debug build at Imax), so a stop request ends a dwell of years
+/// at once.
+pub const SLICE: Duration = Duration::from_secs(3_600);
+
+/// The same for a pulse wait, which steps edge by edge (far slower per rig
+/// second: about 0.7 s of a debug build per rig minute at Imax).
+pub const PULSE_SLICE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct SimClock {

@@ -81,7 +81,7 @@ impl PulseInput for SimPulseInput {
             let done = {
                 let mut w = lock(&self.world);
                 let slice_end =
-                    RigInstant(w.now().0.saturating_add(super::clock::SLICE)).min(deadline);
+                    RigInstant(w.now().0.saturating_add(super::clock::PULSE_SLICE)).min(deadline);
                 w.advance_until_pulses(self.position, channel, rising, slice_end)
                     || w.now() >= deadline
             };
