@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("metrig: {}", cli::error_text(&e));
+            eprintln!("metrig: {}", cli::clean(&cli::error_text(&e)));
             ExitCode::from(cli::exit_code_for(&e))
         }
     }

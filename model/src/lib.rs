@@ -11,6 +11,7 @@
 
 pub mod events;
 pub mod identity;
+pub mod journal;
 pub mod load_point;
 pub mod point;
 pub mod quantity;

@@ -50,8 +50,25 @@ impl LoadPoint {
     /// `240deg` for export). Missing tokens take the given defaults.
     pub fn parse(text: &str, defaults: LoadPoint) -> Result<Self, String> {
         let mut point = defaults;
+        // Each quantity once: "230V 5A 1 50Hz 60A" is a typo, not 60 A.
+        let mut given: Vec<(&str, &str)> = Vec::new();
         for token in text.split_whitespace() {
             let lower = token.to_ascii_lowercase();
+            let kind = if lower.ends_with("hz") {
+                "frequency"
+            } else if lower.ends_with('v') {
+                "voltage"
+            } else if lower.ends_with("ma") || lower.ends_with('a') {
+                "current"
+            } else {
+                "power factor or phase angle"
+            };
+            if let Some((_, first)) = given.iter().find(|(k, _)| *k == kind) {
+                return Err(format!(
+                    "`{text}` gives the {kind} twice (`{first}` and `{token}`); give it once"
+                ));
+            }
+            given.push((kind, token));
             let number = |suffix: &str| -> Result<f64, String> {
                 lower[..lower.len() - suffix.len()]
                     .parse::<f64>()
@@ -111,6 +128,23 @@ mod tests {
 
     fn base() -> LoadPoint {
         LoadPoint::new(Volts(230.0), Amps(10.0), PowerFactor::UNITY, Hertz(50.0))
+    }
+
+    #[test]
+    fn a_quantity_given_twice_is_refused_not_overwritten() {
+        let d = LoadPoint::new(Volts(230.0), Amps(5.0), PowerFactor::UNITY, Hertz(50.0));
+        for text in [
+            "230V 5A 1 50Hz 60A",
+            "230V 240V 5A",
+            "5A 1 0.5L",
+            "50Hz 60Hz",
+            "5A 500mA",
+            "1 60deg",
+        ] {
+            let e = LoadPoint::parse(text, d).expect_err(text);
+            assert!(e.contains("twice"), "{text}: {e}");
+        }
+        assert!(LoadPoint::parse("230V 5A 1 50Hz", d).is_ok());
     }
 
     #[test]

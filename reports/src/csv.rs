@@ -42,6 +42,5 @@ pub fn render(record: &Record) -> Result<String, String> {
 }
 
 pub fn write(record: &Record, dir: &Path) -> Result<(), String> {
-    std::fs::write(dir.join(SAMPLES_FILE), render(record)?)
-        .map_err(|e| format!("{}: {e}", dir.join(SAMPLES_FILE).display()))
+    crate::safe_write::write_file(dir, SAMPLES_FILE, render(record)?.as_bytes())
 }

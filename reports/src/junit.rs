@@ -49,6 +49,5 @@ pub fn render(record: &Record) -> Result<String, String> {
 }
 
 pub fn write(record: &Record, dir: &Path) -> Result<(), String> {
-    std::fs::write(dir.join(JUNIT_FILE), render(record)?)
-        .map_err(|e| format!("{}: {e}", dir.join(JUNIT_FILE).display()))
+    crate::safe_write::write_file(dir, JUNIT_FILE, render(record)?.as_bytes())
 }

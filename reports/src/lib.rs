@@ -7,9 +7,11 @@
 pub mod compare;
 pub mod csv;
 pub mod html;
+pub mod integrity;
 pub mod junit;
 pub mod markdown;
 pub mod record;
+pub mod safe_write;
 
 use std::path::Path;
 

@@ -11,9 +11,31 @@ fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or("—".to_string(), |v| format!("{v:+.digits$}"))
 }
 
-/// Table cells must not break the table.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// A string from a file or a meter, as Markdown text: it must not break the
+/// table, and a renderer must show it as text, never as markup (raw HTML such
+/// as `<script>`, links, emphasis) — nor may it carry terminal escapes, since
+/// the summary is also printed.
+pub fn cell(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '\\' | '`' | '*' | '|' => {
+                o.push('\\');
+                o.push(c);
+            }
+            // `](` and `][` make links and images; a bracket alone is text
+            // (an intraword `_` is text too, so ids keep their look).
+            ']' if matches!(chars.peek(), Some('(' | '[')) => o.push_str("\\]"),
+            '\n' | '\r' | '\t' => o.push(' '),
+            c if c.is_control() => {}
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 pub fn render(r: &Record) -> String {
@@ -55,7 +77,7 @@ pub fn render(r: &Record) -> String {
             cell(said.and_then(|s| s.serial_number.as_deref()).unwrap_or("?"))
         );
     }
-    let _ = writeln!(o, "- decision rule: {}", r.decision_rule.text);
+    let _ = writeln!(o, "- decision rule: {}", cell(&r.decision_rule.text));
     let counts = r.verdict_counts();
     let _ = writeln!(o, "- points: {} ({})", r.points.len(), counts.join(", "));
     let _ = writeln!(o);
@@ -75,7 +97,7 @@ pub fn render(r: &Record) -> String {
             num(p.mean_error_pct, 3),
             p.expanded_uncertainty_pct
                 .map_or("—".into(), |u| format!("{u:.3}")),
-            crate::record::limit_text(p)
+            cell(&crate::record::limit_text(p))
         );
     }
     if !r.findings.is_empty() {
@@ -102,9 +124,9 @@ pub fn render(r: &Record) -> String {
             let _ = writeln!(
                 o,
                 "- {} / {}: {} — {} ({:?})",
-                l.table,
-                l.row,
-                l.show(),
+                cell(&l.table),
+                cell(&l.row),
+                cell(&l.show()),
                 cell(&l.clause),
                 l.confidence
             );
@@ -116,9 +138,9 @@ pub fn render(r: &Record) -> String {
             let _ = writeln!(
                 o,
                 "- {} / {}: {} — {}",
-                l.table,
-                l.row,
-                l.show(),
+                cell(&l.table),
+                cell(&l.row),
+                cell(&l.show()),
                 cell(l.overridden.as_deref().unwrap_or(""))
             );
         }
@@ -143,6 +165,27 @@ pub fn render(r: &Record) -> String {
 }
 
 pub fn write(record: &Record, dir: &Path) -> Result<(), String> {
-    std::fs::write(dir.join(SUMMARY_FILE), render(record))
-        .map_err(|e| format!("{}: {e}", dir.join(SUMMARY_FILE).display()))
+    crate::safe_write::write_file(dir, SUMMARY_FILE, render(record).as_bytes())
+}
+
+#[cfg(test)]
+mod escaping {
+    use super::cell;
+
+    #[test]
+    fn user_strings_render_as_text_not_markup() {
+        assert_eq!(
+            cell("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(cell("[x](http://evil)"), "[x\\](http://evil)");
+        assert_eq!(cell("![i][ref]"), "![i\\][ref]");
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("\u{1b}[2J\u{1b}]0;pwned\u{7}ok"), "[2J]0;pwnedok");
+        assert_eq!(cell("**bold** `code`"), "\\*\\*bold\\*\\* \\`code\\`");
+        assert_eq!(
+            cell("ib-pf1-active_power [serial]"),
+            "ib-pf1-active_power [serial]"
+        );
+    }
 }

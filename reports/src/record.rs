@@ -254,22 +254,14 @@ impl Record {
     /// Writes `record.json` in `dir` atomically: a reader never sees half a record.
     pub fn write(&self, dir: &Path) -> Result<(), RecordError> {
         let path = dir.join(RECORD_FILE);
-        let tmp = dir.join(".record.json.tmp");
-        let io = |e: std::io::Error| RecordError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
         let text = serde_json::to_vec_pretty(self).map_err(|e| RecordError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        {
-            use std::io::Write as _;
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(&text).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, &path).map_err(io)
+        crate::safe_write::write_file(dir, RECORD_FILE, &text).map_err(|message| RecordError::Io {
+            path: path.display().to_string(),
+            message,
+        })
     }
 
     pub fn read(dir: &Path) -> Result<Record, RecordError> {

@@ -2,10 +2,11 @@
 
 /// Prints a line to stdout, returning an error instead of panicking when
 /// stdout is closed (`metrig read ... | head`).
+/// Strings from files and meters are printed without terminal escapes.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*)
+        writeln!(std::io::stdout().lock(), "{}", crate::cli::terminal::clean(&format!($($arg)*)))
     }};
 }
 
@@ -20,7 +21,9 @@ mod report;
 mod run;
 mod sim;
 mod store;
+mod terminal;
 mod trend;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +31,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use harness::files::FileError;
 use harness::rig::RigError;
+pub use terminal::clean;
 
 /// Exit codes (README, "Exit codes").
 pub const EXIT_OK: u8 = 0;
@@ -115,6 +119,11 @@ enum Command {
         /// (default: METRIG_STORE, metrig.toml's [store] url, reports/out/metrig.sqlite).
         #[arg(long)]
         store: Option<String>,
+        /// With --resume or --rerun-failed: continue although the plan, rig
+        /// or profile files or the metrig version changed since the run
+        /// started (the record says so).
+        #[arg(long)]
+        accept_changes: bool,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -125,12 +134,17 @@ enum Command {
         #[arg(long)]
         format: Option<String>,
     },
-    /// Compare a candidate run with a baseline: exit 1 on a regression.
-    /// Either may be a run folder or a store reference: `store:RUN_ID` or
-    /// `store:latest?rig=R&plan=P&firmware=V&meter=S`.
+    /// Compare a candidate run with a baseline: exit 1 on a regression, 4
+    /// when the runs cannot be compared (missing points, too few samples,
+    /// other meters or plans). Either may be a run folder or a store
+    /// reference: `store:RUN_ID` or `store:latest?rig=R&plan=P&firmware=V&meter=S`.
     Compare {
         baseline: PathBuf,
         candidate: PathBuf,
+        /// The plan whose `[compare]` thresholds apply, when the candidate's
+        /// folder holds no copy of it (checked against the record's hash).
+        #[arg(long)]
+        plan: Option<PathBuf>,
         /// The store that `store:` references read (a SQLite file or a postgres:// URL).
         #[arg(long)]
         store: Option<String>,
@@ -144,6 +158,9 @@ enum Command {
         #[command(subcommand)]
         command: store::StoreCommand,
     },
+    /// Say whether a run folder is intact: its journal's hash chain, its
+    /// record and reports (exit 0 intact, 5 not).
+    Verify { dir: PathBuf },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -170,6 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             quiet,
             store,
+            accept_changes,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -180,6 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dry_run,
                 quiet,
                 store,
+                accept_changes,
             })
             .await
         }
@@ -188,11 +207,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare {
             baseline,
             candidate,
+            plan,
             store,
-        } => compare::run(&baseline, &candidate, store.as_deref()),
+        } => compare::run(&baseline, &candidate, plan.as_deref(), store.as_deref()),
         Command::History(args) => history::run(args),
         Command::Trend(args) => trend::run(args),
         Command::Store { command } => store::run(command),
+        Command::Verify { dir } => verify::run(&dir),
     }
 }
 
@@ -239,6 +260,12 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<FileError>().is_some()
             || cause.downcast_ref::<UsageError>().is_some()
+            || cause
+                .downcast_ref::<harness::run::journal::JournalError>()
+                .is_some()
+            || cause
+                .downcast_ref::<reports::integrity::IntegrityError>()
+                .is_some()
         {
             return EXIT_BAD_INPUT;
         }

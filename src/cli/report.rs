@@ -1,24 +1,14 @@
-//! `metrig report DIR`: re-renders a run's reports from its record (or, for
-//! a run that was killed, from its journal).
+//! `metrig report DIR`: re-renders a run's reports from its journal, once
+//! its hash chain holds and `record.json` (if any) is its fold — an edited
+//! journal or record is refused, naming the line, never rendered.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use harness::run::journal::read_journal;
-use reports::Record;
-
 use super::{EXIT_OK, usage};
 
 pub fn run(dir: &Path, format: Option<&str>) -> anyhow::Result<ExitCode> {
-    let record = match Record::read(dir) {
-        Ok(r) => r,
-        Err(reports::RecordError::Io { .. }) => {
-            let events = read_journal(dir).map_err(usage)?;
-            Record::from_events(&events)
-                .ok_or_else(|| usage(format!("{}: the journal holds no run", dir.display())))?
-        }
-        Err(e) => return Err(usage(e.to_string())),
-    };
+    let record = reports::integrity::trusted_record(dir)?;
     match format {
         None => {
             reports::write_all(&record, dir).map_err(anyhow::Error::msg)?;

@@ -28,11 +28,35 @@ pub struct RunArgs {
     pub dry_run: bool,
     pub quiet: bool,
     pub store: Option<String>,
+    /// Continue although the plan, rig, profiles or metrig changed (recorded).
+    pub accept_changes: bool,
+}
+
+/// A plan's name as one plain folder-name part: `../`, separators and
+/// control characters in a plan name must not place the run outside
+/// `reports/out` (or anywhere odd).
+pub fn folder_name(plan_name: &str) -> String {
+    let mut name: String = plan_name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    name = name.trim_start_matches('.').to_string();
+    if name.is_empty() {
+        name.push_str("plan");
+    }
+    name
 }
 
 fn default_out(plan_name: &str) -> PathBuf {
     let date = chrono::Local::now().format("%Y-%m-%d");
-    let base = PathBuf::from("reports/out").join(format!("{date}-{plan_name}"));
+    let base = PathBuf::from("reports/out").join(format!("{date}-{}", folder_name(plan_name)));
     let mut dir = base.clone();
     let mut n = 2;
     while dir.exists() {
@@ -42,29 +66,138 @@ fn default_out(plan_name: &str) -> PathBuf {
     dir
 }
 
-/// The journal of an earlier part of this run, checked against the files given now.
-fn earlier_events(dir: &Path, plan: &Path, rig: &Path) -> anyhow::Result<Vec<RunEvent>> {
-    let events = read_journal(dir).map_err(usage)?;
+/// The lock a run holds on its folder for as long as it writes there: one
+/// writer per run folder. An advisory `flock` on `.metrig.lock`, so a run
+/// killed with SIGKILL leaves no stale lock behind (the kernel drops it).
+pub const LOCK_FILE: &str = ".metrig.lock";
+
+fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        usage(format!(
+            "{}: cannot create the run folder: {e}",
+            dir.display()
+        ))
+    })?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            usage(format!(
+                "{}: cannot write in the run folder: {e}",
+                path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(usage(format!(
+            "{}: another metrig is writing this run folder; one writer per folder",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(usage(format!(
+            "{}: cannot lock the run folder: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// A fresh run's folder must be empty or absent: a second plan written into
+/// a finished run's folder would mix two runs in one journal.
+fn check_fresh(dir: &Path) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(usage(format!(
+                "{}: cannot read the folder: {e}",
+                dir.display()
+            )));
+        }
+    };
+    let others: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != LOCK_FILE)
+        .collect();
+    if others.is_empty() {
+        Ok(())
+    } else {
+        Err(usage(format!(
+            "{}: --out must be an empty or absent folder (it holds {}); continue a run with --resume {}",
+            dir.display(),
+            others
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            dir.display()
+        )))
+    }
+}
+
+/// The journal of an earlier part of this run (its chain checked), and what
+/// differs between the files and metrig of then and now: the plan and rig
+/// files, each meter's profile, the metrig version.
+fn earlier_events(
+    dir: &Path,
+    plan: &Path,
+    rig: &Path,
+    open_rig: &Rig,
+) -> anyhow::Result<(Vec<RunEvent>, Vec<String>)> {
+    let events = read_journal(dir)?;
     let Some(RunEvent::RunStarted(h)) = events.first() else {
         return Err(usage(format!(
             "{}: the journal holds no started run",
             dir.display()
         )));
     };
+    let short = |h: &str| h[..12.min(h.len())].to_string();
+    let mut changed = Vec::new();
     for (what, journaled, now) in [("plan", &h.plan, plan), ("rig", &h.rig, rig)] {
         let now = harness::run::events::FileRef::of(now);
         if now.sha256 != journaled.sha256 {
-            return Err(usage(format!(
-                "{}: the {what} file changed since the run started ({} was {}, {} is {}); continue with the same files",
-                dir.display(),
+            changed.push(format!(
+                "the {what} file ({} was {}, {} is {})",
                 journaled.path,
-                &journaled.sha256[..12.min(journaled.sha256.len())],
+                short(&journaled.sha256),
                 now.path,
-                &now.sha256[..12.min(now.sha256.len())]
-            )));
+                short(&now.sha256)
+            ));
         }
     }
-    Ok(events)
+    for m in &h.meters {
+        let now = open_rig
+            .positions
+            .iter()
+            .find(|p| p.index == m.position)
+            .map(|p| harness::run::events::FileRef::of(&p.profile.file));
+        match now {
+            Some(now) if now.sha256 == m.profile.sha256 => {}
+            Some(now) => changed.push(format!(
+                "the meter profile of position {} ({} was {}, {} is {})",
+                m.position + 1,
+                m.profile.path,
+                short(&m.profile.sha256),
+                now.path,
+                short(&now.sha256)
+            )),
+            None => changed.push(format!(
+                "position {} is no longer on the rig",
+                m.position + 1
+            )),
+        }
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    if h.metrig_version != version {
+        changed.push(format!(
+            "metrig (the run started with {}, this is {version})",
+            h.metrig_version
+        ));
+    }
+    Ok((events, changed))
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -82,30 +215,68 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "--resume and --rerun-failed are two different ways to continue a run: pick one",
         ));
     }
-    let (dir, resume, only) = if let Some(dir) = &args.resume {
-        let events = earlier_events(dir, &args.plan, &args.rig)?;
-        (dir.clone(), Some(events), None)
-    } else if let Some(dir) = &args.rerun_failed {
-        let events = earlier_events(dir, &args.plan, &args.rig)?;
-        let failed: HashSet<String> = harness::run::runner::finished_points(&events)
-            .into_iter()
-            .filter(|(_, v)| v.is_failure())
-            .map(|(k, _)| k)
-            .collect();
-        if failed.is_empty() {
-            say!("{}: no failed point to rerun", dir.display())?;
-            return Ok(ExitCode::from(EXIT_OK));
-        }
-        (dir.clone(), Some(events), Some(failed))
-    } else {
-        (
-            args.out.clone().unwrap_or_else(|| default_out(&plan.name)),
-            None,
-            None,
-        )
+    let continuing = args.resume.as_ref().or(args.rerun_failed.as_ref());
+    let dir = match continuing {
+        Some(dir) => dir.clone(),
+        None => args.out.clone().unwrap_or_else(|| default_out(&plan.name)),
     };
-    let journal = Journal::open(&dir)
-        .with_context(|| format!("cannot open the journal in {}", dir.display()))?;
+    if continuing.is_none() {
+        check_fresh(&dir)?;
+    }
+    // Held until the reports are written.
+    let _lock = lock_folder(&dir)?;
+    let (resume, only, changed) = if continuing.is_some() {
+        let (events, changed) = earlier_events(&dir, &args.plan, &args.rig, &rig)?;
+        if !changed.is_empty() && !args.accept_changes {
+            return Err(usage(format!(
+                "{}: changed since the run started: {}; continue with the same files and metrig, or accept the change with --accept-changes (it is recorded)",
+                dir.display(),
+                changed.join("; ")
+            )));
+        }
+        let only = if args.rerun_failed.is_some() {
+            let failed: HashSet<String> = harness::run::runner::finished_points(&events)
+                .into_iter()
+                .filter(|(_, v)| v.is_failure())
+                .map(|(k, _)| k)
+                .collect();
+            if failed.is_empty() {
+                say!("{}: no failed point to rerun", dir.display())?;
+                return Ok(ExitCode::from(EXIT_OK));
+            }
+            Some(failed)
+        } else {
+            None
+        };
+        (Some(events), only, changed)
+    } else {
+        (None, None, Vec::new())
+    };
+    let mut journal = Journal::open(&dir).map_err(|e| match e {
+        harness::run::journal::JournalError::Io { .. } => usage(e.to_string()),
+        e => anyhow::Error::new(e),
+    })?;
+    if !changed.is_empty() {
+        // Accepted with --accept-changes: the record says so.
+        journal.on_event(&RunEvent::Finding {
+            finding: harness::run::Finding {
+                key: None,
+                severity: harness::run::Severity::Warning,
+                text: format!(
+                    "resumed with --accept-changes although changed since the run started: {}",
+                    changed.join("; ")
+                ),
+            },
+        });
+    }
+    if continuing.is_none() {
+        // The plan as run, beside its record: the firmware gate reads its
+        // thresholds from here, wherever it is started.
+        let text = std::fs::read(&args.plan)
+            .with_context(|| format!("{}: cannot read the plan", args.plan.display()))?;
+        reports::safe_write::write_file(&dir, reports::integrity::PLAN_COPY_FILE, &text)
+            .map_err(usage)?;
+    }
     let run_id = match resume.as_ref().and_then(|e| e.first()) {
         Some(RunEvent::RunStarted(h)) => h.run_id.clone(),
         // Unique across the rigs of a fleet writing one store: rigs that
@@ -116,13 +287,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             format!(
                 "{}-{}-{:06x}",
                 now.format("%Y%m%dT%H%M%SZ"),
-                plan.name,
+                folder_name(&plan.name),
                 tag & 0xff_ffff
             )
         }
     };
 
     let (handle, cancel) = cancel_pair();
+    let handle = Arc::new(handle);
+    // A journal that cannot write stops the run: source off, settings back.
+    let journal = journal.stop_on_failure(handle.clone());
+    let journal_failure = journal.failure_slot();
     let signals = tokio::spawn(async move {
         super::wait_for_stop().await;
         handle.cancel();
@@ -164,7 +339,51 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(anyhow::Error::new(e)),
     };
-    let events = read_journal(&dir).map_err(anyhow::Error::msg)?;
+    let failure = journal_failure
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(f) = failure {
+        let end = match &f.end {
+            Some((_, message, restore)) => {
+                // The runner saw the journal's stop as a stop request.
+                let message = if message.starts_with("stopped by request") {
+                    "stopped when the journal could not be written"
+                } else {
+                    message.as_str()
+                };
+                let settings: Vec<String> = restore
+                    .iter()
+                    .map(|r| format!("position {}: {}", r.position + 1, r.message))
+                    .collect();
+                let source = if message.starts_with("source did not switch off") {
+                    "THE SOURCE DID NOT SWITCH OFF"
+                } else {
+                    "the source switched off"
+                };
+                format!(
+                    "the run was stopped ({message}), {source}{}",
+                    if settings.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", meter settings: {}", settings.join("; "))
+                    }
+                )
+            }
+            None => "the run was stopped".into(),
+        };
+        eprintln!(
+            "metrig: {}; {end}; no record or report was written; once the disk has room, continue with --resume {}",
+            super::clean(&f.to_string()),
+            dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_RIG_FAILED));
+    }
+    let events = match read_journal(&dir) {
+        // Stopped before anything was journaled.
+        Err(harness::run::journal::JournalError::Empty { .. }) => Vec::new(),
+        r => r?,
+    };
     let Some(record) = Record::from_events(&events) else {
         // Stopped before the first point (a precondition, a meter that did not answer).
         eprintln!("metrig: run stopped before any point: {}", summary.message);

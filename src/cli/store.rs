@@ -178,7 +178,7 @@ fn check(loc: &Location, dirs: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
 pub fn read_record(side: &Path, store: Option<&str>) -> anyhow::Result<reports::Record> {
     let text = side.to_string_lossy();
     if !text.starts_with("store:") {
-        return reports::Record::read(side).map_err(|e| usage(e.to_string()));
+        return reports::integrity::trusted_record(side).map_err(|e| usage(e.to_string()));
     }
     let loc = location(store)?;
     let reference = text.into_owned();

@@ -23,9 +23,9 @@ pub struct CheckReport {
 
 /// A run folder's record, rebuilt from its journal.
 pub fn record_of(dir: &Path) -> Result<Record, StoreError> {
-    let events = read_journal(dir).map_err(|message| StoreError::Folder {
+    let events = read_journal(dir).map_err(|e| StoreError::Folder {
         path: dir.display().to_string(),
-        message,
+        message: e.to_string(),
     })?;
     Record::from_events(&events).ok_or_else(|| StoreError::Folder {
         path: dir.display().to_string(),

@@ -10,6 +10,7 @@
 mod cancel;
 pub mod events;
 mod execute;
+pub mod finite;
 pub mod journal;
 pub mod judge;
 pub mod plan;

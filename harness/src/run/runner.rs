@@ -20,9 +20,14 @@ pub async fn run(
     rig: &mut Rig,
     listeners: &mut [Box<dyn Listener>],
 ) -> Result<RunSummary, RunError> {
+    // Every event passes the finite guard: a NaN becomes a recorded verdict,
+    // never an unreadable journal.
+    let mut guard = super::finite::FiniteGuard::default();
     let mut emit = |e: RunEvent| {
-        for l in listeners.iter_mut() {
-            l.on_event(&e);
+        for e in guard.admit(e) {
+            for l in listeners.iter_mut() {
+                l.on_event(&e);
+            }
         }
     };
     let points = plan_points(req.plan, req.suites, rig)?;
@@ -35,9 +40,18 @@ pub async fn run(
 
     // From here on the rig may be energised: every path goes through `finish`.
     let mut snapshots = Vec::new();
-    let started = start(&req, rig, &points, &mut snapshots, &mut emit).await;
+    // The warm-up and the settling wait observe a stop request too.
+    let mut stop_wait = req.cancel.clone();
+    let started: BodyEnd = tokio::select! {
+        biased;
+        _ = stop_wait.cancelled() => Err((
+            "stopped by request (Ctrl-C or SIGTERM) before the first point".to_string(),
+            false,
+        )),
+        r = start(&req, rig, &points, &mut snapshots, &mut emit) => r.map_err(|e| (e.to_string(), true)),
+    };
     let mut failures = earlier.values().filter(|v| v.is_failure()).count();
-    let mut body: BodyEnd = started.map_err(|e| (e.to_string(), true));
+    let mut body: BodyEnd = started;
     if body.is_ok() {
         let wanted = |p: &super::suite::PointSpec| match &req.only {
             Some(only) => only.contains(&p.key()),

@@ -54,8 +54,20 @@ pub fn plan_points(
             simulated: rig.is_simulated(),
             reference_constant: rig.reference.as_ref().map(|r| r.constant()),
         };
-        let mut pts = suite
-            .points(&ctx)
+        // A value that passed validation yet makes a suite panic while
+        // planning (a duration beyond `Duration`) is a refusal, not a crash.
+        let mut pts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| suite.points(&ctx)))
+            .map_err(|p| {
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                RunError::Plan(format!(
+                    "{}: its points cannot be planned: {what}",
+                    entry.id
+                ))
+            })?
             .map_err(|e| RunError::Plan(format!("{}: {e}", entry.id)))?;
         points.append(&mut pts);
     }

@@ -595,9 +595,45 @@ impl MeterModel {
         self.unlocked = right;
     }
 
+    /// Whether `apply_setting` would take `value`, changing nothing: a write
+    /// of several settings is checked whole before any of it is applied
+    /// (a refused write, exception 03, changes nothing).
+    pub fn check_setting(&self, s: MeterSetting, value: &SettingValue) -> Result<(), Refusal> {
+        use MeterSetting as S;
+        let number = || match value {
+            SettingValue::Number(n) if n.is_finite() => Ok(*n),
+            SettingValue::Number(n) => Err(Refusal::BadValue(format!("{s} = {n}"))),
+            SettingValue::Text(t) => Err(Refusal::BadValue(format!("{s} takes a number, not {t}"))),
+        };
+        match s {
+            S::Address => {
+                let a = number()?;
+                if !(1.0..=255.0).contains(&a) {
+                    return Err(Refusal::BadValue(format!("address {a}")));
+                }
+            }
+            S::Framing => {
+                let SettingValue::Text(t) = value else {
+                    return Err(Refusal::BadValue("framing takes text such as 8E1".into()));
+                };
+                Framing::try_from(t.clone()).map_err(Refusal::BadValue)?;
+            }
+            S::S0Duration | S::AverageWindow => {
+                Duration::try_from_secs_f64(number()?.max(0.0))
+                    .map_err(|e| Refusal::BadValue(format!("{s}: {e}")))?;
+            }
+            S::Password | S::PartialReset | S::HourMeterReset | S::AverageMaxReset => {}
+            S::Baud | S::S0Weight | S::HourMeterThreshold | S::EnergyPreset => {
+                number()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Applies a setting given in canonical units.
     pub fn apply_setting(&mut self, s: MeterSetting, value: &SettingValue) -> Result<(), Refusal> {
         use MeterSetting as S;
+        self.check_setting(s, value)?;
         let number = || match value {
             SettingValue::Number(n) => Ok(*n),
             SettingValue::Text(t) => Err(Refusal::BadValue(format!("{s} takes a number, not {t}"))),
@@ -632,17 +668,16 @@ impl MeterModel {
                 self.s0_acc.set_weight(w);
             }
             S::S0Duration => {
-                // A value beyond what a Duration holds (inf from an f32
-                // register) saturates instead of panicking the server.
-                let d = Duration::try_from_secs_f64(number()?.max(0.0)).unwrap_or(Duration::MAX);
+                let d = Duration::try_from_secs_f64(number()?.max(0.0))
+                    .map_err(|e| Refusal::BadValue(format!("{s}: {e}")))?;
                 self.settings.s0_duration = d;
                 if self.faults.s0_on_ms.is_none() {
                     self.s0.set_on(d);
                 }
             }
             S::AverageWindow => {
-                self.settings.average_window =
-                    Duration::try_from_secs_f64(number()?.max(60.0)).unwrap_or(Duration::MAX)
+                self.settings.average_window = Duration::try_from_secs_f64(number()?.max(60.0))
+                    .map_err(|e| Refusal::BadValue(format!("{s}: {e}")))?
             }
             S::HourMeterThreshold => self.settings.hour_meter_threshold_w = number()?,
             S::PartialReset => {

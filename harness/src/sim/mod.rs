@@ -10,6 +10,7 @@
 //! May import: `rig`, `drivers` (the very Modbus link a lab uses), `modbus`,
 //! `profile`, `quantity`, `load_point`. Never `station`.
 
+pub mod accept;
 pub mod clock;
 pub mod faults;
 pub mod line;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::world::{SharedWorld, lock};
 use crate::rig::pulse_input::{PulseChannel, PulseInput, PulseTrain};
-use crate::rig::{Identity, RigError};
+use crate::rig::{Identity, RigError, RigInstant};
 
 #[derive(Debug)]
 pub struct SimPulseInput {
@@ -71,9 +71,26 @@ impl PulseInput for SimPulseInput {
         timeout: Duration,
     ) -> Result<PulseTrain, RigError> {
         self.check(channel)?;
-        let mut w = lock(&self.world);
-        let deadline = w.now() + timeout;
-        w.advance_until_pulses(self.position, channel, rising, deadline);
+        let deadline = {
+            let w = lock(&self.world);
+            RigInstant(w.now().0.saturating_add(timeout))
+        };
+        // In slices of rig time, yielding between them, so that a long
+        // simulated gate observes a stop request (see `SimClock::dwell`).
+        loop {
+            let done = {
+                let mut w = lock(&self.world);
+                let slice_end =
+                    RigInstant(w.now().0.saturating_add(super::clock::PULSE_SLICE)).min(deadline);
+                w.advance_until_pulses(self.position, channel, rising, slice_end)
+                    || w.now() >= deadline
+            };
+            if done {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let w = lock(&self.world);
         let edges = w
             .meter(self.position)
             .map(|m| lock(m).take_captured(channel))

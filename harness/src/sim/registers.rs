@@ -146,17 +146,22 @@ impl RegisterIndex {
             plan.push((i, code));
             a += n;
         }
+        // Check every value, as if applied in order (a password earlier in
+        // the request unlocks what follows), before applying any: a refused
+        // write changes nothing, not even the lock (exception 03).
+        let mut unlocked = model.is_unlocked();
+        let mut apply: Vec<(MeterSetting, SettingValue)> = Vec::new();
         for (i, code) in plan {
             let s = &profile.settings[i];
             if s.setting == MeterSetting::Password {
-                let right = s.code == Some(code);
-                model.enter_password(right);
-                if !right {
+                if s.code != Some(code) {
                     return Err(ExceptionCode::IllegalDataValue);
                 }
+                unlocked = true;
+                apply.push((s.setting, SettingValue::Number(code)));
                 continue;
             }
-            if s.protected && !model.is_unlocked() {
+            if s.protected && !unlocked {
                 return Err(ExceptionCode::IllegalDataValue);
             }
             let value = if let Some(expected) = s.code {
@@ -172,10 +177,18 @@ impl RegisterIndex {
                 from_unit(&v, &s.place)
             };
             model
-                .apply_setting(s.setting, &value)
-                .map_err(|r| match r {
-                    Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
-                })?;
+                .check_setting(s.setting, &value)
+                .map_err(|_| ExceptionCode::IllegalDataValue)?;
+            apply.push((s.setting, value));
+        }
+        for (setting, value) in apply {
+            if setting == MeterSetting::Password {
+                model.enter_password(true);
+                continue;
+            }
+            model.apply_setting(setting, &value).map_err(|r| match r {
+                Refusal::Locked | Refusal::BadValue(_) => ExceptionCode::IllegalDataValue,
+            })?;
         }
         Ok(())
     }
@@ -192,5 +205,61 @@ fn from_unit(v: &SettingValue, place: &Placement) -> SettingValue {
     match v {
         SettingValue::Number(n) => SettingValue::Number(n * place.unit_factor),
         t => t.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sim::faults::Faults;
+    use crate::sim::meter_model::SimIdentity;
+
+    fn meter() -> (Arc<MeterProfile>, MeterModel, RegisterIndex) {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
+        let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
+        let identity = SimIdentity {
+            model_id: 412083,
+            serial_number: 1,
+            firmware: "1.00".into(),
+        };
+        let model = MeterModel::new(profile.clone(), identity, Faults::default(), 1);
+        let index = RegisterIndex::new(&profile);
+        (profile, model, index)
+    }
+
+    /// Password 0x2000, address 0x2001, baud code 0x2002 (0..=3).
+    #[test]
+    fn a_refused_write_changes_nothing() {
+        let (p, mut m, idx) = meter();
+        let address = m.settings().address;
+        // Password right, address right, baud code wrong: refused whole.
+        assert_eq!(
+            idx.write(&p, &mut m, 0x2000, &[1000, 7, 9]),
+            Err(ExceptionCode::IllegalDataValue)
+        );
+        assert_eq!(m.settings().address, address, "the address was applied");
+        assert!(!m.is_unlocked(), "the password was applied");
+        // A wrong password ahead of a setting: refused, the lock as it was.
+        idx.write(&p, &mut m, 0x2000, &[1000]).expect("unlocked");
+        assert!(m.is_unlocked());
+        assert!(idx.write(&p, &mut m, 0x2000, &[1234, 8]).is_err());
+        assert!(m.is_unlocked(), "a refused write relocked the meter");
+        assert_eq!(m.settings().address, address);
+        // The same write, all of it right, applies all of it.
+        idx.write(&p, &mut m, 0x2000, &[1000, 7, 1])
+            .expect("written");
+        assert_eq!(m.settings().address, 7);
+    }
+
+    #[test]
+    fn a_protected_write_without_the_password_changes_nothing() {
+        let (p, mut m, idx) = meter();
+        let address = m.settings().address;
+        assert!(idx.write(&p, &mut m, 0x2001, &[9, 1]).is_err());
+        assert_eq!(m.settings().address, address);
     }
 }

@@ -243,12 +243,20 @@ pub async fn spawn_rtu_over_tcp(
     addr: std::net::SocketAddr,
 ) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let bus = Arc::new(Rs485Bus::from(service));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = super::accept::bind(addr).await?;
     let local = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_rtu(stream, bus.clone(), None));
+        let mut backoff =
+            super::accept::Backoff::new(format!("simulated RTU-over-TCP gateway on {local}"));
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve_rtu(stream, bus.clone(), None));
+                }
+                // EMFILE and the like pass when connections close: wait, never give up.
+                Err(e) => backoff.failed(&e).await,
+            }
         }
     });
     Ok((local, task))

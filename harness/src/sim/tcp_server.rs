@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio_modbus::server::Service;
 use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
@@ -43,7 +42,7 @@ pub async fn spawn_tcp(
     service: Arc<MeterService>,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = super::accept::bind(addr).await?;
     let local = listener.local_addr()?;
     let server = Server::new(listener);
     let handle = tokio::spawn(async move {
@@ -51,9 +50,15 @@ pub async fn spawn_tcp(
             let service = TcpService(service.clone());
             async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(service.clone()))) }
         };
-        let on_error = |e| tracing::warn!("simulated meter TCP connection: {e}");
-        if let Err(e) = server.serve(&on_connected, on_error).await {
-            tracing::warn!("simulated meter TCP server stopped: {e}");
+        // `serve` returns at the first failed accept (EMFILE after a burst of
+        // connections); the listener is still open, so serve it again.
+        let mut backoff =
+            super::accept::Backoff::new(format!("simulated meter TCP server on {local}"));
+        loop {
+            let on_error = |e| tracing::warn!("simulated meter TCP connection: {e}");
+            if let Err(e) = server.serve(&on_connected, on_error).await {
+                backoff.failed(&e).await;
+            }
         }
     });
     Ok((local, handle))

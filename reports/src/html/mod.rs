@@ -281,6 +281,5 @@ fn plots(r: &Record) -> String {
 }
 
 pub fn write(record: &Record, dir: &Path) -> Result<(), String> {
-    std::fs::write(dir.join(HTML_FILE), render(record))
-        .map_err(|e| format!("{}: {e}", dir.join(HTML_FILE).display()))
+    crate::safe_write::write_file(dir, HTML_FILE, render(record).as_bytes())
 }
