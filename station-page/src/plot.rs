@@ -140,20 +140,32 @@ pub fn trend(points: &[TrendPoint]) -> Result<String, PageError> {
             .configure_mesh()
             .x_desc("run (oldest → newest)")
             .y_desc("mean error (%)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_labels(n.min(12) + 1)
+            .x_label_formatter(&|x| {
+                // Runs are whole numbers: label those ticks only.
+                if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
+                    format!("{}", x.round())
+                } else {
+                    String::new()
+                }
+            })
             .axis_desc_style(FONT)
             .label_style(FONT)
             .draw()
             .map_err(draw_err)?;
+        // Each run's own ± limit as a short bar across its slot, so a limit
+        // that changed between runs shows, and one run alone has its limit.
         for sign in [1.0, -1.0] {
             chart
-                .draw_series(LineSeries::new(
-                    points
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, p)| p.limit_pct.map(|l| (i as f64 + 1.0, sign * l))),
-                    LIMIT.stroke_width(2),
-                ))
+                .draw_series(points.iter().enumerate().filter_map(|(i, p)| {
+                    let x = i as f64 + 1.0;
+                    p.limit_pct.map(|l| {
+                        PathElement::new(
+                            vec![(x - 0.45, sign * l), (x + 0.45, sign * l)],
+                            LIMIT.stroke_width(3),
+                        )
+                    })
+                }))
                 .map_err(draw_err)?;
         }
         chart

@@ -219,3 +219,44 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(status: &str, age: i64) -> LiveRun {
+        LiveRun {
+            run_id: "r".into(),
+            plan: "p".into(),
+            rig: "g".into(),
+            started_at: String::new(),
+            status: status.into(),
+            message: String::new(),
+            updated_at: String::new(),
+            heartbeat_age_s: age,
+            progress: Progress {
+                run_id: "r".into(),
+                state: "running".into(),
+                point_key: None,
+                point_title: None,
+                point_loads: None,
+                points_done: 1,
+                points_planned: 4,
+                rig_time_done_s: 30.0,
+                rig_time_planned_s: 100.0,
+                last_samples: Vec::new(),
+                last_verdicts: Vec::new(),
+            },
+            meters: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_without_a_heartbeat_is_stopped_and_an_interrupted_one_says_so() {
+        assert_eq!(run("unfinished", 1).state(), "running");
+        assert_eq!(run("unfinished", STALE_AFTER_S + 1).state(), "stopped");
+        assert_eq!(run("interrupted", 1).state(), "interrupted");
+        assert_eq!(run("completed", 9999).state(), "completed");
+        assert!((run("unfinished", 1).eta_rig_s() - 70.0).abs() < 1e-9);
+    }
+}
