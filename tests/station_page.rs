@@ -572,3 +572,44 @@ fn live_view_follows_a_run_writing_to_postgresql() {
         );
     }
 }
+
+/// A run stopped by SIGTERM (the operator's Ctrl-C) is journaled as
+/// interrupted; the live page says so instead of showing it running.
+#[test]
+fn an_interrupted_run_says_so() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("metrig.sqlite");
+    let out = tmp.path().join("run");
+    let rig = slow_rig(tmp.path());
+    let mut run = start_run("fixtures/plans/nightly.toml", &rig, &out, &db);
+    let loc = Location::Sqlite(db.clone());
+    let t0 = Instant::now();
+    let run_id = loop {
+        let found = Store::open(&loc)
+            .and_then(|mut s| s.live_runs(5))
+            .ok()
+            .and_then(|l| l.into_iter().find(|l| l.progress.points_done >= 3));
+        if let Some(l) = found {
+            break l.run_id;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "no progress row");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let killed = Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = run.wait().expect("run ends");
+    assert_ne!(status.code(), Some(0), "{status:?}");
+    let st = station(&db, "127.0.0.1:0", None);
+    let (code, _, live) = get(&st.addr, &format!("/live/{run_id}"), &[]);
+    assert_eq!(code, 200);
+    assert_eq!(
+        text_of(&live, "state").as_deref(),
+        Some("interrupted"),
+        "{live}"
+    );
+    let (_, _, index) = get(&st.addr, "/", &[]);
+    assert!(index.contains("class=\"interrupted\""), "{index}");
+}
