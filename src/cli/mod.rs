@@ -20,6 +20,7 @@ mod read;
 mod report;
 mod run;
 mod sim;
+mod station;
 mod store;
 mod terminal;
 mod trend;
@@ -153,6 +154,8 @@ enum Command {
     History(history::HistoryArgs),
     /// One point of one meter run after run: table, plot and drift.
     Trend(trend::TrendArgs),
+    /// The station page: live runs and history in a browser (read-only).
+    Station(station::StationArgs),
     /// The results store against the run folders: import, check, sync.
     Store {
         #[command(subcommand)]
@@ -212,6 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => compare::run(&baseline, &candidate, plan.as_deref(), store.as_deref()),
         Command::History(args) => history::run(args),
         Command::Trend(args) => trend::run(args),
+        Command::Station(args) => station::run(args).await,
         Command::Store { command } => store::run(command),
         Command::Verify { dir } => verify::run(&dir),
     }

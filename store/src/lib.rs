@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod db;
 pub mod listener;
+pub mod progress;
 pub mod query;
 pub mod schema;
 pub mod testing;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 pub use config::Location;
 pub use db::{Cell, Kind, Value};
 pub use listener::StoreListener;
+pub use progress::{LiveRun, LiveSample, LiveVerdict, Progress};
 pub use query::{HistoryFilter, RunRow, TrendRow};
 pub use write::{Points, SaveOutcome};
 

@@ -196,6 +196,21 @@ impl Store {
             .collect())
     }
 
+    /// Every (suite, point id) measured on the meter with this serial, for
+    /// its page of trends.
+    pub fn meter_points(&mut self, serial: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self.conn.sql().rows(
+            "SELECT DISTINCT p.suite, p.point_id FROM meters m
+             JOIN points p ON p.run_id = m.run_id AND p.position = m.position
+             WHERE m.serial = $1 ORDER BY p.suite, p.point_id",
+            &[serial.into()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r[0].text(), r[1].text()))
+            .collect())
+    }
+
     /// Which run a store reference names: `store:RUN_ID`, or
     /// `store:latest?rig=R&plan=P&firmware=V&meter=S` (every filter optional:
     /// the newest completed run that matches).

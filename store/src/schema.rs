@@ -18,11 +18,12 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "runs, meters, instruments, points, samples, findings",
-    statements: &[
-        "CREATE TABLE runs (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "runs, meters, instruments, points, samples, findings",
+        statements: &[
+            "CREATE TABLE runs (
             run_id TEXT PRIMARY KEY,
             started_at TEXT NOT NULL,
             finished_at TEXT,
@@ -44,10 +45,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             header_json TEXT NOT NULL,
             header_digest TEXT NOT NULL
         )",
-        "CREATE INDEX runs_started ON runs (started_at)",
-        "CREATE INDEX runs_rig_started ON runs (rig_name, started_at)",
-        "CREATE INDEX runs_plan_started ON runs (plan_name, started_at)",
-        "CREATE TABLE meters (
+            "CREATE INDEX runs_started ON runs (started_at)",
+            "CREATE INDEX runs_rig_started ON runs (rig_name, started_at)",
+            "CREATE INDEX runs_plan_started ON runs (plan_name, started_at)",
+            "CREATE TABLE meters (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             position BIGINT NOT NULL,
             serial TEXT,
@@ -61,9 +62,9 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             map_status TEXT NOT NULL,
             PRIMARY KEY (run_id, position)
         )",
-        "CREATE INDEX meters_serial ON meters (serial, run_id)",
-        "CREATE INDEX meters_firmware ON meters (firmware, run_id)",
-        "CREATE TABLE instruments (
+            "CREATE INDEX meters_serial ON meters (serial, run_id)",
+            "CREATE INDEX meters_firmware ON meters (firmware, run_id)",
+            "CREATE TABLE instruments (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             ordinal BIGINT NOT NULL,
             role TEXT NOT NULL,
@@ -75,8 +76,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             simulated BIGINT NOT NULL,
             PRIMARY KEY (run_id, ordinal)
         )",
-        "CREATE INDEX instruments_serial ON instruments (serial)",
-        "CREATE TABLE points (
+            "CREATE INDEX instruments_serial ON instruments (serial)",
+            "CREATE TABLE points (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             point_key TEXT NOT NULL,
             suite TEXT NOT NULL,
@@ -104,9 +105,9 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             digest TEXT NOT NULL,
             PRIMARY KEY (run_id, point_key)
         )",
-        "CREATE INDEX points_suite_id ON points (suite, point_id, position, run_id)",
-        "CREATE INDEX points_verdict ON points (verdict, run_id)",
-        "CREATE TABLE samples (
+            "CREATE INDEX points_suite_id ON points (suite, point_id, position, run_id)",
+            "CREATE INDEX points_verdict ON points (verdict, run_id)",
+            "CREATE TABLE samples (
             run_id TEXT NOT NULL,
             point_key TEXT NOT NULL,
             idx BIGINT NOT NULL,
@@ -116,7 +117,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             raw_json TEXT NOT NULL,
             PRIMARY KEY (run_id, point_key, idx)
         )",
-        "CREATE TABLE findings (
+            "CREATE TABLE findings (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             ordinal BIGINT NOT NULL,
             point_key TEXT,
@@ -124,8 +125,34 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             text TEXT NOT NULL,
             PRIMARY KEY (run_id, ordinal)
         )",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "run_progress: the heartbeat of a run in progress",
+        statements: &[
+            // One row per run, rewritten as the run goes: `updated_at` is the
+            // wall-clock heartbeat that tells a live run from one whose process
+            // died (its status stays `unfinished` either way); the rig-time
+            // figures give the station page its progress and ETA (issue 18).
+            "CREATE TABLE run_progress (
+            run_id TEXT PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+            updated_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            point_key TEXT,
+            point_title TEXT,
+            point_loads TEXT,
+            points_done BIGINT NOT NULL,
+            points_planned BIGINT NOT NULL,
+            rig_time_done_s DOUBLE PRECISION NOT NULL,
+            rig_time_planned_s DOUBLE PRECISION NOT NULL,
+            last_samples_json TEXT NOT NULL,
+            last_verdicts_json TEXT NOT NULL
+        )",
+            "CREATE INDEX run_progress_updated ON run_progress (updated_at)",
+        ],
+    },
+];
 
 /// The schema version this build writes and reads.
 pub fn current_version() -> i64 {
