@@ -171,7 +171,10 @@ fn start_run_at(plan: &str, rig: &Path, out: &Path, store: &str) -> Child {
 
 /// A finished nightly in `store`; its run id.
 fn finished_run(tmp: &Path, store: &Path) -> String {
-    let out = tmp.join("run");
+    // A run folder of its own: `--out` must be empty or absent.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = tmp.join(format!("finished-{n}"));
     let mut child = start_run(
         "fixtures/plans/nightly.toml",
         &root().join("fixtures/rigs/sim.toml"),
