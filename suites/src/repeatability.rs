@@ -1,7 +1,8 @@
 //! `repeatability` — the standard deviation of repeated error results at a
 //! point must stay below 1/10 of the MPE (shared/standards.md: verified for
-//! class D, applied here as the rule). Judged on s with the uncertainty of a
-//! standard deviation from n results, s/√(2(n−1)).
+//! class D, applied here as the rule). Judged on the χ² interval of σ from n
+//! results (`stats::chi_square`), not the normal approximation s/√(2(n−1)),
+//! and never stopped early: its limit is on s, which needs every result.
 
 use async_trait::async_trait;
 use harness::load_point::LoadPoint;
@@ -9,7 +10,7 @@ use harness::measure::EnergyKind;
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
 use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
-use harness::stats::{Budget, Component, student_t_975};
+use harness::stats::{Budget, Component, SigmaInterval, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{load, params, point};
@@ -84,6 +85,8 @@ impl Suite for Repeatability {
     ) -> Result<PointOutcome, SuiteError> {
         let p: Params = params(point)?;
         io.repetitions = p.n;
+        // Never stop early: the limit is on s, and sequential looks test a mean.
+        io.sequential = None;
         let run = measure_errors(
             rig,
             io,
@@ -96,30 +99,41 @@ impl Suite for Repeatability {
         )
         .await?;
         let s = run.budget.std_dev_pct;
-        let n = run.budget.n as f64;
-        // Uncertainty of a standard deviation from n normal results.
-        let u_s = s / (2.0 * (n - 1.0)).sqrt();
-        let b = Budget::of(
-            &[s],
-            vec![Component {
-                name: "standard deviation of s".into(),
-                standard_pct: u_s,
-                dof: Some(n - 1.0),
-            }],
-        );
-        let k = student_t_975(Some(n - 1.0));
+        let n = run.budget.n;
         let limit = point.limit.as_ref().map_or(f64::NAN, |l| l.limit_pct);
-        let verdict = io.decision_rule.decide_upper(s, b.expanded_pct, limit);
+        let interval = SigmaInterval::of(s, n);
+        let verdict = interval.map_or(Verdict::Error, |i| i.decide(io.decision_rule, limit));
+        let (upper, lower) = interval.map_or((f64::NAN, f64::NAN), |i| (i.upper, i.lower));
+        // The record's "U" of an upper limit on σ: how far the χ² bound lies above s.
+        let margin = upper - s;
+        let b = Budget {
+            n: 1,
+            mean_pct: s,
+            std_dev_pct: 0.0,
+            type_a_pct: 0.0,
+            components: vec![Component {
+                name: format!(
+                    "χ² interval of σ from {n} results ({} dof): {lower:.4} % … {upper:.4} %",
+                    n.saturating_sub(1)
+                ),
+                standard_pct: margin / 2.0,
+                dof: Some(n.saturating_sub(1) as f64),
+            }],
+            combined_pct: margin / 2.0,
+            effective_dof: Some(n.saturating_sub(1) as f64),
+            coverage_factor: 2.0,
+            expanded_pct: margin,
+        };
         Ok(PointOutcome {
             verdict,
             mean_error_pct: Some(s),
-            expanded_uncertainty_pct: Some(b.expanded_pct),
+            expanded_uncertainty_pct: Some(margin),
             limit_pct: Some(limit),
             summary: format!(
-                "s = {s:.4} % from {} results (mean {:+.4} %), U(s) = {:.4} % (k = {k:.2}), limit {limit} %: {verdict}",
-                run.budget.n, run.budget.mean_pct, b.expanded_pct
+                "s = {s:.4} % from {n} results (mean {:+.4} %), 95 % χ² interval of σ {lower:.4} … {upper:.4} %, limit {limit} %: {verdict}",
+                run.budget.mean_pct
             ),
-            details: serde_json::json!({ "std_dev_pct": s, "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
+            details: serde_json::json!({ "std_dev_pct": s, "sigma_lower_pct": lower, "sigma_upper_pct": upper, "interval": "chi-square 95 % two-sided (ISO 3534-1)", "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
             budget: Some(b),
         })
     }
