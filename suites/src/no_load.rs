@@ -68,7 +68,12 @@ impl Suite for NoLoad {
             let dt_s = en.max(iec) * 60.0 * factor;
             // EN 50470-3 §8.3.2 / IEC 62053-21 §8.3.2: the no-load test voltage is
             // 1.15 Un, whatever wider voltage range the meter's datasheet claims.
-            let l = load(r.un * NO_LOAD_VOLTAGE_FACTOR, Amps(0.0), "1", r.fn_default());
+            let l = load(
+                r.un * NO_LOAD_VOLTAGE_FACTOR,
+                Amps(0.0),
+                "1",
+                r.fn_default(),
+            );
             let mut channels = vec![PulseChannel::Led];
             if profile.pulse.s0.is_some() {
                 channels.push(PulseChannel::S0);

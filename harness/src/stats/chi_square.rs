@@ -103,7 +103,10 @@ mod tests {
         assert!((i.lower - (9.0f64 / 19.023).sqrt()).abs() < 1e-3);
         // χ²(0.025; 4) = 0.484: upper bound 2.87 s at n = 5.
         let five = SigmaInterval::of(1.0, 5).expect("n = 5");
-        assert!((five.upper - (4.0f64 / 0.4844).sqrt()).abs() < 2e-3, "{five:?}");
+        assert!(
+            (five.upper - (4.0f64 / 0.4844).sqrt()).abs() < 2e-3,
+            "{five:?}"
+        );
         assert!(SigmaInterval::of(1.0, 1).is_none());
         assert!(SigmaInterval::of(f64::NAN, 10).is_none());
     }
