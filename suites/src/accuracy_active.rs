@@ -18,7 +18,9 @@ use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteEr
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{
+    DEFAULT_GATE_COUNTS, gate_pulses, measure_errors, min_span_s, spread_time,
+};
 use crate::limits::{Row, class_b};
 
 #[derive(Debug, Default)]
@@ -32,6 +34,9 @@ struct Params {
     reference_load: Option<LoadPoint>,
     pulses: usize,
     led_wh: f64,
+    /// Rig time the gates are spread over (`stats::type_a`).
+    #[serde(default = "crate::error_point::serde_min_span")]
+    min_span_s: f64,
 }
 
 fn spec(
@@ -74,6 +79,7 @@ impl Suite for AccuracyActive {
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
+        let span = min_span_s(ctx)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;
@@ -112,7 +118,7 @@ impl Suite for AccuracyActive {
                     let load = point(*i, pf, r.un, r.fn_default());
                     let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
                     let rig_time = ctx.plan.settle
-                        + gate_time(load.active_power(), weight, n, ctx.repetitions);
+                        + spread_time(load.active_power(), weight, n, ctx.repetitions, span);
                     out.push(spec(
                         ctx,
                         *position,
@@ -133,6 +139,7 @@ impl Suite for AccuracyActive {
                             reference_load: None,
                             pulses: n,
                             led_wh: weight.0,
+                            min_span_s: span,
                         },
                         rig_time,
                     ));
@@ -176,8 +183,8 @@ impl Suite for AccuracyActive {
             }
             for (id, title, row, load, reference) in inf {
                 let rig_time = ctx.plan.settle * 2
-                    + gate_time(load.active_power(), weight, n, ctx.repetitions)
-                    + gate_time(reference.active_power(), weight, n, ctx.repetitions);
+                    + spread_time(load.active_power(), weight, n, ctx.repetitions, span)
+                    + spread_time(reference.active_power(), weight, n, ctx.repetitions, span);
                 out.push(spec(
                     ctx,
                     *position,
@@ -189,6 +196,7 @@ impl Suite for AccuracyActive {
                         reference_load: Some(reference),
                         pulses: n,
                         led_wh: weight.0,
+                        min_span_s: span,
                     },
                     rig_time,
                 ));
@@ -219,9 +227,10 @@ impl Suite for AccuracyActive {
                     weight,
                     PulseChannel::Led,
                     EnergyKind::Active,
+                    p.min_span_s,
                 )
                 .await?;
-                let b = run.budget;
+                let b = run.budget.clone();
                 let verdict = rule.decide(b.mean_pct, b.expanded_pct, limit);
                 Ok(PointOutcome {
                     verdict,
@@ -239,11 +248,16 @@ impl Suite for AccuracyActive {
                         "frequency_hz": p.load.frequency.0,
                         "pulses_per_gate": p.pulses,
                         "method": "pulse comparison on the LED, gated on meter pulses",
+                        "min_span_s": p.min_span_s,
+                        "type_a": run.type_a,
+                        "sequential_bound": run.sequential_bound,
                     }),
                     budget: Some(b),
                 })
             }
             Some(reference) => {
+                // The limit is on a change of error: no early stop (stats/sequential.rs).
+                io.sequential = None;
                 let base = measure_errors(
                     rig,
                     io,
@@ -253,6 +267,7 @@ impl Suite for AccuracyActive {
                     weight,
                     PulseChannel::Led,
                     EnergyKind::Active,
+                    p.min_span_s,
                 )
                 .await?;
                 let moved = measure_errors(
@@ -264,6 +279,7 @@ impl Suite for AccuracyActive {
                     weight,
                     PulseChannel::Led,
                     EnergyKind::Active,
+                    p.min_span_s,
                 )
                 .await?;
                 let delta = moved.budget.mean_pct - base.budget.mean_pct;

@@ -13,7 +13,9 @@ use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteEr
 use serde::{Deserialize, Serialize};
 
 use crate::common::{judged, load, params, point};
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{
+    DEFAULT_GATE_COUNTS, gate_pulses, measure_errors, min_span_s, spread_time,
+};
 use crate::limits::class_b;
 
 #[derive(Debug, Default)]
@@ -24,6 +26,8 @@ struct Params {
     load: LoadPoint,
     pulses: usize,
     constant: f64,
+    #[serde(default = "crate::error_point::serde_min_span")]
+    min_span_s: f64,
 }
 
 #[async_trait]
@@ -37,6 +41,7 @@ impl Suite for LedConstant {
     }
 
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+        let span = min_span_s(ctx)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;
@@ -51,12 +56,13 @@ impl Suite for LedConstant {
                 "iref-pf1",
                 format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
                 vec![l],
-                gate_time(l.active_power(), weight, n, ctx.repetitions),
+                spread_time(l.active_power(), weight, n, ctx.repetitions, span),
                 Some(lim),
                 serde_json::to_value(Params {
                     load: l,
                     pulses: n,
                     constant: profile.pulse.led_constant.0,
+                    min_span_s: span,
                 })
                 .unwrap_or_default(),
             ));
@@ -80,6 +86,7 @@ impl Suite for LedConstant {
             PulseWeight(1000.0 / p.constant),
             PulseChannel::Led,
             EnergyKind::Active,
+            p.min_span_s,
         )
         .await?;
         let b = run.budget;

@@ -14,7 +14,9 @@ use harness::stats::{Budget, Component, SigmaInterval, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{load, params, point};
-use crate::error_point::{DEFAULT_GATE_COUNTS, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{
+    DEFAULT_GATE_COUNTS, gate_pulses, measure_errors, min_span_s, spread_time,
+};
 use crate::limits::rules;
 
 #[derive(Debug, Default)]
@@ -26,6 +28,8 @@ struct Params {
     pulses: usize,
     led_wh: f64,
     n: u32,
+    #[serde(default = "crate::error_point::serde_min_span")]
+    min_span_s: f64,
 }
 
 #[async_trait]
@@ -44,6 +48,7 @@ impl Suite for Repeatability {
         if !(3..=1000).contains(&n) {
             return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
         }
+        let span = min_span_s(ctx)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;
@@ -55,7 +60,8 @@ impl Suite for Repeatability {
             ] {
                 let row = rules::REPEATABILITY;
                 let limit = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
-                let rig_time = ctx.plan.settle + gate_time(l.active_power(), weight, pulses, n);
+                let rig_time =
+                    ctx.plan.settle + spread_time(l.active_power(), weight, pulses, n, span);
                 out.push(point(
                     "repeatability",
                     *position,
@@ -69,6 +75,7 @@ impl Suite for Repeatability {
                         pulses,
                         led_wh: weight.0,
                         n,
+                        min_span_s: span,
                     })
                     .unwrap_or_default(),
                 ));
@@ -96,6 +103,7 @@ impl Suite for Repeatability {
             harness::quantity::PulseWeight(p.led_wh),
             PulseChannel::Led,
             EnergyKind::Active,
+            p.min_span_s,
         )
         .await?;
         let s = run.budget.std_dev_pct;
