@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod csv;
+pub mod governing;
 pub mod html;
 pub mod junit;
 pub mod markdown;

@@ -108,6 +108,10 @@ enum Command {
         /// No progress display and no summary on stdout.
         #[arg(long)]
         quiet: bool,
+        /// Run although an instrument is past its calibration date, for this
+        /// reason (kept in the record).
+        #[arg(long, value_name = "REASON")]
+        calibration_overdue: Option<String>,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -148,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rerun_failed,
             dry_run,
             quiet,
+            calibration_overdue,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -157,6 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rerun_failed,
                 dry_run,
                 quiet,
+                calibration_overdue,
             })
             .await
         }

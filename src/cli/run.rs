@@ -26,6 +26,8 @@ pub struct RunArgs {
     pub rerun_failed: Option<PathBuf>,
     pub dry_run: bool,
     pub quiet: bool,
+    /// Why the run may go on with an instrument past its calibration date.
+    pub calibration_overdue: Option<String>,
 }
 
 fn default_out(plan_name: &str) -> PathBuf {
@@ -68,7 +70,10 @@ fn earlier_events(dir: &Path, plan: &Path, rig: &Path) -> anyhow::Result<Vec<Run
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let suites = suites::all();
     let ids = suites::ids();
-    let plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
+    let mut plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
+    if let Some(reason) = &args.calibration_overdue {
+        plan.preconditions.calibration_overdue = Some(format!("{reason} (command line)"));
+    }
     let config = load_rig(&args.rig)?;
     let mut rig = Rig::open(config).await?;
 

@@ -122,10 +122,7 @@ pub async fn measure_errors(
     let budget_of = |gates: &[PulseComparison]| {
         let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
         let a = TypeA::of(&errors, floor);
-        let b = match sequential {
-            Some((rule, _)) => a.budget(components(gates), Some(&|dof| rule.coverage(dof))),
-            None => a.budget(components(gates), None),
-        };
+        let b = a.judged_budget(components(gates), sequential.as_ref().map(|(r, _)| r));
         (a, b)
     };
     // Gate starts at least this far apart, so the fixed count spans min_span_s.

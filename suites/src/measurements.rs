@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
+use harness::rig::reference_model::ReferenceQuantity as RQ;
 use harness::run::{PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
@@ -82,8 +83,9 @@ impl Suite for Measurements {
                     if q == Q::ReactivePower && pf == "1" {
                         continue;
                     }
-                    let limit =
-                        ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                    let limit = ctx
+                        .limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)
+                        .in_unit(crate::limits::unit_of(&row));
                     let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
                     out.push(point(
                         "measurements",
@@ -173,13 +175,29 @@ impl Suite for Measurements {
         } else {
             step / 2.0 / truth * 100.0
         };
-        let reference = if p.absolute {
-            // The reference's f and PF are far better than the limits; its
-            // power uncertainty does not carry over to them.
-            Component::from_expanded("reference standard", 0.0, 2.0)
-        } else {
-            Component::from_expanded("reference standard (certificate, k = 2)", reference_u, 2.0)
+        // The reference's own figure for this quantity at this phase angle
+        // (`[metrology.reference]` of the rig file, or the model its two
+        // `[reference]` figures imply): f in Hz and PF in PF units carry their
+        // own, not the power figure (issue 15, item 3).
+        let rq = match p.quantity {
+            Q::Voltage => Some(RQ::Voltage),
+            Q::Current => Some(RQ::Current),
+            Q::Frequency => Some(RQ::Frequency),
+            Q::ActivePower => Some(RQ::ActiveEnergy),
+            Q::ReactivePower => Some(RQ::ReactiveEnergy),
+            Q::ApparentPower => Some(RQ::ApparentPower),
+            Q::PowerFactor => Some(RQ::PowerFactor),
+            _ => None,
         };
+        let reference_u = match rq {
+            Some(q) => rig.config.reference_model().expanded(q, p.load.phase.0),
+            None => reference_u,
+        };
+        let reference = Component::from_expanded(
+            &format!("reference standard, {} (certificate, k = 2)", p.quantity),
+            reference_u,
+            2.0,
+        );
         let b = Budget::of(
             &values,
             vec![

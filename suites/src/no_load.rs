@@ -79,7 +79,9 @@ impl Suite for NoLoad {
                 channels.push(PulseChannel::S0);
             }
             let row = pulses::NO_LOAD;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+            let lim = ctx
+                .limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)
+                .in_unit(crate::limits::unit_of(&row));
             out.push(point("no-load", *position, "1.15un", format!("{} V, no current, Δt = {:.1} min (EN 50470-3 {en:.1} min, IEC 62053-21 {iec:.1} min, × {factor})", l.voltage.0, dt_s / 60.0), vec![l], Duration::from_secs_f64(dt_s), Some(lim), serde_json::to_value(Params { load: l, dt_s, channels }).unwrap_or_default()));
         }
         Ok(out)

@@ -82,7 +82,9 @@ impl Suite for S0Pulse {
                     PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
                 );
                 let row = pulses::S0_TIMING;
-                let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+                let lim = ctx
+                    .limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)
+                    .in_unit(crate::limits::unit_of(&row));
                 out.push(point(
                     "s0-pulse",
                     *position,
@@ -112,7 +114,9 @@ impl Suite for S0Pulse {
                 .fold(0.0, f64::max);
             let run_s = 600.0;
             let row = pulses::S0_COUNT;
-            let lim = ctx.limit(row.table, row.id, row.clause, row.confidence, row.limit_pct);
+            let lim = ctx
+                .limit(row.table, row.id, row.clause, row.confidence, row.limit_pct)
+                .in_unit(crate::limits::unit_of(&row));
             out.push(point(
                 "s0-pulse",
                 *position,

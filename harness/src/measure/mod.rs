@@ -6,6 +6,7 @@
 //! - Register method (dial test): the meter's energy register before and
 //!   after a dwell, against the reference's energy over the same dwell.
 
+pub mod calibration;
 mod pulse_comparison;
 mod register_method;
 

@@ -160,8 +160,11 @@ impl ReferenceModel {
     /// The model implied by the two figures a rig file gave before
     /// `[metrology]` existed: U at PF 1 and at PF 0.5 (or 0.8) for active
     /// energy. The phase error is the one that explains the growth at PF 0.5
-    /// (tan 60° = √3); U, I and S take the PF 1 figure; f and PF take a
-    /// conservative 0.01 Hz and 0.001 (a class 0.02 reference does better).
+    /// (tan 60° = √3); U, I and S take the PF 1 figure; f and PF take
+    /// 0.001 Hz and 0.0005, the figures class 0.02–0.05 reference standards'
+    /// certificates state (a tenth and a twentieth of the IEC 61557-12
+    /// class 1 limits); a rig whose certificate says otherwise declares
+    /// `[metrology.reference]`.
     pub fn from_two_figures(u_pf1_pct: f64, u_low_pf_pct: f64) -> Self {
         let extra = (u_low_pf_pct.powi(2) - u_pf1_pct.powi(2)).max(0.0).sqrt();
         let phase_urad = extra / 100.0 / 3f64.sqrt() * 1e6;
@@ -175,8 +178,8 @@ impl ReferenceModel {
             voltage_pct: u_pf1_pct,
             current_pct: u_pf1_pct,
             apparent_power_pct: u_pf1_pct,
-            frequency_hz: 0.01,
-            power_factor: 0.001,
+            frequency_hz: 0.001,
+            power_factor: 0.0005,
         }
     }
 

@@ -84,6 +84,10 @@ pub struct LimitOverride {
 pub struct Preconditions {
     /// The firmware version every meter must report before any point runs.
     pub firmware: Option<String>,
+    /// Why the run may go on with an instrument past its calibration due
+    /// date (`measure::calibration`); without it such a run is refused.
+    #[serde(default)]
+    pub calibration_overdue: Option<String>,
 }
 
 /// The firmware gate's settings (`metrig compare`).

@@ -615,6 +615,13 @@ async fn start(
             said,
         });
     }
+    // Issue 15: an instrument past its calibration date stops the run unless the plan says why.
+    let calibration = crate::measure::calibration::check(
+        &rig.identities(),
+        chrono::Utc::now().date_naive(),
+        req.plan.preconditions.calibration_overdue.as_deref(),
+    )
+    .map_err(RunError::Precondition)?;
     emit(RunEvent::RunStarted(Box::new(RunHeader {
         run_id: req.run_id.clone(),
         started_at: now_utc(),
@@ -632,6 +639,15 @@ async fn start(
         resumed: req.resume.is_some() || req.only.is_some(),
         metrig_version: env!("CARGO_PKG_VERSION").into(),
     })));
+    if let Some(text) = calibration {
+        emit(RunEvent::Finding {
+            finding: super::Finding {
+                key: None,
+                severity: Severity::Warning,
+                text,
+            },
+        });
+    }
     if !req.plan.warm_up.is_zero()
         && let Some(first) = rig.positions.first()
     {
