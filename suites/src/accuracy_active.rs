@@ -79,7 +79,7 @@ impl Suite for AccuracyActive {
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
-        let span = min_span_s(ctx)?;
+        let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;

@@ -8,7 +8,7 @@ use harness::quantity::{MeterConstant, PulseWeight, Watts};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
 use harness::run::{PointIo, SuiteError};
-use harness::stats::type_a::DEFAULT_MIN_SPAN_S;
+use harness::stats::type_a::{DEFAULT_MIN_SPAN_S, default_min_span_s};
 use harness::stats::{Budget, Component, TypeA};
 
 /// Reference counts per gate when the plan does not say: ±1 count is then
@@ -30,13 +30,15 @@ pub fn gate_time(p: Watts, weight: PulseWeight, n: usize, reps: u32) -> Duration
     Duration::from_secs_f64(period * (n as f64 + 1.0) * reps as f64)
 }
 
-/// The plan's `min_span_s` for a suite: the rig time one point's gates are
-/// spread over (`stats::type_a`), within 0 ..= 3600 s.
-pub fn min_span_s(ctx: &harness::run::PlanContext<'_>) -> Result<f64, SuiteError> {
-    let v = ctx.number("min_span_s", DEFAULT_MIN_SPAN_S)?;
+/// The plan's `min_span_s` for a suite whose points take `reps` gates: the
+/// rig time one point's gates are spread over (`stats::type_a`), within
+/// 0 ..= 3600 s; by default max(120 s, 30 s × (reps − 1)).
+pub fn min_span_s(ctx: &harness::run::PlanContext<'_>, reps: u32) -> Result<f64, SuiteError> {
+    let default = default_min_span_s(reps);
+    let v = ctx.number("min_span_s", default)?;
     if !(0.0..=3600.0).contains(&v) {
         return Err(SuiteError::Plan(format!(
-            "parameter `min_span_s` = {v}: within 0..=3600 s (default {DEFAULT_MIN_SPAN_S} s, stats/type_a.rs)"
+            "parameter `min_span_s` = {v}: within 0..=3600 s (default {default} s for {reps} gates, stats/type_a.rs)"
         )));
     }
     Ok(v)

@@ -41,7 +41,7 @@ impl Suite for LedConstant {
     }
 
     fn points(&self, ctx: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
-        let span = min_span_s(ctx)?;
+        let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;

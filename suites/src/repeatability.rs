@@ -48,7 +48,7 @@ impl Suite for Repeatability {
         if !(3..=1000).contains(&n) {
             return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
         }
-        let span = min_span_s(ctx)?;
+        let span = min_span_s(ctx, n)?;
         let mut out = Vec::new();
         for (position, profile) in &ctx.positions {
             let r = &profile.ratings;

@@ -43,7 +43,7 @@ pub struct SequentialRule {
 impl SequentialRule {
     pub fn new(max: u32) -> Self {
         Self {
-            min: 3.min(max).max(2),
+            min: 4.min(max).max(2),
             max,
             min_span_s: 0.0,
         }
