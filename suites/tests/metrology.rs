@@ -88,3 +88,166 @@ async fn without_a_floor_plain_passes_stay_within_the_benchmarked_risk() {
         assert!(passes.len() <= 2, "{plan_name}: {passes:?}");
     }
 }
+
+/// Student's t, two-sided 95 %, ν = 1..=30 (any printed table).
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+fn t_bracket(nu: f64) -> (f64, f64) {
+    let at = |v: f64| {
+        if v >= 31.0 {
+            1.960
+        } else {
+            T975[(v as usize).clamp(1, 30) - 1]
+        }
+    };
+    (at(nu.ceil()), at(nu.floor().max(1.0)))
+}
+
+/// One point of each statistical suite recomputed from the record's raw
+/// samples with formulas written here (not the harness's statistics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_point_of_each_suite_recomputed_from_its_raw_samples() {
+    let suites = "[[suites]]\nid = \"accuracy-active\"\ninfluence = false\n[[suites]]\nid = \"repeatability\"\nresults = 10\n[[suites]]\nid = \"measurements\"\n[[suites]]\nid = \"led-constant\"\n";
+    let r = common::run(
+        &common::plan("non-binary", 5, suites),
+        &common::rig_text("legrand-412083", "sim-tcp", 7, 0.02, "noise_pct = 0.05"),
+    )
+    .await;
+    let point = |suite: &str, id: &str| {
+        r.points
+            .iter()
+            .find(|p| p.suite == suite && p.id == id)
+            .unwrap_or_else(|| panic!("{suite}/{id}"))
+            .clone()
+    };
+    // Pulse comparison: e = (E_meter − E_ref)/E_ref · 100 per gate; the mean,
+    // s/√n_eff (lag-1, ρ = r₁ + 1/n), the reference's U/2 and one count /√3.
+    for (suite, id) in [
+        ("accuracy-active", "pf1-iref-up"),
+        ("led-constant", "iref-pf1"),
+    ] {
+        let p = point(suite, id);
+        let e: Vec<f64> = p
+            .samples
+            .iter()
+            .map(|s| {
+                let m = s.raw["meter_energy"].as_f64().expect("meter energy");
+                let rf = s.raw["reference_energy"]
+                    .as_f64()
+                    .expect("reference energy");
+                (m - rf) / rf * 100.0
+            })
+            .collect();
+        let n = e.len() as f64;
+        assert_eq!(e.len(), 5, "{suite}/{id}");
+        let mean = e.iter().sum::<f64>() / n;
+        let d: Vec<f64> = e.iter().map(|x| x - mean).collect();
+        let ss: f64 = d.iter().map(|x| x * x).sum();
+        let s = (ss / (n - 1.0)).sqrt();
+        let r1 = d.windows(2).map(|w| w[0] * w[1]).sum::<f64>() / ss;
+        let rho = r1 + 1.0 / n;
+        let n_eff = if rho > 0.0 {
+            (n * (1.0 - rho) / (1.0 + rho)).clamp(1.0, n)
+        } else {
+            n
+        };
+        let u_a = s / n_eff.sqrt();
+        let counts = p.samples[0].raw["reference_counts"]
+            .as_f64()
+            .expect("counts");
+        let u_ref = 0.02 / 2.0;
+        let u_res = 100.0 / counts / 3f64.sqrt();
+        let u_c = (u_a * u_a + u_ref * u_ref + u_res * u_res).sqrt();
+        let nu = u_c.powi(4) / (u_a.powi(4) / (n - 1.0));
+        let (lo, hi) = t_bracket(nu);
+        let got_mean = p.mean_error_pct.expect("mean");
+        let got_u = p.expanded_uncertainty_pct.expect("U");
+        assert!(
+            (got_mean - mean).abs() < 1e-9,
+            "{suite}/{id}: {got_mean} vs {mean}"
+        );
+        assert!(
+            got_u >= lo * u_c - 1e-4 && got_u <= hi * u_c + 1e-4,
+            "{suite}/{id}: U {got_u} outside {lo}·{u_c} ..= {hi}·{u_c}"
+        );
+    }
+    // Repeatability: s of ten results; σ's 97.5 % upper bound from the
+    // printed χ²(0.025; 9) = 2.700.
+    let p = point("repeatability", "iref-pf1");
+    let e: Vec<f64> = p.samples.iter().map(|s| s.value).collect();
+    assert_eq!(e.len(), 10, "never stopped early");
+    let mean = e.iter().sum::<f64>() / 10.0;
+    let s = (e.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 9.0).sqrt();
+    let upper = s * (9.0f64 / 2.700).sqrt();
+    assert!((p.mean_error_pct.expect("s") - s).abs() < 1e-9);
+    let margin = p.expanded_uncertainty_pct.expect("U");
+    assert!(
+        (margin - (upper - s)).abs() < 2e-4 * s.max(1e-3),
+        "{margin} vs {}",
+        upper - s
+    );
+    // Measurements: (meter − reference)/reference · 100, averaged.
+    let p = r
+        .points
+        .iter()
+        .find(|p| p.suite == "measurements" && p.id.ends_with("-voltage"))
+        .expect("a voltage point");
+    let e: Vec<f64> = p
+        .samples
+        .iter()
+        .map(|s| {
+            let m = s.raw["meter"].as_f64().expect("meter");
+            let rf = s.raw["reference"].as_f64().expect("reference");
+            (m - rf) / rf * 100.0
+        })
+        .collect();
+    let mean = e.iter().sum::<f64>() / e.len() as f64;
+    assert!((p.mean_error_pct.expect("mean") - mean).abs() < 1e-9);
+}
+
+/// A tolerance parameter beyond the standard's figure is refused unless the
+/// plan's `[[overrides]]` says why, and then the record carries the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wide_tolerance_needs_an_override_with_its_reason() {
+    let parsed = harness::run::parse_plan(
+        "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n[[suites]]\nid = \"starting-current\"\nperiod_tolerance_pct = 60\n",
+        Path::new("wide.toml"),
+        &suites::ids(),
+    );
+    let plan = parsed.expect("the plan parses; the suite checks its parameter");
+    let config = harness::rig::parse_rig(
+        &common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, ""),
+        Path::new("test-rig.toml"),
+    )
+    .expect("rig");
+    let rig = harness::rig::Rig::open(config).await.expect("rig opens");
+    let refused = harness::run::runner::plan_points(&plan, &suites::all(), &rig)
+        .expect_err("60 % is beyond the standard's 10 %");
+    let text = refused.to_string();
+    assert!(
+        text.contains("period_tolerance_pct")
+            && text.contains("[[overrides]]")
+            && text.contains("start-period-tolerance"),
+        "{text}"
+    );
+    let with_reason = "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n[[suites]]\nid = \"starting-current\"\nperiod_tolerance_pct = 12\n[[overrides]]\ntable = \"pulse-tests\"\nrow = \"start-period-tolerance\"\nlimit_pct = 12\nreason = \"lab procedure LP-7 allows 12 % (test)\"\n";
+    let r = common::run(
+        with_reason,
+        &common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, ""),
+    )
+    .await;
+    let p = r
+        .points
+        .iter()
+        .find(|p| p.suite == "starting-current" && p.id == "active")
+        .expect("starting point");
+    assert!(
+        p.summary.contains("± 12 %") && p.summary.contains("LP-7"),
+        "{}",
+        p.summary
+    );
+}
