@@ -215,7 +215,7 @@ fn main() {
             for seed in 0..seeds as u64 {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 // A plain pass is the false accept (a conditional pass says the risk).
-                if judge(plan, noise, -1.0 * LIMIT, &mut rng) == Verdict::Pass {
+                if judge(plan, noise, -LIMIT, &mut rng) == Verdict::Pass {
                     at_limit += 1;
                 }
                 if judge(plan, noise, -1.03 * LIMIT, &mut rng) == Verdict::Pass {

@@ -15,7 +15,7 @@ pub fn governing(budget: Option<&Budget>) -> String {
         return "—".into();
     };
     let total: f64 = b.components.iter().map(|c| c.standard_pct.powi(2)).sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return "—".into();
     }
     let mut shares: Vec<(f64, &str)> = b

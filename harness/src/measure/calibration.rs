@@ -64,7 +64,10 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
         let late = reference(NaiveDate::from_ymd_opt(2026, 11, 30));
         let due_today = reference(Some(today));
-        assert_eq!(check(&[due_today.clone()], today, None), Ok(None));
+        assert_eq!(
+            check(std::slice::from_ref(&due_today), today, None),
+            Ok(None)
+        );
         assert_eq!(check(&[reference(None)], today, None), Ok(None));
         let refusal = check(&[due_today, late.clone()], today, None).expect_err("overdue");
         assert!(
@@ -73,7 +76,7 @@ mod tests {
         );
         assert!(refusal.contains("--calibration-overdue"));
         // A blank reason is no reason.
-        assert!(check(&[late.clone()], today, Some("  ")).is_err());
+        assert!(check(std::slice::from_ref(&late), today, Some("  ")).is_err());
         let note = check(&[late], today, Some("recalibration booked for 2026-12-03"))
             .expect("justified")
             .expect("a finding");
