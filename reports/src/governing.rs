@@ -44,13 +44,13 @@ mod tests {
             &[0.0],
             vec![
                 Component::from_expanded("reference", 0.02, 2.0),
-                Component::from_expanded("floor", 0.04, 2.0),
+                Component::from_expanded("floor", 0.03, 2.0),
                 Component::rectangular("resolution", 0.001),
             ],
         );
         let g = governing(Some(&b));
-        // 0.02² : 0.01² → 80 % and 20 %; resolution ≈ 0 %.
-        assert_eq!(g, "floor 80 %; reference 20 %");
+        // 0.015² : 0.01² → 69 % and 31 %; resolution ≈ 0 %, not named.
+        assert_eq!(g, "floor 69 %; reference 31 %");
         assert_eq!(governing(None), "—");
     }
 }
