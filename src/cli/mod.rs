@@ -124,6 +124,10 @@ enum Command {
         /// started (the record says so).
         #[arg(long)]
         accept_changes: bool,
+        /// Run although an instrument is past its calibration date, for this
+        /// reason (kept in the record).
+        #[arg(long, value_name = "REASON")]
+        calibration_overdue: Option<String>,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -188,6 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet,
             store,
             accept_changes,
+            calibration_overdue,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -199,6 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 quiet,
                 store,
                 accept_changes,
+                calibration_overdue,
             })
             .await
         }

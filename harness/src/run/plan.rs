@@ -38,9 +38,19 @@ pub const SUITE_PARAMS: &[(&str, &str, ParamKind)] = {
         unit: "reference counts per gate",
         whole: false,
     };
+    // Issue 15: the rig time one point's gates are spread over (stats::type_a).
+    const SPAN: ParamKind = ParamKind::Number {
+        low: 0.0,
+        high: 3600.0,
+        unit: "s of rig time",
+        whole: false,
+    };
     &[
         ("accuracy-active", "gate_counts", COUNTS),
         ("accuracy-active", "influence", ParamKind::Flag),
+        ("accuracy-active", "min_span_s", SPAN),
+        ("led-constant", "min_span_s", SPAN),
+        ("repeatability", "min_span_s", SPAN),
         ("repeatability", "gate_counts", COUNTS),
         (
             "repeatability",
@@ -245,6 +255,10 @@ pub struct LimitOverride {
 pub struct Preconditions {
     /// The firmware version every meter must report before any point runs.
     pub firmware: Option<String>,
+    /// Why the run may go on with an instrument past its calibration due
+    /// date (`measure::calibration`); without it such a run is refused.
+    #[serde(default)]
+    pub calibration_overdue: Option<String>,
 }
 
 /// The firmware gate's settings (`metrig compare`).

@@ -37,6 +37,8 @@ struct RawRig {
     source: RawSource,
     reference: RawReference,
     positions: Vec<RawPosition>,
+    #[serde(default)]
+    metrology: crate::rig::reference_model::RigMetrology,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +197,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
         lab_positions.push(lab);
     }
     check_shared_lines(&c, &positions)?;
+    raw.metrology
+        .validate()
+        .map_err(|e| c.invalid(e.key, crate::files::show(e.value), e.allowed))?;
     if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {
         return Err(c.invalid(
             "rig.line_pacing",
@@ -212,6 +217,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
             source,
             reference,
             positions,
+            metrology: raw.metrology,
         },
         line_pacing: raw.rig.line_pacing.unwrap_or_default(),
         sims,
