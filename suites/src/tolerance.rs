@@ -41,3 +41,24 @@ pub fn override_note(ctx: &PlanContext<'_>, row: &Row) -> Option<String> {
         .override_for(row.table, row.id)
         .map(|o| format!("{} (table: {})", o.reason, row.limit_pct))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::limits::pulses;
+
+    /// The plan checker accepts an override of a row only a tolerance
+    /// parameter reads if `harness::run::plan::PARAM_ROWS` names it.
+    #[test]
+    fn the_rows_tolerance_parameters_read_are_known_to_the_plan_checker() {
+        for row in [pulses::START_PERIOD, pulses::START_FACTOR] {
+            assert!(
+                harness::run::plan::PARAM_ROWS
+                    .iter()
+                    .any(|(s, t, r)| *s == "starting-current" && *t == row.table && *r == row.id),
+                "{} / {}",
+                row.table,
+                row.id
+            );
+        }
+    }
+}

@@ -27,6 +27,19 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
 }
 
+/// Table rows a suite's tolerance parameter is bounded by rather than judged
+/// by (issue 15, item 8: a wider tolerance than the row's goes through
+/// `[[overrides]]` for that row, `suites/src/tolerance.rs`): an override of
+/// one of them is used whenever the suite is planned, as (suite, table, row).
+pub const PARAM_ROWS: &[(&str, &str, &str)] = &[
+    ("starting-current", "pulse-tests", "start-period-tolerance"),
+    (
+        "starting-current",
+        "pulse-tests",
+        "start-first-pulse-factor",
+    ),
+];
+
 /// The parameters each suite reads from its `[[suites]]` entry, with their
 /// ranges: checked when the plan loads, so a typo'd key or a value no suite
 /// could use is refused before anything is energised (issue 16 §3). A suite
