@@ -688,3 +688,49 @@ fn socket(c: &Checker<'_>, key: &str, address: &str) -> Result<SocketAddr, FileE
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> (PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim.toml");
+        let text = std::fs::read_to_string(&path).expect("fixtures/rigs/sim.toml");
+        (path, text)
+    }
+
+    /// Issue 15: `[metrology]` reaches `RigConfig`; without it the reference
+    /// model is the one the two `[reference]` figures imply.
+    #[test]
+    fn the_metrology_section_reaches_the_rig_config() {
+        let (path, text) = shipped();
+        let plain = parse(&text, &path).expect("shipped rig");
+        assert_eq!(plain.config.reproducibility(), None);
+        let implied = plain.config.reference_model();
+        assert_eq!(
+            implied.active_energy.u_pct,
+            plain.config.reference.uncertainty_pf1.0
+        );
+        let with = format!("{text}\n[metrology.reproducibility]\nu_pct = 0.004\ndof = 9\n");
+        let rig = parse(&with, &path).expect("rig with [metrology]");
+        let r = rig.config.reproducibility().expect("floor");
+        assert_eq!((r.u_pct, r.dof), (0.004, 9.0));
+    }
+
+    /// A `[metrology]` figure out of range is refused naming file, key and range.
+    #[test]
+    fn a_metrology_figure_out_of_range_names_file_key_and_range() {
+        let (path, text) = shipped();
+        let bad = format!("{text}\n[metrology.reproducibility]\nu_pct = 5\ndof = 9\n");
+        match parse(&bad, &path) {
+            Err(FileError::Invalid {
+                file, key, allowed, ..
+            }) => {
+                assert_eq!(file, path);
+                assert_eq!(key, "metrology.reproducibility.u_pct");
+                assert!(allowed.contains("0 ..= 1 %"), "{allowed}");
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+}
