@@ -42,11 +42,15 @@ fn percent() -> String {
 }
 
 impl LimitRef {
-    /// The limit as a lab reads it: "±1 %", "≤ 200 ms", "rule".
+    /// The limit as a lab reads it: "±1 %", "±0.01 Hz", "≥ 30 ms",
+    /// "≤ 200 ms", "rule". A unit written "±Hz" is a two-sided absolute
+    /// limit, "≥ms" a minimum, any other a maximum.
     pub fn show(&self) -> String {
         match self.unit.as_str() {
             "%" => format!("±{} %", self.limit_pct),
             "" => "rule".into(),
+            u if u.starts_with('±') => format!("±{} {}", self.limit_pct, &u['±'.len_utf8()..]),
+            u if u.starts_with('≥') => format!("≥ {} {}", self.limit_pct, &u['≥'.len_utf8()..]),
             unit => format!("≤ {} {unit}", self.limit_pct),
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod csv;
+pub mod governing;
 pub mod html;
 pub mod integrity;
 pub mod junit;

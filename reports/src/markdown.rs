@@ -83,13 +83,13 @@ pub fn render(r: &Record) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "| suite | pos | point | verdict | error % | U % | limit |"
+        "| suite | pos | point | verdict | error % | U % | limit | governed by (share of u_c²) |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---:|---:|---:|");
+    let _ = writeln!(o, "|---|---|---|---|---:|---:|---:|---|");
     for p in &r.points {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&p.suite),
             p.position + 1,
             cell(&p.id),
@@ -97,7 +97,8 @@ pub fn render(r: &Record) -> String {
             num(p.mean_error_pct, 3),
             p.expanded_uncertainty_pct
                 .map_or("—".into(), |u| format!("{u:.3}")),
-            cell(&crate::record::limit_text(p))
+            cell(&crate::record::limit_text(p)),
+            cell(&crate::governing::governing(p.budget.as_ref()))
         );
     }
     if !r.findings.is_empty() {

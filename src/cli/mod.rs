@@ -125,6 +125,10 @@ enum Command {
         /// started (the record says so).
         #[arg(long)]
         accept_changes: bool,
+        /// Run although an instrument is past its calibration date, for this
+        /// reason (kept in the record).
+        #[arg(long, value_name = "REASON")]
+        calibration_overdue: Option<String>,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -191,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             quiet,
             store,
             accept_changes,
+            calibration_overdue,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -202,6 +207,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 quiet,
                 store,
                 accept_changes,
+                calibration_overdue,
             })
             .await
         }

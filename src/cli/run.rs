@@ -30,6 +30,8 @@ pub struct RunArgs {
     pub store: Option<String>,
     /// Continue although the plan, rig, profiles or metrig changed (recorded).
     pub accept_changes: bool,
+    /// Why the run may go on with an instrument past its calibration date.
+    pub calibration_overdue: Option<String>,
 }
 
 /// A plan's name as one plain folder-name part: `../`, separators and
@@ -203,7 +205,10 @@ fn earlier_events(
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let suites = suites::all();
     let ids = suites::ids();
-    let plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
+    let mut plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
+    if let Some(reason) = &args.calibration_overdue {
+        plan.preconditions.calibration_overdue = Some(format!("{reason} (command line)"));
+    }
     let config = load_rig(&args.rig)?;
     let mut rig = Rig::open(config).await?;
 

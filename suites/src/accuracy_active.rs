@@ -16,7 +16,9 @@ use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use crate::error_point::{DEFAULT_GATE_COUNTS, Gate, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{
+    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+};
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use crate::limits::{Row, class_b};
 
@@ -31,6 +33,9 @@ pub struct Params {
     reference_load: Option<LoadPoint>,
     pulses: usize,
     led_wh: f64,
+    /// Rig time the gates are spread over (`stats::type_a`).
+    #[serde(default = "crate::error_point::serde_min_span")]
+    min_span_s: f64,
 }
 
 /// A planned point: its loads are the judged load and, for an influence
@@ -73,6 +78,7 @@ impl Declares for AccuracyActive {
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag("influence", true)?;
+        let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();
         let r = &profile.ratings;
         let weight = profile.pulse.led_constant.weight();
@@ -109,8 +115,8 @@ impl Declares for AccuracyActive {
             for ((name, i), dir) in currents.iter().map(|c| (c, "up")).chain(down) {
                 let load = point(*i, pf, r.un, r.fn_default());
                 let row = class_b::intrinsic_row(i.0, r.itr.0, *pf == "1");
-                let rig_time =
-                    ctx.plan.settle + gate_time(load.active_power(), weight, n, ctx.repetitions);
+                let rig_time = ctx.plan.settle
+                    + spread_time(load.active_power(), weight, n, ctx.repetitions, span);
                 out.push(planned(
                     format!("{}-{name}-{dir}", pf_name(pf)),
                     format!(
@@ -129,6 +135,7 @@ impl Declares for AccuracyActive {
                         reference_load: None,
                         pulses: n,
                         led_wh: weight.0,
+                        min_span_s: span,
                     },
                     rig_time,
                 ));
@@ -172,8 +179,8 @@ impl Declares for AccuracyActive {
         }
         for (id, title, row, load, reference) in inf {
             let rig_time = ctx.plan.settle * 2
-                + gate_time(load.active_power(), weight, n, ctx.repetitions)
-                + gate_time(reference.active_power(), weight, n, ctx.repetitions);
+                + spread_time(load.active_power(), weight, n, ctx.repetitions, span)
+                + spread_time(reference.active_power(), weight, n, ctx.repetitions, span);
             out.push(planned(
                 id,
                 title,
@@ -183,6 +190,7 @@ impl Declares for AccuracyActive {
                     reference_load: Some(reference),
                     pulses: n,
                     led_wh: weight.0,
+                    min_span_s: span,
                 },
                 rig_time,
             ));
@@ -195,16 +203,19 @@ impl Declares for AccuracyActive {
         let weight = harness::quantity::PulseWeight(p.led_wh);
         match p.reference_load {
             None => {
+                let gate = Gate::led(p.pulses, weight);
                 let run =
-                    measure_errors(rig, io, point.position, p.load, Gate::led(p.pulses, weight))
-                        .await?;
-                let b = run.budget;
+                    measure_errors(rig, io, point.position, p.load, gate, p.min_span_s).await?;
+                let b = run.budget.clone();
                 Ok(Measured::figure(
                     b,
                     details(
                         &p,
                         serde_json::json!({
                             "method": "pulse comparison on the LED, gated on meter pulses",
+                            "min_span_s": p.min_span_s,
+                            "type_a": run.type_a,
+                            "sequential_bound": run.sequential_bound,
                         }),
                     ),
                     |b, limit| {
@@ -216,9 +227,12 @@ impl Declares for AccuracyActive {
                 ))
             }
             Some(reference) => {
+                // The limit is on a change of error: no early stop (stats/sequential.rs).
+                io.sequential = None;
                 let gate = Gate::led(p.pulses, weight);
-                let base = measure_errors(rig, io, point.position, reference, gate).await?;
-                let moved = measure_errors(rig, io, point.position, p.load, gate).await?;
+                let span = p.min_span_s;
+                let base = measure_errors(rig, io, point.position, reference, gate, span).await?;
+                let moved = measure_errors(rig, io, point.position, p.load, gate, span).await?;
                 let delta = moved.budget.mean_pct - base.budget.mean_pct;
                 let resolution = moved
                     .gates

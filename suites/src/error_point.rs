@@ -8,7 +8,8 @@ use harness::quantity::{MeterConstant, PulseWeight, Watts};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
 use harness::run::{PointIo, SuiteError};
-use harness::stats::{Budget, Component};
+use harness::stats::type_a::{DEFAULT_MIN_SPAN_S, default_min_span_s};
+use harness::stats::{Budget, Component, TypeA};
 
 /// Reference counts per gate when the plan does not say: ±1 count is then
 /// 0.01 %, a hundredth of the tightest class B limit (shared/standards.md).
@@ -29,11 +30,46 @@ pub fn gate_time(p: Watts, weight: PulseWeight, n: usize, reps: u32) -> Duration
     Duration::from_secs_f64(period * (n as f64 + 1.0) * reps as f64)
 }
 
+/// The plan's `min_span_s` for a suite whose points take `reps` gates: the
+/// rig time one point's gates are spread over (`stats::type_a`), within
+/// 0 ..= 3600 s; by default max(120 s, 30 s × (reps − 1)).
+pub fn min_span_s(ctx: &harness::run::PlanContext<'_>, reps: u32) -> Result<f64, SuiteError> {
+    let default = default_min_span_s(reps);
+    let v = ctx.number("min_span_s", default)?;
+    if !(0.0..=3600.0).contains(&v) {
+        return Err(SuiteError::Plan(format!(
+            "parameter `min_span_s` = {v}: within 0..=3600 s (default {default} s for {reps} gates, stats/type_a.rs)"
+        )));
+    }
+    Ok(v)
+}
+
+/// Serde default for a point's `min_span_s` (points recorded before it existed).
+pub fn serde_min_span() -> f64 {
+    DEFAULT_MIN_SPAN_S
+}
+
+/// Real-rig time of a point's `reps` gates spread over `min_span_s`.
+pub fn spread_time(
+    p: Watts,
+    weight: PulseWeight,
+    n: usize,
+    reps: u32,
+    min_span_s: f64,
+) -> Duration {
+    gate_time(p, weight, n, reps)
+        .max(Duration::from_secs_f64(min_span_s) + gate_time(p, weight, n, 1))
+}
+
 #[derive(Debug, Clone)]
 pub struct ErrorRun {
     pub gates: Vec<PulseComparison>,
     pub budget: Budget,
     pub reference_u_pct: f64,
+    /// The type A behind the budget: which figure governed.
+    pub type_a: TypeA,
+    /// The sequential rule's risk statement, when the point was judged by it.
+    pub sequential_bound: Option<String>,
 }
 
 /// How a gate is counted: `pulses` meter pulses of `weight` on `channel`,
@@ -58,13 +94,18 @@ impl Gate {
     }
 }
 
-/// Applies `load`, settles, and measures the plan's repetitions of `gate`.
+/// Applies `load`, settles, and measures `io.repetitions` gates of
+/// `gate`, their starts spread over `min_span_s` of rig time. Under
+/// sequential stopping (`io.sequential`) each look's budget, the final one
+/// too, is at the rule's widened coverage, and no early decision comes
+/// before half the span has passed.
 pub async fn measure_errors(
     rig: &mut Rig,
     io: &mut PointIo<'_>,
     position: usize,
     load: LoadPoint,
     gate: Gate,
+    min_span_s: f64,
 ) -> Result<ErrorRun, SuiteError> {
     let Gate {
         pulses: n,
@@ -73,6 +114,7 @@ pub async fn measure_errors(
         kind,
     } = gate;
     let reference_u_pct = crate::common::settle_with_reference(rig, io.settle, load).await?;
+    let floor = rig.config.reproducibility();
     let power = match kind {
         EnergyKind::Active => load.active_power().0,
         EnergyKind::Reactive => load.reactive_power().0,
@@ -90,22 +132,51 @@ pub async fn measure_errors(
             Component::rectangular("count resolution (±1 reference count)", resolution),
         ]
     };
-    let mut gates = Vec::new();
-    for _ in 0..io.repetitions.max(1) {
+    let reps = io.repetitions.max(1);
+    let sequential = io
+        .sequential
+        .map(|(rule, limit)| (rule.with_min_span(min_span_s / 2.0), limit));
+    let budget_of = |gates: &[PulseComparison]| {
+        let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
+        let a = TypeA::of(&errors, floor);
+        let b = a.judged_budget(components(gates), sequential.as_ref().map(|(r, _)| r));
+        (a, b)
+    };
+    // Gate starts at least this far apart, so the fixed count spans min_span_s.
+    let spacing = if reps > 1 {
+        Duration::from_secs_f64(min_span_s / f64::from(reps - 1))
+    } else {
+        Duration::ZERO
+    };
+    let mut gates: Vec<PulseComparison> = Vec::new();
+    for i in 0..reps {
+        if let Some(last) = gates.last() {
+            let next = last.start_s + spacing.as_secs_f64();
+            let wait = next - rig.now().secs_f64();
+            if wait > 0.0 {
+                rig.dwell(Duration::from_secs_f64(wait)).await;
+            }
+        }
         let g = pulse_comparison(rig, position, channel, weight, kind, n, timeout).await?;
         let at = rig.now();
         io.sample_of(at, g.error_pct, "%", &g)?;
         gates.push(g);
-        let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
-        if io.decided(&errors, &components(&gates)) {
-            break;
+        if let Some((rule, limit)) = sequential
+            && i + 1 < reps
+        {
+            let span = gates.last().map_or(0.0, |l| l.end_s) - gates[0].start_s;
+            let (_, b) = budget_of(&gates);
+            if rule.look(&b, span, limit, io.decision_rule).is_some() {
+                break;
+            }
         }
     }
-    let errors: Vec<f64> = gates.iter().map(|g| g.error_pct).collect();
-    let budget = Budget::of(&errors, components(&gates));
+    let (type_a, budget) = budget_of(&gates);
     Ok(ErrorRun {
         gates,
         budget,
         reference_u_pct,
+        type_a,
+        sequential_bound: sequential.map(|(rule, _)| rule.bound()),
     })
 }

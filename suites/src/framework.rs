@@ -34,12 +34,13 @@ pub struct Limit {
 }
 
 impl Limit {
-    /// The row's own figure, in percent.
+    /// The row's own figure, in the row's unit (`limits::unit_of`: "%"
+    /// unless the row is in Hz, PF units, pulses or a minimum time).
     pub fn of(row: Row) -> Self {
         Self {
             row,
             value: row.limit_pct,
-            unit: "%",
+            unit: crate::limits::unit_of(&row),
         }
     }
 

@@ -12,7 +12,9 @@ use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
-use crate::error_point::{DEFAULT_GATE_COUNTS, Gate, gate_pulses, gate_time, measure_errors};
+use crate::error_point::{
+    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+};
 use crate::limits::class_b;
 
 #[derive(Debug, Default)]
@@ -23,6 +25,9 @@ pub struct Params {
     load: LoadPoint,
     pulses: usize,
     constant: f64,
+    /// Rig time the gates are spread over (`stats::type_a`).
+    #[serde(default = "crate::error_point::serde_min_span")]
+    min_span_s: f64,
 }
 
 impl Declares for LedConstant {
@@ -30,6 +35,7 @@ impl Declares for LedConstant {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
+        let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();
         let r = &profile.ratings;
         let l = load(r.un, r.iref, "1", r.fn_default());
@@ -42,11 +48,12 @@ impl Declares for LedConstant {
                 "iref-pf1",
                 format!("{} imp/kWh declared, at {l}", profile.pulse.led_constant.0),
                 vec![l],
-                gate_time(l.active_power(), weight, n, ctx.repetitions),
+                spread_time(l.active_power(), weight, n, ctx.repetitions, span),
                 Params {
                     load: l,
                     pulses: n,
                     constant: profile.pulse.led_constant.0,
+                    min_span_s: span,
                 },
             )
             .judged_by(lim),
@@ -62,6 +69,7 @@ impl Declares for LedConstant {
             point.position,
             p.load,
             Gate::led(p.pulses, PulseWeight(1000.0 / p.constant)),
+            p.min_span_s,
         )
         .await?;
         let b = run.budget;

@@ -25,6 +25,7 @@ pub mod repeatability;
 pub mod s0_pulse;
 pub mod starting_current;
 pub mod tariff;
+pub mod tolerance;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
+use harness::rig::reference_model::ReferenceQuantity as RQ;
 use harness::run::{Measured, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
@@ -159,13 +160,29 @@ impl Declares for Measurements {
         } else {
             step / 2.0 / truth * 100.0
         };
-        let reference = if p.absolute {
-            // The reference's f and PF are far better than the limits; its
-            // power uncertainty does not carry over to them.
-            Component::from_expanded("reference standard", 0.0, 2.0)
-        } else {
-            Component::from_expanded("reference standard (certificate, k = 2)", reference_u, 2.0)
+        // The reference's own figure for this quantity at this phase angle
+        // (`[metrology.reference]` of the rig file, or the model its two
+        // `[reference]` figures imply): f in Hz and PF in PF units carry their
+        // own, not the power figure (issue 15, item 3).
+        let rq = match p.quantity {
+            Q::Voltage => Some(RQ::Voltage),
+            Q::Current => Some(RQ::Current),
+            Q::Frequency => Some(RQ::Frequency),
+            Q::ActivePower => Some(RQ::ActiveEnergy),
+            Q::ReactivePower => Some(RQ::ReactiveEnergy),
+            Q::ApparentPower => Some(RQ::ApparentPower),
+            Q::PowerFactor => Some(RQ::PowerFactor),
+            _ => None,
         };
+        let reference_u = match rq {
+            Some(q) => rig.config.reference_model().expanded(q, p.load.phase.0),
+            None => reference_u,
+        };
+        let reference = Component::from_expanded(
+            &format!("reference standard, {} (certificate, k = 2)", p.quantity),
+            reference_u,
+            2.0,
+        );
         let b = Budget::of(
             &values,
             vec![

@@ -31,6 +31,9 @@ pub struct Params {
     channels: Vec<PulseChannel>,
 }
 
+/// The no-load test voltage as a multiple of Un (EN 50470-3 §8.3.2).
+pub const NO_LOAD_VOLTAGE_FACTOR: f64 = 1.15;
+
 /// Δt in minutes by each formula, for `metrig list` and the record.
 pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
     (600e3 / (k * m * un * ist), 600e6 / (k * m * un * imax))
@@ -57,7 +60,14 @@ impl Declares for NoLoad {
             r.imax.0,
         );
         let dt_s = en.max(iec) * 60.0 * factor;
-        let l = load(r.u_max(), Amps(0.0), "1", r.fn_default());
+        // EN 50470-3 §8.3.2 / IEC 62053-21 §8.3.2: the no-load test voltage is
+        // 1.15 Un, whatever wider voltage range the meter's datasheet claims.
+        let l = load(
+            r.un * NO_LOAD_VOLTAGE_FACTOR,
+            Amps(0.0),
+            "1",
+            r.fn_default(),
+        );
         let mut channels = vec![PulseChannel::Led];
         if profile.pulse.s0.is_some() {
             channels.push(PulseChannel::S0);

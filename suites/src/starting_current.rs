@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{load, load_at, read};
 use crate::limits::pulses;
+use crate::tolerance::{override_note, tolerance};
 
 #[derive(Debug, Default)]
 pub struct StartingCurrent;
@@ -28,6 +29,9 @@ pub struct Params {
     period_s: f64,
     factor: f64,
     tolerance_pct: f64,
+    /// The plan's reason, when `[[overrides]]` replaced the period tolerance.
+    #[serde(default)]
+    period_override: Option<String>,
 }
 
 impl Declares for StartingCurrent {
@@ -35,8 +39,11 @@ impl Declares for StartingCurrent {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let factor = ctx.number("first_pulse_factor", pulses::START_FACTOR.limit_pct)?;
-        let tolerance = ctx.number("period_tolerance_pct", pulses::START_PERIOD.limit_pct)?;
+        // Both widen a verdict when raised: within the standard's figure
+        // unless `[[overrides]]` says why (suites/src/tolerance.rs).
+        let factor = tolerance(ctx, "first_pulse_factor", &pulses::START_FACTOR, 1.0)?;
+        let tolerance_pct = tolerance(ctx, "period_tolerance_pct", &pulses::START_PERIOD, 0.1)?;
+        let period_override = override_note(ctx, &pulses::START_PERIOD);
         let mut out = Vec::new();
         let r = &profile.ratings;
         let l = load(r.un, r.ist, "1", r.fn_default());
@@ -55,7 +62,8 @@ impl Declares for StartingCurrent {
                     reactive: false,
                     period_s,
                     factor,
-                    tolerance_pct: tolerance,
+                    tolerance_pct,
+                    period_override: period_override.clone(),
                 },
             )
             .judged_by(lim),
@@ -81,7 +89,8 @@ impl Declares for StartingCurrent {
                     reactive: true,
                     period_s,
                     factor,
-                    tolerance_pct: tolerance,
+                    tolerance_pct,
+                    period_override: period_override.clone(),
                 },
             ));
         }
@@ -196,13 +205,17 @@ impl Declares for StartingCurrent {
         Ok(Measured::check(
             within,
             format!(
-                "first pulse after {first_s:.0} s (limit {:.0} s); periods {:?} s against T = {:.0} s ± {} %",
+                "first pulse after {first_s:.0} s (limit {:.0} s); periods {:?} s against T = {:.0} s ± {} %{}",
                 p.period_s * p.factor,
                 periods.iter().map(|t| t.round()).collect::<Vec<_>>(),
                 p.period_s,
-                p.tolerance_pct
+                p.tolerance_pct,
+                p.period_override
+                    .as_ref()
+                    .map(|r| format!(" (overridden: {r})"))
+                    .unwrap_or_default()
             ),
-            serde_json::json!({ "expected_period_s": p.period_s, "first_pulse_s": first_s, "measured_periods_s": periods }),
+            serde_json::json!({ "expected_period_s": p.period_s, "first_pulse_s": first_s, "measured_periods_s": periods, "period_tolerance_pct": p.tolerance_pct, "period_tolerance_overridden": p.period_override }),
         ))
     }
 }

@@ -11,6 +11,7 @@
 //! comes from the meter's profile (`ratings.energy_rollover_kwh`), never
 //! from the simulator.
 
+pub mod calibration;
 mod pulse_comparison;
 mod register_method;
 

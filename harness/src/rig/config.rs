@@ -46,6 +46,26 @@ pub struct RigConfig {
     pub source: SourceConfig,
     pub reference: ReferenceConfig,
     pub positions: Vec<PositionConfig>,
+    /// `[metrology]`: the reference model per quantity and the type A floor.
+    pub metrology: super::reference_model::RigMetrology,
+}
+
+impl RigConfig {
+    /// The bench's declared reproducibility of a point's mean (type A floor).
+    pub fn reproducibility(&self) -> Option<crate::stats::Reproducibility> {
+        self.metrology.reproducibility
+    }
+
+    /// The reference's uncertainty model per quantity: the declared one, or
+    /// the one the two `[reference]` figures imply.
+    pub fn reference_model(&self) -> super::reference_model::ReferenceModel {
+        self.metrology.reference.unwrap_or_else(|| {
+            super::reference_model::ReferenceModel::from_two_figures(
+                self.reference.uncertainty_pf1.0,
+                self.reference.uncertainty_low_pf.0,
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

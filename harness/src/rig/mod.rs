@@ -22,6 +22,7 @@ pub mod lockstep;
 pub mod meter_link;
 pub mod pulse_input;
 pub mod reference;
+pub mod reference_model;
 pub mod retry;
 pub mod safety;
 pub mod simulated;

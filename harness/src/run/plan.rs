@@ -27,6 +27,19 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
 }
 
+/// Table rows a suite's tolerance parameter is bounded by rather than judged
+/// by (issue 15, item 8: a wider tolerance than the row's goes through
+/// `[[overrides]]` for that row, `suites/src/tolerance.rs`): an override of
+/// one of them is used whenever the suite is planned, as (suite, table, row).
+pub const PARAM_ROWS: &[(&str, &str, &str)] = &[
+    ("starting-current", "pulse-tests", "start-period-tolerance"),
+    (
+        "starting-current",
+        "pulse-tests",
+        "start-first-pulse-factor",
+    ),
+];
+
 /// The parameters each suite reads from its `[[suites]]` entry, with their
 /// ranges: checked when the plan loads, so a typo'd key or a value no suite
 /// could use is refused before anything is energised (issue 16 §3). A suite
@@ -38,9 +51,19 @@ pub const SUITE_PARAMS: &[(&str, &str, ParamKind)] = {
         unit: "reference counts per gate",
         whole: false,
     };
+    // Issue 15: the rig time one point's gates are spread over (stats::type_a).
+    const SPAN: ParamKind = ParamKind::Number {
+        low: 0.0,
+        high: 3600.0,
+        unit: "s of rig time",
+        whole: false,
+    };
     &[
         ("accuracy-active", "gate_counts", COUNTS),
         ("accuracy-active", "influence", ParamKind::Flag),
+        ("accuracy-active", "min_span_s", SPAN),
+        ("led-constant", "min_span_s", SPAN),
+        ("repeatability", "min_span_s", SPAN),
         ("repeatability", "gate_counts", COUNTS),
         (
             "repeatability",
@@ -245,6 +268,10 @@ pub struct LimitOverride {
 pub struct Preconditions {
     /// The firmware version every meter must report before any point runs.
     pub firmware: Option<String>,
+    /// Why the run may go on with an instrument past its calibration due
+    /// date (`measure::calibration`); without it such a run is refused.
+    #[serde(default)]
+    pub calibration_overdue: Option<String>,
 }
 
 /// The firmware gate's settings (`metrig compare`).

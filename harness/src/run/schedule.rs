@@ -81,11 +81,17 @@ pub fn plan_points(
         }
     }
     // An override no planned point is judged by is a typo (issue 16 §3).
+    // A tolerance parameter's row counts as used when its suite is planned.
+    let bounded = super::plan::PARAM_ROWS
+        .iter()
+        .filter(|(suite, _, _)| points.iter().any(|p| p.suite == *suite))
+        .map(|(_, table, row)| (*table, *row));
     plan.check_overrides(
         points
             .iter()
             .filter_map(|p| p.limit.as_ref())
-            .map(|l| (l.table.as_str(), l.row.as_str())),
+            .map(|l| (l.table.as_str(), l.row.as_str()))
+            .chain(bounded),
     )
     .map_err(|e| RunError::Plan(e.to_string()))?;
     Ok(points)

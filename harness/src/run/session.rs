@@ -85,6 +85,13 @@ pub(crate) async fn start(
             said,
         });
     }
+    // Issue 15: an instrument past its calibration date stops the run unless the plan says why.
+    let calibration = crate::measure::calibration::check(
+        &rig.identities(),
+        chrono::Utc::now().date_naive(),
+        req.plan.preconditions.calibration_overdue.as_deref(),
+    )
+    .map_err(RunError::Precondition)?;
     emit(RunEvent::RunStarted(Box::new(RunHeader {
         run_id: req.run_id.clone(),
         started_at: now_utc(),
@@ -102,6 +109,15 @@ pub(crate) async fn start(
         resumed: req.resume.is_some() || req.only.is_some(),
         metrig_version: env!("CARGO_PKG_VERSION").into(),
     })));
+    if let Some(text) = calibration {
+        emit(RunEvent::Finding {
+            finding: super::events::Finding {
+                key: None,
+                severity: super::events::Severity::Warning,
+                text,
+            },
+        });
+    }
     if !req.plan.warm_up.is_zero()
         && let Some(first) = rig.positions.first()
     {

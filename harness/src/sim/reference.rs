@@ -1,11 +1,14 @@
-//! The simulated reference standard: true values with a systematic error
-//! inside its stated uncertainty, fixed for the life of the rig (as a real
-//! standard's calibration offset is).
+//! The simulated reference standard: true values, by default with no
+//! systematic error, so that a perfect simulated meter reads 0.000 %.
+//!
+//! It used to draw a calibration offset from N(0, U/2) per rig seed: on the
+//! default rig (seed 20261125) that offset was +0.01 %, one reference count in
+//! 10 000, so every pulse-comparison point of a perfect meter read −0.010 %
+//! (issue 15, item 5). The gating and counting were exact; the "bias" was the
+//! reference's own error, hidden behind the seed. A test or a bench that wants
+//! a reference off by a known amount says so with [`SimReference::with_offset`].
 
 use async_trait::async_trait;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 
 use super::world::{SharedWorld, lock};
 use crate::quantity::{
@@ -32,22 +35,28 @@ impl SimReference {
         uncertainty_pf1: Percent,
         uncertainty_low_pf: Percent,
         constant: MeterConstant,
-        seed: u64,
+        // The rig seed drew the old offset; kept so the station's call stays as it is.
+        _seed: u64,
     ) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4EF5_7A4D);
-        // U is expanded (k = 2): the standard uncertainty is U/2.
-        let sd = uncertainty_pf1.0 / 2.0 / 100.0;
-        let offset = Normal::new(0.0, sd.max(1e-12))
-            .map(|n| n.sample(&mut rng))
-            .unwrap_or(0.0)
-            .clamp(-2.0 * sd, 2.0 * sd);
         Self {
             world,
             uncertainty_pf1,
             uncertainty_low_pf,
             constant,
-            offset,
+            offset: 0.0,
         }
+    }
+
+    /// A reference off by `offset_pct` (a calibration offset within its
+    /// certificate's U, for tests of the budget's reference component).
+    pub fn with_offset(mut self, offset_pct: f64) -> Self {
+        self.offset = offset_pct / 100.0;
+        self
+    }
+
+    /// The reference's systematic error, percent.
+    pub fn offset_pct(&self) -> f64 {
+        self.offset * 100.0
     }
 }
 

@@ -37,6 +37,8 @@ struct RawRig {
     source: RawSource,
     reference: RawReference,
     positions: Vec<RawPosition>,
+    #[serde(default)]
+    metrology: crate::rig::reference_model::RigMetrology,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +197,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
         lab_positions.push(lab);
     }
     check_shared_lines(&c, &positions)?;
+    raw.metrology
+        .validate()
+        .map_err(|e| c.invalid(e.key, crate::files::show(e.value), e.allowed))?;
     if kind == RigKind::Lab && raw.rig.line_pacing.is_some() {
         return Err(c.invalid(
             "rig.line_pacing",
@@ -212,6 +217,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
             source,
             reference,
             positions,
+            metrology: raw.metrology,
         },
         line_pacing: raw.rig.line_pacing.unwrap_or_default(),
         sims,
@@ -681,4 +687,50 @@ fn socket(c: &Checker<'_>, key: &str, address: &str) -> Result<SocketAddr, FileE
             "host:port, e.g. \"127.0.0.1:5020\"",
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> (PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim.toml");
+        let text = std::fs::read_to_string(&path).expect("fixtures/rigs/sim.toml");
+        (path, text)
+    }
+
+    /// Issue 15: `[metrology]` reaches `RigConfig`; without it the reference
+    /// model is the one the two `[reference]` figures imply.
+    #[test]
+    fn the_metrology_section_reaches_the_rig_config() {
+        let (path, text) = shipped();
+        let plain = parse(&text, &path).expect("shipped rig");
+        assert_eq!(plain.config.reproducibility(), None);
+        let implied = plain.config.reference_model();
+        assert_eq!(
+            implied.active_energy.u_pct,
+            plain.config.reference.uncertainty_pf1.0
+        );
+        let with = format!("{text}\n[metrology.reproducibility]\nu_pct = 0.004\ndof = 9\n");
+        let rig = parse(&with, &path).expect("rig with [metrology]");
+        let r = rig.config.reproducibility().expect("floor");
+        assert_eq!((r.u_pct, r.dof), (0.004, 9.0));
+    }
+
+    /// A `[metrology]` figure out of range is refused naming file, key and range.
+    #[test]
+    fn a_metrology_figure_out_of_range_names_file_key_and_range() {
+        let (path, text) = shipped();
+        let bad = format!("{text}\n[metrology.reproducibility]\nu_pct = 5\ndof = 9\n");
+        match parse(&bad, &path) {
+            Err(FileError::Invalid {
+                file, key, allowed, ..
+            }) => {
+                assert_eq!(file, path);
+                assert_eq!(key, "metrology.reproducibility.u_pct");
+                assert!(allowed.contains("0 ..= 1 %"), "{allowed}");
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
 }

@@ -122,11 +122,11 @@ pub fn render(r: &Record) -> String {
         esc(&counts.join(", "))
     );
     o.push_str(&plots(r));
-    o.push_str("<table><tr><th>suite</th><th>pos</th><th>point</th><th>verdict</th><th>error %</th><th>U %</th><th>limit</th><th>n</th><th>limit row</th><th>result</th></tr>");
+    o.push_str("<table><tr><th>suite</th><th>pos</th><th>point</th><th>verdict</th><th>error %</th><th>U %</th><th>limit</th><th>n</th><th>limit row</th><th>governed by (share of u_c²)</th><th>result</th></tr>");
     for p in &r.points {
         let _ = write!(
             o,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             p.verdict.as_str(),
             esc(&p.suite),
             p.position + 1,
@@ -152,6 +152,7 @@ pub fn render(r: &Record) -> String {
                     }
                 ))
                 .unwrap_or_default(),
+            esc(&crate::governing::governing(p.budget.as_ref())),
             esc(&p.summary)
         );
     }

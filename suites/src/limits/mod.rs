@@ -24,6 +24,23 @@ pub struct Row {
     pub limit_pct: f64,
 }
 
+/// The unit a row's figure is in, for `LimitRef::unit` (issue 15, item 7):
+/// "%" for a ± percent error; "±Hz" and "±PF" for a two-sided absolute
+/// limit in hertz and in power-factor units; "× T" for a multiple of the
+/// theoretical pulse period; "≥ms" for a minimum duration; "pulses" for a
+/// maximum count. The rows' `limit_pct` field keeps its name for the plan's
+/// `[[overrides]]`, but only "%" rows are percent.
+pub fn unit_of(row: &Row) -> &'static str {
+    match row.id {
+        "f-0.01hz" => "±Hz",
+        "pf-class-1" => "±PF",
+        "start-first-pulse-factor" => "× T",
+        "s0-ton-toff-min" => "≥ms",
+        "no-load-pulses" | "s0-no-lost-pulse" => "pulses",
+        _ => "%",
+    }
+}
+
 /// Every table, for `metrig list`.
 pub fn all_rows() -> Vec<Row> {
     let mut rows = class_b::ROWS.to_vec();
