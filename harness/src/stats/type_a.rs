@@ -131,16 +131,7 @@ impl TypeA {
     /// The type A of `results` (in time order) with the rig's `floor`.
     pub fn of(results: &[f64], floor: Option<Reproducibility>) -> Self {
         let n = results.len();
-        let mean = if n == 0 {
-            f64::NAN
-        } else {
-            results.iter().sum::<f64>() / n as f64
-        };
-        let s = if n > 1 {
-            (results.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
+        let (mean, s) = model::stats::uncertainty::mean_and_s(results);
         let lag1 = lag1_autocorrelation(results);
         let n_eff = effective_n(n, lag1);
         let scatter = if n > 1 { s / n_eff.sqrt() } else { 0.0 };

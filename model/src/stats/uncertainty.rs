@@ -79,20 +79,28 @@ pub fn student_t_975(dof: Option<f64>) -> f64 {
     }
 }
 
+/// The mean of `results` (NaN when empty) and their experimental standard
+/// deviation s with n − 1 in the denominator (JCGM 100 §4.2.2; 0 below two results).
+pub fn mean_and_s(results: &[f64]) -> (f64, f64) {
+    let n = results.len();
+    let mean = if n == 0 {
+        f64::NAN
+    } else {
+        results.iter().sum::<f64>() / n as f64
+    };
+    let s = if n > 1 {
+        (results.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    (mean, s)
+}
+
 impl Budget {
     /// Builds the budget of the mean of `results` with type B `components`.
     pub fn of(results: &[f64], components: Vec<Component>) -> Self {
         let n = results.len();
-        let mean = if n == 0 {
-            f64::NAN
-        } else {
-            results.iter().sum::<f64>() / n as f64
-        };
-        let s = if n > 1 {
-            (results.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
+        let (mean, s) = mean_and_s(results);
         let type_a = if n > 1 { s / (n as f64).sqrt() } else { 0.0 };
         let mut all = components;
         if n > 1 {

@@ -1,4 +1,4 @@
-//! The pulse, tariff and hour-meter suites (issue 5): a good 4 120 83 and a
+//! The pulse, tariff and hour-meter suites: a good 4 120 83 and a
 //! good 4 120 82 pass all six; each defect fails its own suite.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Each suite of issue 4 has its pair: a good meter passes, a meter with the
+//! Each accuracy, starting, creep, register and measurement suite has its pair: a good meter passes, a meter with the
 //! matching defect fails that suite (and, where the defect is specific to it,
 //! only it).
 
