@@ -55,6 +55,7 @@ impl Suite for Probe {
                 rig_time: Duration::from_secs(60),
                 limit: None,
                 params: serde_json::Value::Null,
+                planned_u: None,
             })
             .collect())
     }
@@ -229,6 +230,7 @@ async fn a_point_beyond_the_ratings_is_refused_before_anything_is_energised() {
                 rig_time: Duration::ZERO,
                 limit: None,
                 params: serde_json::Value::Null,
+                planned_u: None,
             }])
         }
         async fn run(

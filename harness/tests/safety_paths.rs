@@ -63,6 +63,7 @@ impl Suite for Scripted {
                 rig_time: std::time::Duration::from_secs(1),
                 limit: None,
                 params: serde_json::json!(i),
+                planned_u: None,
             })
             .collect())
     }

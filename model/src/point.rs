@@ -77,6 +77,62 @@ pub struct PointSpec {
     pub limit: Option<LimitRef>,
     /// Suite-private parameters.
     pub params: serde_json::Value,
+    /// What the rig-time planner expects of the point: its U against its
+    /// limit, and whether it was cut at `[plan] max_point_hours` (issue 20).
+    /// `None` for a point judged by a rule rather than a figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_u: Option<PlannedU>,
+}
+
+/// The uncertainty the planner sized a point for: the expected expanded U
+/// (k = 2) of the method it chose, the point's limit, the U it aimed at
+/// (limit ÷ target TUR, or the plan's maximum U) and, when the target could
+/// not be met within `[plan] max_point_hours`, why (the point is then
+/// planned at that limit and reaches `expected_u_pct`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedU {
+    pub expected_u_pct: f64,
+    pub limit_pct: f64,
+    pub target_u_pct: f64,
+    /// The method the planner chose ("register method, 0.01 kvarh", ...).
+    pub method: String,
+    /// Set when the point cannot meet its target: what limited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagged: Option<String>,
+}
+
+impl PlannedU {
+    /// The test uncertainty ratio expected: limit ÷ U.
+    pub fn tur(&self) -> f64 {
+        if self.expected_u_pct > 0.0 {
+            self.limit_pct / self.expected_u_pct
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Whether the expected U is within the target (a small relative slack
+    /// for the rounding of a dwell to whole seconds).
+    pub fn meets_target(&self) -> bool {
+        self.expected_u_pct <= self.target_u_pct * (1.0 + 1e-6)
+    }
+}
+
+impl std::fmt::Display for PlannedU {
+    /// "U 0.62 % / ±2 % (TUR 3.2)", with "FLAGGED: …" when cut short.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "U {:.3} % / ±{} % (TUR {:.1})",
+            self.expected_u_pct,
+            self.limit_pct,
+            self.tur()
+        )?;
+        if let Some(why) = &self.flagged {
+            write!(f, " FLAGGED: {why}")?;
+        }
+        Ok(())
+    }
 }
 
 impl PointSpec {

@@ -61,6 +61,10 @@ pub struct PointRecord {
     pub loads: Vec<LoadPoint>,
     /// Planned duration on a real rig, seconds.
     pub planned_rig_time_s: f64,
+    /// The U the rig-time planner sized the point for, and its flag when
+    /// the target TUR could not be met within `[plan] max_point_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_u: Option<model::point::PlannedU>,
     /// How many times the point was started (more than one after a resume).
     pub attempts: u32,
     pub samples: Vec<Sample>,
@@ -142,6 +146,7 @@ impl Record {
                                     details: serde_json::Value::Null,
                                     loads: p.loads.clone(),
                                     planned_rig_time_s: p.rig_time.as_secs_f64(),
+                                    planned_u: p.planned_u.clone(),
                                     attempts: 0,
                                     samples: Vec::new(),
                                 })

@@ -314,6 +314,7 @@ impl Store {
                     .map_err(|e| corrupt("details_json", e))?,
                 loads: serde_json::from_str(&p[13].text()).map_err(|e| corrupt("loads_json", e))?,
                 planned_rig_time_s: p[14].real().unwrap_or(0.0),
+                planned_u: None,
                 attempts: u32::try_from(p[15].int()).unwrap_or(0),
                 samples: Vec::new(),
             };

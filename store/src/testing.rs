@@ -74,6 +74,7 @@ pub fn synthetic_record(
             details: serde_json::Value::Null,
             loads: Vec::new(),
             planned_rig_time_s: 10.0,
+            planned_u: None,
             attempts: 1,
             samples: (0..samples)
                 .map(|k| Sample {

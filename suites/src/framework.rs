@@ -68,6 +68,8 @@ pub struct Planned<P> {
     pub rig_time: Duration,
     pub limit: Option<Limit>,
     pub params: P,
+    /// The U the rig-time planner sized the point for (`run::planner`).
+    pub planned_u: Option<harness::run::PlannedU>,
 }
 
 impl<P> Planned<P> {
@@ -85,7 +87,15 @@ impl<P> Planned<P> {
             rig_time,
             limit: None,
             params,
+            planned_u: None,
         }
+    }
+
+    /// The U the planner sized the point for, shown by `--dry-run` and
+    /// kept in the record (with its flag when the target was not met).
+    pub fn sized(mut self, planned_u: harness::run::PlannedU) -> Self {
+        self.planned_u = Some(planned_u);
+        self
     }
 
     /// The limit the framework judges the point against.
@@ -171,6 +181,7 @@ pub fn spec<P: Serialize>(
                 .in_unit(l.unit)
         }),
         params: serde_json::Value::Null,
+        planned_u: planned.planned_u,
     };
     spec.params = serde_json::to_value(&planned.params)
         .map_err(|e| SuiteError::Plan(format!("{}: its parameters: {e}", spec.key())))?;
@@ -240,6 +251,7 @@ mod tests {
             positions: Vec::new(),
             simulated: true,
             reference_constant: None,
+            reference: None,
         };
         f(&ctx)
     }

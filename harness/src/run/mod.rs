@@ -14,6 +14,7 @@ pub mod finite;
 pub mod journal;
 pub mod judge;
 pub mod plan;
+pub mod planner;
 mod request;
 pub mod restore;
 pub mod runner;
@@ -26,5 +27,5 @@ pub use judge::{Measured, judge};
 pub use plan::{Plan, load_plan, parse_plan};
 pub use runner::{Cancel, CancelHandle, RunError, RunRequest, RunSummary, cancel_pair, run};
 pub use suite::{
-    Confidence, LimitRef, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
+    Confidence, LimitRef, PlanContext, PlannedU, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
 };

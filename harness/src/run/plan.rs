@@ -230,6 +230,44 @@ pub struct Plan {
     pub overrides: Vec<LimitOverride>,
     pub preconditions: Preconditions,
     pub compare: CompareSettings,
+    /// What the rig-time planner aims at and may spend (issue 20).
+    #[serde(default)]
+    pub targets: PlanTargets,
+}
+
+/// `[plan] target_tur`, `max_u_pct`, `max_point_hours`, `max_rig_hours`:
+/// the uncertainty each point is planned for and the rig time a plan may
+/// take. On a real bench rig time is the cost, so the planner sizes each
+/// point's gate, dwell or pulse count for its target and no more
+/// (`run::planner`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlanTargets {
+    /// Test uncertainty ratio each point is planned for: limit ÷ U
+    /// (default 3, the ratio ILAC-G8 and JCGM 106 discuss as adequate).
+    pub target_tur: f64,
+    /// A maximum expanded U (percent) instead of the ratio, when set.
+    pub max_u_pct: Option<f64>,
+    /// No point is planned longer than this: a point that would need more
+    /// is planned at it and flagged with the U it reaches.
+    pub max_point_hours: f64,
+    /// A plan whose rig hours exceed this is refused before anything is
+    /// energised, naming the suites that cost most.
+    pub max_rig_hours: Option<f64>,
+}
+
+/// Default `[plan] max_point_hours`: a day.
+pub const DEFAULT_MAX_POINT_HOURS: f64 = 24.0;
+
+impl Default for PlanTargets {
+    fn default() -> Self {
+        Self {
+            target_tur: 3.0,
+            max_u_pct: None,
+            max_point_hours: DEFAULT_MAX_POINT_HOURS,
+            max_rig_hours: None,
+        }
+    }
 }
 
 /// How many times a point is repeated.
@@ -331,6 +369,21 @@ struct RawHead {
     settle_s: f64,
     #[serde(default)]
     stopping: Stopping,
+    #[serde(default = "default_tur")]
+    target_tur: f64,
+    #[serde(default)]
+    max_u_pct: Option<f64>,
+    #[serde(default = "default_point_hours")]
+    max_point_hours: f64,
+    #[serde(default)]
+    max_rig_hours: Option<f64>,
+}
+
+fn default_tur() -> f64 {
+    3.0
+}
+fn default_point_hours() -> f64 {
+    DEFAULT_MAX_POINT_HOURS
 }
 
 fn default_reps() -> u32 {
@@ -371,6 +424,28 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 crate::files::show(v),
                 "within 0..=86400 s".into(),
             ));
+        }
+    }
+    // The planner's targets: each within what a lab could mean.
+    let mut numbers = vec![
+        ("plan.target_tur", h.target_tur, 1.0, 100.0, "within 1..=100"),
+        (
+            "plan.max_point_hours",
+            h.max_point_hours,
+            0.01,
+            1000.0,
+            "within 0.01..=1000 h",
+        ),
+    ];
+    if let Some(u) = h.max_u_pct {
+        numbers.push(("plan.max_u_pct", u, 1e-6, 100.0, "within 0 (exclusive)..=100 %"));
+    }
+    if let Some(r) = h.max_rig_hours {
+        numbers.push(("plan.max_rig_hours", r, 0.01, 100_000.0, "within 0.01..=100000 h"));
+    }
+    for (key, v, low, high, allowed) in numbers {
+        if !(v.is_finite() && (low..=high).contains(&v)) {
+            return Err(bad(key.into(), crate::files::show(v), allowed.into()));
         }
     }
     if raw.suites.is_empty() {
@@ -478,6 +553,12 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
         overrides: raw.overrides,
         preconditions: raw.preconditions,
         compare,
+        targets: PlanTargets {
+            target_tur: h.target_tur,
+            max_u_pct: h.max_u_pct,
+            max_point_hours: h.max_point_hours,
+            max_rig_hours: h.max_rig_hours,
+        },
     })
 }
 

@@ -53,6 +53,7 @@ pub fn plan_points(
                 .collect(),
             simulated: rig.is_simulated(),
             reference_constant: rig.reference.as_ref().map(|r| r.constant()),
+            reference: rig.reference.as_ref().map(|_| rig.config.reference_model()),
         };
         // A value that passed validation yet makes a suite panic while
         // planning (a duration beyond `Duration`) is a refusal, not a crash.

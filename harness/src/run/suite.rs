@@ -14,7 +14,7 @@ use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
 use crate::rig::{Rig, RigError};
 use crate::stats::DecisionRule;
-pub use model::point::{Confidence, LimitRef, PointOutcome, PointSpec};
+pub use model::point::{Confidence, LimitRef, PlannedU, PointOutcome, PointSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -42,6 +42,9 @@ pub struct PlanContext<'a> {
     pub simulated: bool,
     /// The reference standard's pulse constant, when the rig has one.
     pub reference_constant: Option<crate::quantity::MeterConstant>,
+    /// The reference's uncertainty per quantity (the rig's `[metrology]`),
+    /// which the planner adds to a method's own when it sizes a dwell.
+    pub reference: Option<crate::rig::reference_model::ReferenceModel>,
 }
 
 impl PlanContext<'_> {
@@ -65,6 +68,24 @@ impl PlanContext<'_> {
                 "parameter `{key}` = {v}: true or false"
             ))),
         }
+    }
+
+    /// The planner for this plan's targets (`[plan] target_tur`,
+    /// `max_u_pct`, `max_point_hours`).
+    pub fn planner(&self) -> super::planner::Planner {
+        super::planner::Planner::of(&self.plan.targets)
+    }
+
+    /// The reference's expanded U (k = 2) for `quantity` at `phase_deg`,
+    /// or 0 when the rig declares none (a rig without a reference).
+    pub fn reference_u(
+        &self,
+        quantity: crate::rig::reference_model::ReferenceQuantity,
+        phase_deg: f64,
+    ) -> f64 {
+        self.reference
+            .as_ref()
+            .map_or(0.0, |m| m.expanded(quantity, phase_deg))
     }
 
     /// A plan's override of a table row, if any.
