@@ -434,27 +434,54 @@ fn dry_run(
         say!("REFUSED: {e}")?;
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     }
-    let total = plan.warm_up.as_secs_f64()
-        + harness::run::runner::planned_rig_time(&points, suites).as_secs_f64();
+    use harness::run::runner::{check_rig_budget, plan_rig_time, rig_time_by_suite};
+    let total = plan_rig_time(plan, &points, suites).as_secs_f64();
+    let t = &plan.targets;
     say!(
         "plan {} on {} — nothing is energised",
         plan.name,
         rig.config.name
     )?;
     say!(
-        "warm-up {:.0} s, settle {:.0} s per load point, decision rule {:?}",
+        "warm-up {:.0} s, settle {:.0} s per load point, decision rule {}",
         plan.warm_up.as_secs_f64(),
         plan.settle.as_secs_f64(),
-        plan.decision_rule
+        // As the plan file writes it ("guarded-binary").
+        serde_json::to_value(plan.decision_rule)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     )?;
+    match t.max_u_pct {
+        Some(u) => say!(
+            "each point planned for U ≤ {u} %, at most {} h a point",
+            t.max_point_hours
+        )?,
+        None => say!(
+            "each point planned for TUR (limit ÷ U) ≥ {}, at most {} h a point",
+            t.target_tur,
+            t.max_point_hours
+        )?,
+    }
+    let mut flagged = 0;
     for p in &points {
         let loads: Vec<String> = p.loads.iter().map(|l| l.to_string()).collect();
+        let u = match &p.planned_u {
+            Some(u) => {
+                if u.flagged.is_some() {
+                    flagged += 1;
+                }
+                u.to_string()
+            }
+            None => "judged by a rule".to_string(),
+        };
         say!(
-            "{:<48} {:>9.0} s  {}  [{}]",
+            "{:<48} {:>9.0} s  {}  [{}]  {}",
             p.key(),
             p.rig_time.as_secs_f64(),
             p.title,
-            loads.join("; ")
+            loads.join("; "),
+            u
         )?;
     }
     if rig.positions.len() > 1 {
@@ -463,11 +490,33 @@ fn dry_run(
             rig.positions.len()
         )?;
     }
+    say!("rig hours per suite:")?;
+    for (suite, time) in rig_time_by_suite(&points, suites) {
+        let n = points.iter().filter(|p| p.suite == suite).count();
+        say!(
+            "  {suite:<20} {:>8.2} h  ({n} points)",
+            time.as_secs_f64() / 3600.0
+        )?;
+    }
+    say!(
+        "  {:<20} {:>8.2} h",
+        "warm-up",
+        plan.warm_up.as_secs_f64() / 3600.0
+    )?;
+    if flagged > 0 {
+        say!(
+            "{flagged} points cannot meet their target within max_point_hours: planned at that limit, flagged with the U they reach"
+        )?;
+    }
     say!(
         "{} points; on a real rig about {:.1} h ({:.0} s)",
         points.len(),
         total / 3600.0,
         total
     )?;
+    if let Err(e) = check_rig_budget(plan, &points, suites) {
+        say!("REFUSED: {e}")?;
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -3,10 +3,15 @@
 //! sin φ 0.5 on export (quadrants II and III).
 //!
 //! The 4 120 83 has no reactive test output, so the error is taken by the
-//! register method on its quadrant registers (0.01 kvarh). The dwell is
-//! sized so that one register step is `resolution_pct` of the energy: free
-//! on the simulated rig, hours per point on a real one (dry-run says how
-//! many) — a lab with a reactive pulse output should gate on it instead.
+//! register method on its quadrant registers (0.01 kvarh), or on the
+//! import/export register where that is the finer or only one. The rig-time
+//! planner (`harness::run::planner`, issue 20) sizes each dwell so that the
+//! register's ±1 step and the reference meet the plan's target TUR (limit ÷
+//! U, default 3) and no more, measured once: repeating a dial test whose U is
+//! its resolution repeats the same quantisation. A low-current point that
+//! would need more than `[plan] max_point_hours` is planned at that limit and
+//! flagged with the U it reaches. A plan may still fix `resolution_pct` (one
+//! step as that share of the energy, every repetition): the old sizing.
 
 use std::time::Duration;
 
@@ -14,7 +19,9 @@ use harness::load_point::LoadPoint;
 use harness::measure::{EnergyKind, register_dial};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
-use harness::run::{Measured, PlanContext, SuiteError};
+use harness::rig::reference_model::ReferenceQuantity;
+use harness::run::planner::{Counting, Planner};
+use harness::run::{Measured, PlanContext, PlannedU, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
@@ -31,6 +38,26 @@ pub struct Params {
     load: LoadPoint,
     register: Q,
     dwell_s: f64,
+    /// Dial tests to make: one where the planner found U dominated by the
+    /// register's resolution; absent: the plan's repetitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repetitions: Option<u32>,
+}
+
+/// The registers that count a load's reactive energy: the quadrant's, then
+/// the import / export one by the sign of Q, those the profile has.
+fn registers_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Vec<Q> {
+    let phi = phase_deg.rem_euclid(360.0);
+    let by_sign = if phi.to_radians().sin() > 0.0 {
+        Q::ReactiveImportTotal
+    } else {
+        Q::ReactiveExportTotal
+    };
+    let mut out: Vec<Q> = register_for(profile, phase_deg).into_iter().collect();
+    if !out.contains(&by_sign) && profile.register(by_sign).is_some() {
+        out.push(by_sign);
+    }
+    out
 }
 
 /// The register that counts a load's reactive energy.
@@ -62,8 +89,14 @@ impl Declares for AccuracyReactive {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let resolution = ctx.number("resolution_pct", 0.1)?;
-        if !(resolution > 0.0 && resolution <= 1.0) {
+        let fixed = match ctx.params.get("resolution_pct") {
+            Some(_) => Some(ctx.number("resolution_pct", 0.1)?),
+            None => None,
+        };
+        let planner = ctx.planner();
+        if let Some(resolution) = fixed
+            && !(resolution > 0.0 && resolution <= 1.0)
+        {
             return Err(SuiteError::Plan(format!(
                 "resolution_pct = {resolution}: within 0 (exclusive)..=1"
             )));
@@ -120,17 +153,65 @@ impl Declares for AccuracyReactive {
         rows.push(("q3-sin0.5-ib".into(), 210.0, ib, reactive::SIN05));
         for (id, phi, i, row) in rows {
             let load = load_at(r.un, i, phi, r.fn_default());
-            let Some(register) = register_for(profile, phi) else {
+            let registers = registers_for(profile, phi);
+            if registers.is_empty() {
                 continue;
-            };
-            let step = profile
-                .register(register)
-                .map_or(10.0, |reg| reg.place.step());
-            let energy = step / (resolution / 100.0);
-            let dwell_s = energy / load.reactive_power().0.abs() * 3600.0;
-            let rig_time =
-                ctx.plan.settle + Duration::from_secs_f64(dwell_s * ctx.repetitions as f64);
+            }
             let limit = Limit::of(row);
+            let limit_pct = ctx
+                .plan
+                .override_for(row.table, row.id)
+                .map_or(row.limit_pct, |o| o.limit_pct);
+            let power = load.reactive_power().0.abs();
+            let options: Vec<Counting> = registers
+                .iter()
+                .map(|&reg| {
+                    let step = profile.register(reg).map_or(10.0, |d| d.place.step());
+                    Counting {
+                        method: format!("register method on {reg}, {step} varh step"),
+                        limit_pct,
+                        fixed_u_pct: ctx.reference_u(ReferenceQuantity::ReactiveEnergy, phi),
+                        quanta: vec![step],
+                        power,
+                        overhead: ctx.plan.settle,
+                        min_dwell: Duration::from_secs(1),
+                    }
+                })
+                .collect();
+            let (register, dwell_s, repetitions, planned_u) = match fixed {
+                Some(resolution) => {
+                    // The plan fixed the resolution: the old sizing, every repetition.
+                    let c = &options[0];
+                    let energy = c.quanta[0] / (resolution / 100.0);
+                    let dwell_s = energy / power * 3600.0;
+                    let u = Planner::u_after(c, energy);
+                    let target = planner.target_u(limit_pct);
+                    let planned = PlannedU {
+                        expected_u_pct: u,
+                        limit_pct,
+                        target_u_pct: target,
+                        method: c.method.clone(),
+                        flagged: (u > target * (1.0 + 1e-6)).then(|| {
+                            format!("resolution_pct = {resolution} fixed by the plan: U {u:.3} %")
+                        }),
+                    };
+                    (registers[0], dwell_s, None, planned)
+                }
+                None => {
+                    let Some((k, s)) = planner.cheapest(&options) else {
+                        continue;
+                    };
+                    let reps = s.repetitions(ctx.repetitions);
+                    (
+                        registers[k],
+                        s.dwell.as_secs_f64(),
+                        Some(reps),
+                        s.planned,
+                    )
+                }
+            };
+            let reps = repetitions.unwrap_or(ctx.repetitions).max(1);
+            let rig_time = ctx.plan.settle + Duration::from_secs_f64(dwell_s * reps as f64);
             let title = format!("{} A at {phi:.1}° ({register})", i.0);
             out.push(
                 Planned::new(
@@ -142,9 +223,11 @@ impl Declares for AccuracyReactive {
                         load,
                         register,
                         dwell_s,
+                        repetitions,
                     },
                 )
-                .judged_by(limit),
+                .judged_by(limit)
+                .sized(planned_u),
             );
         }
         Ok(out)
@@ -155,7 +238,7 @@ impl Declares for AccuracyReactive {
         let reference_u = crate::common::settle_with_reference(rig, io.settle, p.load).await?;
         let mut errors = Vec::new();
         let mut resolution: f64 = 0.0;
-        for _ in 0..io.repetitions.max(1) {
+        for _ in 0..p.repetitions.unwrap_or(io.repetitions).max(1) {
             let d = register_dial(
                 rig,
                 point.position,

@@ -6,6 +6,13 @@
 //! weights cannot fit (tON + 30 ms > period): each such combination is a
 //! finding, and a long run there checks what the meter does — queueing or
 //! stretching is reported, losing energy is a fail.
+//!
+//! Rig time (issue 20): each setting runs at the highest pulse rate its
+//! weight allows, on 20 pulses where they fit in ten minutes, else on as
+//! many as fit: at least two at each weight's default duration, where the
+//! weight is checked by counting against the LED, and one elsewhere (its
+//! tON) — 10 kWh/imp takes 2 × 41 min at its default duration and 41 min at
+//! each other, not 20 pulses (13.8 h) at each.
 
 use std::time::Duration;
 
@@ -37,7 +44,37 @@ pub struct Params {
     set_over_modbus: bool,
 }
 
+/// Pulses whose tON / tOFF a setting is judged on where they fit in
+/// [`TIMING_BUDGET_S`] (the minimum tON and tOFF, and the mean against the
+/// setting, want a sample, not one pulse).
 const PULSES_PER_SETTING: usize = 20;
+/// Rig time a setting's pulses may take (issue 20: "not 20 pulses at
+/// 10 kWh/imp", 13.8 h each). A heavy weight gets as many pulses as fit,
+/// at least [`MIN_PULSES`].
+const TIMING_BUDGET_S: f64 = 600.0;
+/// The weight check: two pulses counted against the LED over two weights
+/// of energy tell a weight from its neighbours (they differ tenfold: at ten
+/// times the weight no pulse comes, a shortfall of two pulses; at a tenth,
+/// twenty come), and give one tOFF. Made at each weight's default duration.
+const WEIGHT_CHECK_PULSES: usize = 2;
+/// Timing alone at a heavy weight: one pulse's tON. Its tOFF, a period of
+/// more than [`TIMING_BUDGET_S`], cannot come near 30 ms; a stuck output
+/// shows as a tON far from the setting.
+const MIN_PULSES: usize = 1;
+/// The wait at no load after a setting's pulses for any still queued: at
+/// the rates planned here (period ≥ 3 × (tON + 30 ms)) nothing queues.
+const DRAIN_S: f64 = 60.0;
+
+/// The pulses a setting is judged on when one comes every `period_s`
+/// (`weight_check`: the setting the weight is counted at).
+pub fn pulses_for(period_s: f64, weight_check: bool) -> usize {
+    let least = if weight_check {
+        WEIGHT_CHECK_PULSES
+    } else {
+        MIN_PULSES
+    };
+    ((TIMING_BUDGET_S / period_s).floor() as usize).clamp(least, PULSES_PER_SETTING)
+}
 
 impl Declares for S0Pulse {
     const TITLE: &'static str =
@@ -68,14 +105,23 @@ impl Declares for S0Pulse {
                 ctx.number("duration_ms", s0.duration_default.as_secs_f64() * 1000.0)?,
             )]
         };
+        // Settings of one weight run one after another at that weight's load
+        // (the source is not changed between them): grouped by weight.
         for (w, d) in &combos {
-            // A period of three pulse-plus-gap lengths, within the meter's current range.
+            // The highest pulse rate the weight allows: a period of three
+            // pulse-plus-gap lengths, within the meter's current range.
             let period = (3.0 * (d + 30.0) / 1000.0).max(1.0);
             let i = Amps((w * 3600.0 / period / r.un.0).clamp(r.imin.0, r.imax.0));
             let l = load(r.un, i, "1", r.fn_default());
-            let rig_time = Duration::from_secs_f64(
-                PULSES_PER_SETTING as f64 * w * 3600.0 / l.active_power().0 + 60.0,
-            );
+            let period_s = w * 3600.0 / l.active_power().0;
+            let weight_check = !settable
+                || (*d - s0.duration_default.as_secs_f64() * 1000.0).abs() < 1e-9
+                || !s0
+                    .durations
+                    .iter()
+                    .any(|x| (x.as_secs_f64() * 1000.0 - s0.duration_default.as_secs_f64() * 1000.0).abs() < 1e-9);
+            let n = pulses_for(period_s, weight_check);
+            let rig_time = Duration::from_secs_f64(n as f64 * period_s + DRAIN_S);
             let row = pulses::S0_TIMING;
             let lim = Limit::of(row);
             out.push(
@@ -88,7 +134,7 @@ impl Declares for S0Pulse {
                         load: l,
                         weight_wh: *w,
                         duration_ms: *d,
-                        pulses: PULSES_PER_SETTING,
+                        pulses: n,
                         run_s: None,
                         set_over_modbus: settable,
                     },
@@ -185,7 +231,10 @@ impl Declares for S0Pulse {
         // Load off; wait out whatever the output still has queued.
         rig.energise(load(r.un, Amps(0.0), "1", r.fn_default()))
             .await?;
-        let drain = Duration::from_secs_f64(3600.0_f64.max(p.run_s.unwrap_or(0.0) * 4.0));
+        let drain = Duration::from_secs_f64(match p.run_s {
+            Some(run) => 3600.0_f64.max(run * 4.0),
+            None => DRAIN_S,
+        });
         let pi = rig.positions[pos]
             .pulses
             .as_mut()

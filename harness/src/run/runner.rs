@@ -12,7 +12,8 @@ use crate::rig::Rig;
 pub use super::cancel::{Cancel, CancelHandle, cancel_pair};
 pub use super::request::{RunError, RunRequest, RunSummary};
 pub use super::schedule::{
-    check_points, finished_points, group_points, plan_points, planned_rig_time,
+    check_points, check_rig_budget, finished_points, group_points, plan_points, plan_rig_time,
+    planned_rig_time, rig_time_by_suite,
 };
 
 pub async fn run(
@@ -32,6 +33,7 @@ pub async fn run(
     };
     let points = plan_points(req.plan, req.suites, rig)?;
     check_points(&points, rig)?;
+    check_rig_budget(req.plan, &points, req.suites)?;
     let earlier = req
         .resume
         .as_deref()

@@ -28,6 +28,61 @@ pub fn planned_rig_time(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Dura
         .sum()
 }
 
+/// The real-rig time of each suite the points belong to, in the plan's
+/// order: a group measured at once counts once, under its suite.
+pub fn rig_time_by_suite(
+    points: &[PointSpec],
+    suites: &[Arc<dyn Suite>],
+) -> Vec<(String, Duration)> {
+    let mut out: Vec<(String, Duration)> = Vec::new();
+    for g in group_points(points, suites) {
+        let suite = &points[g[0]].suite;
+        let t = g
+            .iter()
+            .map(|&i| points[i].rig_time)
+            .max()
+            .unwrap_or_default();
+        match out.iter_mut().find(|(s, _)| s == suite) {
+            Some((_, total)) => *total += t,
+            None => out.push((suite.clone(), t)),
+        }
+    }
+    out
+}
+
+/// The plan's whole rig time: its warm-up and every point's.
+pub fn plan_rig_time(plan: &Plan, points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Duration {
+    plan.warm_up + planned_rig_time(points, suites)
+}
+
+/// Refuses a plan whose rig time exceeds `[plan] max_rig_hours`, naming the
+/// suites that cost most (issue 20): checked before anything is energised.
+pub fn check_rig_budget(
+    plan: &Plan,
+    points: &[PointSpec],
+    suites: &[Arc<dyn Suite>],
+) -> Result<(), RunError> {
+    let Some(max_h) = plan.targets.max_rig_hours else {
+        return Ok(());
+    };
+    let total = plan_rig_time(plan, points, suites).as_secs_f64() / 3600.0;
+    if total <= max_h {
+        return Ok(());
+    }
+    let mut by_suite = rig_time_by_suite(points, suites);
+    by_suite.sort_by(|a, b| b.1.cmp(&a.1));
+    let costly: Vec<String> = by_suite
+        .iter()
+        .take(3)
+        .map(|(s, t)| format!("{s} {:.1} h", t.as_secs_f64() / 3600.0))
+        .collect();
+    Err(RunError::Plan(format!(
+        "{}: the plan takes {total:.1} h of rig time, more than [plan] max_rig_hours = {max_h} h; most costly: {}",
+        plan.file.display(),
+        costly.join(", ")
+    )))
+}
+
 /// Plans every point of every suite the plan names, for every position.
 pub fn plan_points(
     plan: &Plan,
