@@ -473,7 +473,13 @@ fn dry_run(
                 }
                 u.to_string()
             }
-            None => "judged by a rule".to_string(),
+            // A figure no planner sized (its U is what its repetitions find),
+            // or a check met or not.
+            None => match &p.limit {
+                Some(l) if l.unit == "%" => format!("U not planned / {}", l.show()),
+                Some(l) => format!("a check: {}", l.show()),
+                None => "a check".to_string(),
+            },
         };
         say!(
             "{:<48} {:>9.0} s  {}  [{}]  {}",
