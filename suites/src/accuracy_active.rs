@@ -12,7 +12,6 @@ use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
 use harness::rig::reference_model::ReferenceQuantity;
-use harness::run::planner::{Counting, Planner};
 use harness::run::{Measured, PlanContext, PlannedU};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
@@ -63,36 +62,17 @@ fn planned(
 /// gates for an influence point's change of error). Type A is what the
 /// repetitions find; the plan's `gate_counts` sets the gate, not the planner.
 fn expected_u(ctx: &PlanContext<'_>, row: Row, p: &Params) -> PlannedU {
-    let limit_pct = ctx
-        .plan
-        .override_for(row.table, row.id)
-        .map_or(row.limit_pct, |o| o.limit_pct);
     let gates = if p.reference_load.is_some() { 2 } else { 1 };
     // Reference pulses in a gate of `pulses` LED pulses: ±1 of them.
     let constant = ctx.reference_constant.map_or(1_000_000.0, |c| c.0);
     let counts = (p.pulses as f64 * p.led_wh / 1000.0 * constant).max(1.0);
-    let count = 100.0 / counts;
-    let c = Counting {
-        method: format!("gates of {} LED pulses ({counts:.0} reference counts)", p.pulses),
-        limit_pct,
-        fixed_u_pct: ctx.reference_u(ReferenceQuantity::ActiveEnergy, p.load.phase.0),
-        quanta: vec![count; gates],
-        power: 0.0,
-        overhead: Duration::ZERO,
-        min_dwell: Duration::ZERO,
-    };
-    // One "unit" of energy: the quanta are already shares of a gate, in percent / 100.
-    let expected = Planner::u_after(&c, 100.0);
-    let target = ctx.planner().target_u(limit_pct);
-    PlannedU {
-        expected_u_pct: expected,
-        limit_pct,
-        target_u_pct: target,
-        flagged: (expected > target * (1.0 + 1e-6)).then(|| {
-            format!("gate_counts = {counts:.0} gives U {expected:.3} %: raise gate_counts")
-        }),
-        method: c.method,
-    }
+    crate::common::expected_u(
+        ctx,
+        row,
+        format!("gates of {} LED pulses ({counts:.0} reference counts)", p.pulses),
+        ctx.reference_u(ReferenceQuantity::ActiveEnergy, p.load.phase.0),
+        &vec![100.0 / counts; gates],
+    )
 }
 
 /// The record's details of a point: its load and gate, and `more`.

@@ -43,7 +43,7 @@ impl Declares for AveragePower {
     const TITLE: &'static str = "Average active power over each window, and its maximum";
     type Params = Params;
 
-    fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
+    fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         let (Some(def), Some(_)) = (
             profile.setting(MeterSetting::AverageWindow),
@@ -78,7 +78,18 @@ impl Declares for AveragePower {
                         high,
                     },
                 )
-                .judged_by(limit),
+                .judged_by(limit)
+                .sized(crate::common::expected_u(
+                    ctx,
+                    row,
+                    "average power register (±½ W) against the reference's energy over the window"
+                        .into(),
+                    ctx.reference_u(
+                        harness::rig::reference_model::ReferenceQuantity::ActiveEnergy,
+                        0.0,
+                    ),
+                    &[0.5 / low.active_power().0 * 100.0],
+                )),
             );
         }
         Ok(out)

@@ -94,3 +94,44 @@ pub async fn settle_with_reference(
         )),
     }
 }
+
+/// The U a point whose duration the plan fixes is expected to reach, for
+/// the dry-run's U/limit column and the record (issue 20): the reference's
+/// expanded U and rectangular half-widths (`resolution_pct`, each ±½ step or
+/// ±1 count as a share of the value) as the point's budget combines them.
+/// Flagged when it misses the plan's target; type A is what the
+/// repetitions find and is not part of it.
+pub fn expected_u(
+    ctx: &harness::run::PlanContext<'_>,
+    row: crate::limits::Row,
+    method: String,
+    reference_u_pct: f64,
+    resolution_pct: &[f64],
+) -> harness::run::PlannedU {
+    use harness::run::planner::{Counting, Planner};
+    let limit_pct = ctx
+        .plan
+        .override_for(row.table, row.id)
+        .map_or(row.limit_pct, |o| o.limit_pct);
+    // Quanta as shares of one unit of "energy": `u_after(c, 100)` gives back
+    // half-widths in percent.
+    let c = Counting {
+        method,
+        limit_pct,
+        fixed_u_pct: reference_u_pct,
+        quanta: resolution_pct.to_vec(),
+        power: 0.0,
+        overhead: std::time::Duration::ZERO,
+        min_dwell: std::time::Duration::ZERO,
+    };
+    let expected = Planner::u_after(&c, 100.0);
+    let target = ctx.planner().target_u(limit_pct);
+    harness::run::PlannedU {
+        expected_u_pct: expected,
+        limit_pct,
+        target_u_pct: target,
+        flagged: (expected > target * (1.0 + 1e-6))
+            .then(|| format!("U {expected:.3} % misses the target {target:.3} % at the plan's settings")),
+        method: c.method,
+    }
+}

@@ -56,7 +56,17 @@ impl Declares for LedConstant {
                     min_span_s: span,
                 },
             )
-            .judged_by(lim),
+            .judged_by(lim)
+            .sized(crate::common::expected_u(
+                ctx,
+                row,
+                format!("gates of {n} LED pulses against the reference"),
+                ctx.reference_u(
+                    harness::rig::reference_model::ReferenceQuantity::ActiveEnergy,
+                    0.0,
+                ),
+                &[100.0 / (n as f64 * weight.0 / 1000.0 * ctx.reference_constant.map_or(1_000_000.0, |c| c.0)).max(1.0)],
+            )),
         );
         Ok(out)
     }

@@ -79,7 +79,8 @@ impl Declares for Measurements {
                 }
                 let limit = Limit::of(row);
                 let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
-                out.push(
+                let planned_u = expected(ctx, profile, row, q, l, absolute);
+                let point = 
                     Planned::new(
                         format!("{gid}-{q}"),
                         format!("{q} at {l}"),
@@ -91,8 +92,11 @@ impl Declares for Measurements {
                             absolute,
                         },
                     )
-                    .judged_by(limit),
-                );
+                    .judged_by(limit);
+                out.push(match planned_u {
+                    Some(u) => point.sized(u),
+                    None => point,
+                });
             }
         }
         Ok(out)
@@ -210,4 +214,41 @@ impl Declares for Measurements {
             },
         ))
     }
+}
+
+/// The U a relative reading is expected to reach (issue 20's dry-run
+/// column): the reference's figure for the quantity and ±½ register step of
+/// the true value. `None` for the absolute rows (Hz, PF units).
+fn expected(
+    ctx: &PlanContext<'_>,
+    profile: &MeterProfile,
+    row: Row,
+    q: Q,
+    l: harness::load_point::LoadPoint,
+    absolute: bool,
+) -> Option<harness::run::PlannedU> {
+    if absolute {
+        return None;
+    }
+    let (rq, truth) = match q {
+        Q::Voltage => (RQ::Voltage, l.voltage.0),
+        Q::Current => (RQ::Current, l.current.0),
+        Q::ActivePower => (RQ::ActiveEnergy, l.active_power().0.abs()),
+        Q::ReactivePower => (RQ::ReactiveEnergy, l.reactive_power().0.abs()),
+        Q::ApparentPower => (RQ::ApparentPower, l.voltage.0 * l.current.0),
+        _ => return None,
+    };
+    let reg = profile.register(q)?;
+    let step = if reg.place.coding.kind == harness::profile::RegisterKind::F32 {
+        truth * f64::from(f32::EPSILON)
+    } else {
+        reg.place.step()
+    };
+    Some(crate::common::expected_u(
+        ctx,
+        row,
+        format!("{q} register (±½ step) against the reference"),
+        ctx.reference_u(rq, l.phase.0),
+        &[step / 2.0 / truth.max(f64::MIN_POSITIVE) * 100.0],
+    ))
 }

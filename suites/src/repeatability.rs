@@ -68,7 +68,16 @@ impl Declares for Repeatability {
                         min_span_s: span,
                     },
                 )
-                .judged_by(limit),
+                .judged_by(limit)
+                // What one result's ±1 reference count adds to the spread the
+                // χ² interval judges: the reference's offset cancels in s.
+                .sized(crate::common::expected_u(
+                    ctx,
+                    row,
+                    format!("{n} results of {pulses} LED pulses (±1 reference count each)"),
+                    0.0,
+                    &[100.0 / (pulses as f64 * weight.0 / 1000.0 * ctx.reference_constant.map_or(1_000_000.0, |c| c.0)).max(1.0)],
+                )),
             );
         }
         Ok(out)
