@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use harness::load_point::LoadPoint;
-use harness::measure::{EnergyKind, register_dial};
+use harness::measure::{EnergyKind, register_dial, register_dial_on_steps};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::reference_model::ReferenceQuantity;
@@ -42,7 +42,15 @@ pub struct Params {
     /// register's resolution; absent: the plan's repetitions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     repetitions: Option<u32>,
+    /// The dial started and stopped on the register's steps, this many of
+    /// them (`measure::register_dial_on_steps`); absent: the plain dial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    on_steps: Option<u32>,
 }
+
+/// How often the flying dial polls the register: a Modbus read takes tens of
+/// milliseconds, so a second is within any link's reach.
+const POLL: Duration = Duration::from_secs(1);
 
 /// The registers that count a load's reactive energy: the quadrant's, then
 /// the import / export one by the sign of Q, those the profile has.
@@ -163,25 +171,48 @@ impl Declares for AccuracyReactive {
                 .override_for(row.table, row.id)
                 .map_or(row.limit_pct, |o| o.limit_pct);
             let power = load.reactive_power().0.abs();
-            let options: Vec<Counting> = registers
-                .iter()
-                .map(|&reg| {
-                    let step = profile.register(reg).map_or(10.0, |d| d.place.step());
+            // Two ways to read each register: the plain dial (±1 step) and
+            // the dial flown on the register's steps (±1 poll's energy).
+            let mut options: Vec<(Q, Option<f64>, Counting)> = Vec::new();
+            for &reg in &registers {
+                let step = profile.register(reg).map_or(10.0, |d| d.place.step());
+                let step_time = Duration::from_secs_f64(step / power * 3600.0);
+                let reference_u = ctx.reference_u(ReferenceQuantity::ReactiveEnergy, phi);
+                options.push((
+                    reg,
+                    None,
                     Counting {
                         method: format!("register method on {reg}, {step} varh step"),
                         limit_pct,
-                        fixed_u_pct: ctx.reference_u(ReferenceQuantity::ReactiveEnergy, phi),
+                        fixed_u_pct: reference_u,
                         quanta: vec![step],
                         power,
                         overhead: ctx.plan.settle,
                         min_dwell: Duration::from_secs(1),
-                    }
-                })
-                .collect();
-            let (register, dwell_s, repetitions, planned_u) = match fixed {
+                    },
+                ));
+                options.push((
+                    reg,
+                    Some(step),
+                    Counting {
+                        method: format!(
+                            "register method on {reg} started and stopped on its {step} varh steps, polled every {} s",
+                            POLL.as_secs()
+                        ),
+                        limit_pct,
+                        fixed_u_pct: reference_u,
+                        quanta: vec![power * POLL.as_secs_f64() / 3600.0],
+                        power,
+                        // Settling, and up to one step's wait for the first step.
+                        overhead: ctx.plan.settle + step_time + POLL,
+                        min_dwell: step_time,
+                    },
+                ));
+            }
+            let (register, dwell_s, extra, repetitions, on_steps, planned_u) = match fixed {
                 Some(resolution) => {
                     // The plan fixed the resolution: the old sizing, every repetition.
-                    let c = &options[0];
+                    let (reg, _, c) = &options[0];
                     let energy = c.quanta[0] / (resolution / 100.0);
                     let dwell_s = energy / power * 3600.0;
                     let u = Planner::u_after(c, energy);
@@ -195,23 +226,43 @@ impl Declares for AccuracyReactive {
                             format!("resolution_pct = {resolution} fixed by the plan: U {u:.3} %")
                         }),
                     };
-                    (registers[0], dwell_s, None, planned)
+                    (*reg, dwell_s, Duration::ZERO, None, None, planned)
                 }
                 None => {
-                    let Some((k, s)) = planner.cheapest(&options) else {
+                    let counting: Vec<Counting> = options.iter().map(|o| o.2.clone()).collect();
+                    let Some((k, mut s)) = planner.cheapest(&counting) else {
                         continue;
                     };
+                    let (reg, on_step, c) = &options[k];
+                    let mut steps = None;
+                    if let Some(step) = on_step {
+                        // Whole steps: the dial ends on one.
+                        let n = (power * s.dwell.as_secs_f64() / 3600.0 / step - 1e-9)
+                            .ceil()
+                            .max(1.0);
+                        s.dwell = Duration::from_secs_f64(n * step / power * 3600.0);
+                        s.planned.expected_u_pct = Planner::u_after(c, n * step);
+                        if s.planned.meets_target() {
+                            s.planned.flagged = None;
+                        }
+                        steps = Some(n as u32);
+                    }
                     let reps = s.repetitions(ctx.repetitions);
+                    let extra = c.overhead.saturating_sub(ctx.plan.settle);
                     (
-                        registers[k],
+                        *reg,
                         s.dwell.as_secs_f64(),
+                        extra,
                         Some(reps),
+                        steps,
                         s.planned,
                     )
                 }
             };
             let reps = repetitions.unwrap_or(ctx.repetitions).max(1);
-            let rig_time = ctx.plan.settle + Duration::from_secs_f64(dwell_s * reps as f64);
+            // Each dial: its dwell, and for a flown dial the wait for its first step.
+            let rig_time = ctx.plan.settle
+                + Duration::from_secs_f64((dwell_s + extra.as_secs_f64()) * reps as f64);
             let title = format!("{} A at {phi:.1}° ({register})", i.0);
             out.push(
                 Planned::new(
@@ -224,6 +275,7 @@ impl Declares for AccuracyReactive {
                         register,
                         dwell_s,
                         repetitions,
+                        on_steps,
                     },
                 )
                 .judged_by(limit)
@@ -239,15 +291,31 @@ impl Declares for AccuracyReactive {
         let mut errors = Vec::new();
         let mut resolution: f64 = 0.0;
         for _ in 0..p.repetitions.unwrap_or(io.repetitions).max(1) {
-            let d = register_dial(
-                rig,
-                point.position,
-                p.register,
-                EnergyKind::Reactive,
-                Duration::from_secs_f64(p.dwell_s),
-            )
-            .await
-            .map_err(|e| match e {
+            let dial = match p.on_steps {
+                Some(steps) => {
+                    register_dial_on_steps(
+                        rig,
+                        point.position,
+                        p.register,
+                        EnergyKind::Reactive,
+                        steps,
+                        POLL,
+                        Duration::from_secs_f64(p.dwell_s),
+                    )
+                    .await
+                }
+                None => {
+                    register_dial(
+                        rig,
+                        point.position,
+                        p.register,
+                        EnergyKind::Reactive,
+                        Duration::from_secs_f64(p.dwell_s),
+                    )
+                    .await
+                }
+            };
+            let d = dial.map_err(|e| match e {
                 harness::measure::DialError::Rig(r) => SuiteError::Rig(r),
                 harness::measure::DialError::Link(l) => SuiteError::Link(l),
             })?;

@@ -16,4 +16,4 @@ mod pulse_comparison;
 mod register_method;
 
 pub use pulse_comparison::{EnergyKind, PulseComparison, pulse_comparison, pulses_for_counts};
-pub use register_method::{DialError, RegisterDial, register_dial};
+pub use register_method::{DialError, RegisterDial, register_dial, register_dial_on_steps};
