@@ -69,7 +69,10 @@ fn expected_u(ctx: &PlanContext<'_>, row: Row, p: &Params) -> PlannedU {
     crate::common::expected_u(
         ctx,
         row,
-        format!("gates of {} LED pulses ({counts:.0} reference counts)", p.pulses),
+        format!(
+            "gates of {} LED pulses ({counts:.0} reference counts)",
+            p.pulses
+        ),
         ctx.reference_u(ReferenceQuantity::ActiveEnergy, p.load.phase.0),
         &vec![100.0 / counts; gates],
     )

@@ -130,8 +130,9 @@ pub fn expected_u(
         expected_u_pct: expected,
         limit_pct,
         target_u_pct: target,
-        flagged: (expected > target * (1.0 + 1e-6))
-            .then(|| format!("U {expected:.3} % misses the target {target:.3} % at the plan's settings")),
+        flagged: (expected > target * (1.0 + 1e-6)).then(|| {
+            format!("U {expected:.3} % misses the target {target:.3} % at the plan's settings")
+        }),
         method: c.method,
     }
 }

@@ -65,7 +65,10 @@ impl Declares for LedConstant {
                     harness::rig::reference_model::ReferenceQuantity::ActiveEnergy,
                     0.0,
                 ),
-                &[100.0 / (n as f64 * weight.0 / 1000.0 * ctx.reference_constant.map_or(1_000_000.0, |c| c.0)).max(1.0)],
+                &[100.0
+                    / (n as f64 * weight.0 / 1000.0
+                        * ctx.reference_constant.map_or(1_000_000.0, |c| c.0))
+                    .max(1.0)],
             )),
         );
         Ok(out)

@@ -40,7 +40,9 @@ pub fn suite(id: SuiteId) -> Arc<dyn Suite> {
         SuiteId::AccuracyActive => Arc::new(Framed::new(id, accuracy_active::AccuracyActive)),
         SuiteId::AccuracyReactive => Arc::new(Framed::new(id, accuracy_reactive::AccuracyReactive)),
         SuiteId::Measurements => Arc::new(Framed::new(id, measurements::Measurements)),
-        SuiteId::MeterConstant => Arc::new(Framed::new(id, meter_constant::MeterConstant::default())),
+        SuiteId::MeterConstant => {
+            Arc::new(Framed::new(id, meter_constant::MeterConstant::default()))
+        }
         SuiteId::Repeatability => Arc::new(Framed::new(id, repeatability::Repeatability)),
         SuiteId::Registers => Arc::new(Framed::new(id, registers::Registers)),
         SuiteId::AveragePower => Arc::new(Framed::new(id, average_power::AveragePower)),

@@ -80,19 +80,18 @@ impl Declares for Measurements {
                 let limit = Limit::of(row);
                 let rig_time = ctx.plan.settle + Duration::from_secs(ctx.repetitions as u64);
                 let planned_u = expected(ctx, profile, row, q, l, absolute);
-                let point = 
-                    Planned::new(
-                        format!("{gid}-{q}"),
-                        format!("{q} at {l}"),
-                        vec![l],
-                        rig_time,
-                        Params {
-                            load: l,
-                            quantity: q,
-                            absolute,
-                        },
-                    )
-                    .judged_by(limit);
+                let point = Planned::new(
+                    format!("{gid}-{q}"),
+                    format!("{q} at {l}"),
+                    vec![l],
+                    rig_time,
+                    Params {
+                        load: l,
+                        quantity: q,
+                        absolute,
+                    },
+                )
+                .judged_by(limit);
                 out.push(match planned_u {
                     Some(u) => point.sized(u),
                     None => point,

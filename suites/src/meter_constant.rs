@@ -137,11 +137,7 @@ impl Declares for MeterConstant {
                 })
             })
             .collect();
-        let dwell = sized
-            .iter()
-            .map(|s| s.dwell)
-            .max()
-            .unwrap_or_default();
+        let dwell = sized.iter().map(|s| s.dwell).max().unwrap_or_default();
         let energy = l.active_power().0 * dwell.as_secs_f64() / 3600.0;
         let all: Vec<PulseChannel> = channels.iter().map(|c| c.0).collect();
         for (k, ((channel, weight), s)) in channels.into_iter().zip(sized).enumerate() {
@@ -178,11 +174,7 @@ impl Declares for MeterConstant {
                         load: l,
                         channel,
                         dwell_s: dwell.as_secs_f64(),
-                        also: if first {
-                            all[1..].to_vec()
-                        } else {
-                            Vec::new()
-                        },
+                        also: if first { all[1..].to_vec() } else { Vec::new() },
                         shares_dwell: !first,
                     },
                 )
@@ -197,16 +189,12 @@ impl Declares for MeterConstant {
         let Bench { point, rig, io } = at;
         let position = point.position;
         if p.shares_dwell {
-            let kept = self
-                .shared
-                .lock()
-                .ok()
-                .and_then(|mut v| {
-                    let i = v
-                        .iter()
-                        .position(|s| s.position == position && s.channel == p.channel)?;
-                    Some(v.remove(i))
-                });
+            let kept = self.shared.lock().ok().and_then(|mut v| {
+                let i = v
+                    .iter()
+                    .position(|s| s.position == position && s.channel == p.channel)?;
+                Some(v.remove(i))
+            });
             if let Some(k) = kept {
                 // Usable only if nothing was registered since that dwell ended.
                 let now = read(rig, position, Q::ActiveImportTotal).await?;
@@ -275,12 +263,7 @@ impl Declares for MeterConstant {
 
 /// One output's count against the register over the same energy
 /// (`shared`: counted in another point's dwell).
-fn judged(
-    rig: &mut Rig,
-    io: &mut harness::run::PointIo<'_>,
-    k: &Shared,
-    shared: bool,
-) -> Measured {
+fn judged(rig: &mut Rig, io: &mut harness::run::PointIo<'_>, k: &Shared, shared: bool) -> Measured {
     let Shared {
         position,
         channel,

@@ -76,7 +76,10 @@ impl Declares for Repeatability {
                     row,
                     format!("{n} results of {pulses} LED pulses (±1 reference count each)"),
                     0.0,
-                    &[100.0 / (pulses as f64 * weight.0 / 1000.0 * ctx.reference_constant.map_or(1_000_000.0, |c| c.0)).max(1.0)],
+                    &[100.0
+                        / (pulses as f64 * weight.0 / 1000.0
+                            * ctx.reference_constant.map_or(1_000_000.0, |c| c.0))
+                        .max(1.0)],
                 )),
             );
         }

@@ -116,10 +116,10 @@ impl Declares for S0Pulse {
             let period_s = w * 3600.0 / l.active_power().0;
             let weight_check = !settable
                 || (*d - s0.duration_default.as_secs_f64() * 1000.0).abs() < 1e-9
-                || !s0
-                    .durations
-                    .iter()
-                    .any(|x| (x.as_secs_f64() * 1000.0 - s0.duration_default.as_secs_f64() * 1000.0).abs() < 1e-9);
+                || !s0.durations.iter().any(|x| {
+                    (x.as_secs_f64() * 1000.0 - s0.duration_default.as_secs_f64() * 1000.0).abs()
+                        < 1e-9
+                });
             let n = pulses_for(period_s, weight_check);
             let rig_time = Duration::from_secs_f64(n as f64 * period_s + DRAIN_S);
             let row = pulses::S0_TIMING;

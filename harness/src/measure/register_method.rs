@@ -132,7 +132,7 @@ pub async fn register_dial_on_steps(
     let patience = per_step * 2 + Duration::from_secs(3600);
     async fn read(rig: &mut Rig, position: usize, q: MeterQuantity) -> Result<f64, DialError> {
         let link = rig.positions[position].link.as_mut().ok_or_else(|| {
-            RigError::instrument(&format!("position {}", position + 1), "no Modbus link")
+            RigError::instrument(format!("position {}", position + 1), "no Modbus link")
         })?;
         Ok(link.read(q).await?.canonical())
     }
@@ -156,7 +156,10 @@ pub async fn register_dial_on_steps(
         if rig.now().secs_f64() - t0.secs_f64() > patience.as_secs_f64() {
             return Err(RigError::instrument(
                 &name,
-                format!("`{quantity}` did not step within {:.0} s", patience.as_secs_f64()),
+                format!(
+                    "`{quantity}` did not step within {:.0} s",
+                    patience.as_secs_f64()
+                ),
             )
             .into());
         }

@@ -27,5 +27,6 @@ pub use judge::{Measured, judge};
 pub use plan::{Plan, load_plan, parse_plan};
 pub use runner::{Cancel, CancelHandle, RunError, RunRequest, RunSummary, cancel_pair, run};
 pub use suite::{
-    Confidence, LimitRef, PlanContext, PlannedU, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
+    Confidence, LimitRef, PlanContext, PlannedU, PointIo, PointOutcome, PointSpec, Suite,
+    SuiteError,
 };

@@ -428,7 +428,13 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
     }
     // The planner's targets: each within what a lab could mean.
     let mut numbers = vec![
-        ("plan.target_tur", h.target_tur, 1.0, 100.0, "within 1..=100"),
+        (
+            "plan.target_tur",
+            h.target_tur,
+            1.0,
+            100.0,
+            "within 1..=100",
+        ),
         (
             "plan.max_point_hours",
             h.max_point_hours,
@@ -438,10 +444,22 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
         ),
     ];
     if let Some(u) = h.max_u_pct {
-        numbers.push(("plan.max_u_pct", u, 1e-6, 100.0, "within 0 (exclusive)..=100 %"));
+        numbers.push((
+            "plan.max_u_pct",
+            u,
+            1e-6,
+            100.0,
+            "within 0 (exclusive)..=100 %",
+        ));
     }
     if let Some(r) = h.max_rig_hours {
-        numbers.push(("plan.max_rig_hours", r, 0.01, 100_000.0, "within 0.01..=100000 h"));
+        numbers.push((
+            "plan.max_rig_hours",
+            r,
+            0.01,
+            100_000.0,
+            "within 0.01..=100000 h",
+        ));
     }
     for (key, v, low, high, allowed) in numbers {
         if !(v.is_finite() && (low..=high).contains(&v)) {

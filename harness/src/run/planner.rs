@@ -89,8 +89,7 @@ impl Planner {
     /// The U a point judged at `limit_pct` is planned for: the plan's
     /// maximum U when it sets one, else limit ÷ target TUR.
     pub fn target_u(&self, limit_pct: f64) -> f64 {
-        self.max_u_pct
-            .unwrap_or(limit_pct.abs() / self.target_tur)
+        self.max_u_pct.unwrap_or(limit_pct.abs() / self.target_tur)
     }
 
     /// Expanded U (k = 2, percent) of `c` after counting `energy`.
@@ -255,7 +254,10 @@ mod tests {
     fn a_point_that_cannot_meet_its_target_is_cut_at_the_cap_and_flagged() {
         let p = planner(3.0, 4.0);
         let s = p.size(&register_at(115.0));
-        assert_eq!(s.dwell + Duration::from_secs(30), Duration::from_secs(4 * 3600));
+        assert_eq!(
+            s.dwell + Duration::from_secs(30),
+            Duration::from_secs(4 * 3600)
+        );
         let why = s.planned.flagged.as_deref().expect("flagged");
         assert!(why.contains("max_point_hours = 4 h"), "{why}");
         assert!(s.planned.expected_u_pct > 2.0 / 3.0);
@@ -269,7 +271,13 @@ mod tests {
         let mut c = register_at(2300.0);
         c.fixed_u_pct = 1.0;
         let s = p.size(&c);
-        assert!(s.planned.flagged.as_deref().unwrap().contains("reference alone"));
+        assert!(
+            s.planned
+                .flagged
+                .as_deref()
+                .expect("flagged")
+                .contains("reference alone")
+        );
         assert!(s.dwell <= Duration::from_secs(2 * 3600));
     }
 
@@ -294,5 +302,38 @@ mod tests {
             .expect("two options");
         assert_eq!(i, 1);
         assert!(s.dwell < Duration::from_secs(120));
+    }
+
+    #[test]
+    fn the_plans_targets_are_read_and_checked_with_key_and_range() {
+        let plan = |head: &str| {
+            super::super::plan::parse_plan(
+                &format!(
+                    "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n{head}\n[[suites]]\nid = \"tariff\"\n"
+                ),
+                std::path::Path::new("t.toml"),
+                &["tariff"],
+            )
+        };
+        let p = plan("target_tur = 4\nmax_point_hours = 2\nmax_rig_hours = 30\nmax_u_pct = 0.5")
+            .expect("valid");
+        assert_eq!(p.targets.target_tur, 4.0);
+        assert_eq!(p.targets.max_point_hours, 2.0);
+        assert_eq!(p.targets.max_rig_hours, Some(30.0));
+        assert_eq!(p.targets.max_u_pct, Some(0.5));
+        let d = plan("").expect("defaults");
+        assert_eq!(d.targets, PlanTargets::default());
+        for (head, key, range) in [
+            ("target_tur = 0.5", "plan.target_tur", "1..=100"),
+            ("max_point_hours = 0", "plan.max_point_hours", "0.01..=1000"),
+            ("max_rig_hours = -1", "plan.max_rig_hours", "0.01..=100000"),
+            ("max_u_pct = 0", "plan.max_u_pct", "0 (exclusive)..=100"),
+        ] {
+            let e = plan(head).expect_err(head).to_string();
+            assert!(
+                e.contains(key) && e.contains(range) && e.contains("t.toml"),
+                "{e}"
+            );
+        }
     }
 }

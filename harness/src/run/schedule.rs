@@ -70,7 +70,7 @@ pub fn check_rig_budget(
         return Ok(());
     }
     let mut by_suite = rig_time_by_suite(points, suites);
-    by_suite.sort_by(|a, b| b.1.cmp(&a.1));
+    by_suite.sort_by_key(|s| std::cmp::Reverse(s.1));
     let costly: Vec<String> = by_suite
         .iter()
         .take(3)
