@@ -511,7 +511,7 @@ fn dry_run(
     )?;
     if flagged > 0 {
         say!(
-            "{flagged} points cannot meet their target within max_point_hours: planned at that limit, flagged with the U they reach"
+            "{flagged} points cannot meet their target (within max_point_hours, or at the meter's resolution): flagged with the U they reach"
         )?;
     }
     say!(
