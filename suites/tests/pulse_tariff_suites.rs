@@ -123,7 +123,13 @@ async fn the_gated_count_catches_a_rare_lost_pulse(#[case] faults: &str, #[case]
     let bound = p.details["detectable_loss_rate"].as_f64().expect("bound");
     assert!(bound <= 1e-3 + 1e-12, "{bound}");
     assert_eq!(p.samples.len(), 1);
-    let periods = p.samples[0].raw["led_periods"].as_f64().expect("gate");
+    // Recomputed from the raw sample: S0 counted less the LED's energy over the weight.
+    let raw = &p.samples[0].raw;
+    let periods = raw["led_periods"].as_f64().expect("gate");
     assert!(periods >= 4744.0, "{periods}");
+    let f = |k: &str| raw[k].as_f64().unwrap_or_else(|| panic!("{k}"));
+    let difference = f("s0_in_gate") - periods * f("led_wh") / f("s0_wh");
+    assert!((p.samples[0].value - difference).abs() < 1e-9);
+    assert_eq!(difference.abs() <= 1.0, passes, "{difference}");
     println!("`{faults}`: {}", p.summary);
 }
