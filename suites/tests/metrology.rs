@@ -54,14 +54,28 @@ async fn imax_verdicts(plan_name: &str, metrology: &str) -> Vec<(u64, String, Ve
     out
 }
 
-/// True error −1.03 % at Imax PF 1 (limit ±1 %), 0.1 % noise, on a rig that
-/// declares its reproducibility of a point's mean (0.05 %, 19 dof, the
-/// type A floor): over 30 seeds on every shipped plan, never a plain pass.
+/// The `[metrology]` section of the shipped `fixtures/rigs/sim-tcp.toml`.
+fn shipped_metrology() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim-tcp.toml");
+    let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).expect("shipped rig"))
+        .expect("shipped rig parses");
+    let section = doc
+        .get("metrology")
+        .expect("the shipped rig declares [metrology]");
+    let mut out = toml::Table::new();
+    out.insert("metrology".into(), section.clone());
+    toml::to_string(&out).expect("serialises")
+}
+
+/// True error −1.03 % at Imax PF 1 (limit ±1 %), 0.1 % noise, on the
+/// shipped rig's metrology (its declared reproducibility of a point's mean
+/// is the type A floor): over 30 seeds on every shipped plan, never a plain pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meter_just_beyond_the_limit_is_never_a_plain_pass() {
-    let floor = "[metrology]\nreproducibility = { u_pct = 0.05, dof = 19 }\n";
+    let floor = shipped_metrology();
+    assert!(floor.contains("reproducibility"), "{floor}");
     for plan_name in ["nightly", "type-test-class-b", "firmware-gate"] {
-        for (seed, id, verdict, summary) in imax_verdicts(plan_name, floor).await {
+        for (seed, id, verdict, summary) in imax_verdicts(plan_name, &floor).await {
             assert_ne!(
                 verdict,
                 Verdict::Pass,
@@ -107,16 +121,35 @@ fn t_bracket(nu: f64) -> (f64, f64) {
     (at(nu.ceil()), at(nu.floor().max(1.0)))
 }
 
+/// `suites` on a 4 120 83 with 0.05 % noise, judged non-binary, `reps` results a point.
+async fn noisy_run(suites: &str, reps: u32, seed: u64) -> reports::Record {
+    common::run(
+        &common::plan("non-binary", reps, suites),
+        &common::rig_text("legrand-412083", "sim-tcp", seed, 0.02, "noise_pct = 0.05"),
+    )
+    .await
+}
+
+/// Each sample's error from its raw energies: (E_meter − E_ref)/E_ref · 100.
+fn energy_errors(p: &reports::record::PointRecord) -> Vec<f64> {
+    p.samples
+        .iter()
+        .map(|s| {
+            let m = s.raw["meter_energy"].as_f64().expect("meter energy");
+            let rf = s.raw["reference_energy"]
+                .as_f64()
+                .expect("reference energy");
+            (m - rf) / rf * 100.0
+        })
+        .collect()
+}
+
 /// One point of each statistical suite recomputed from the record's raw
 /// samples with formulas written here (not the harness's statistics).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_point_of_each_suite_recomputed_from_its_raw_samples() {
     let suites = "[[suites]]\nid = \"accuracy-active\"\ninfluence = false\n[[suites]]\nid = \"repeatability\"\nresults = 10\n[[suites]]\nid = \"measurements\"\n[[suites]]\nid = \"led-constant\"\n";
-    let r = common::run(
-        &common::plan("non-binary", 5, suites),
-        &common::rig_text("legrand-412083", "sim-tcp", 7, 0.02, "noise_pct = 0.05"),
-    )
-    .await;
+    let r = noisy_run(suites, 5, 7).await;
     let point = |suite: &str, id: &str| {
         r.points
             .iter()
@@ -131,17 +164,7 @@ async fn one_point_of_each_suite_recomputed_from_its_raw_samples() {
         ("led-constant", "iref-pf1"),
     ] {
         let p = point(suite, id);
-        let e: Vec<f64> = p
-            .samples
-            .iter()
-            .map(|s| {
-                let m = s.raw["meter_energy"].as_f64().expect("meter energy");
-                let rf = s.raw["reference_energy"]
-                    .as_f64()
-                    .expect("reference energy");
-                (m - rf) / rf * 100.0
-            })
-            .collect();
+        let e = energy_errors(&p);
         let n = e.len() as f64;
         assert_eq!(e.len(), 5, "{suite}/{id}");
         let mean = e.iter().sum::<f64>() / n;
@@ -229,11 +252,7 @@ fn type_b(p: &reports::record::PointRecord) -> Vec<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
     let suites = "[[suites]]\nid = \"accuracy-reactive\"\n[[suites]]\nid = \"average-power\"\n[[suites]]\nid = \"meter-constant\"\n[[suites]]\nid = \"starting-current\"\n[[suites]]\nid = \"no-load\"\n[[suites]]\nid = \"hour-meter\"\n[[suites]]\nid = \"registers\"\n";
-    let r = common::run(
-        &common::plan("non-binary", 4, suites),
-        &common::rig_text("legrand-412083", "sim-tcp", 11, 0.02, "noise_pct = 0.05"),
-    )
-    .await;
+    let r = noisy_run(suites, 4, 11).await;
     let first = |suite: &str| {
         r.points
             .iter()
@@ -247,17 +266,7 @@ async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
 
     // Accuracy (reactive), register method: e = (ΔE_meter − ΔE_ref)/ΔE_ref · 100.
     let p = first("accuracy-reactive");
-    let e: Vec<f64> = p
-        .samples
-        .iter()
-        .map(|s| {
-            let m = s.raw["meter_energy"].as_f64().expect("meter energy");
-            let rf = s.raw["reference_energy"]
-                .as_f64()
-                .expect("reference energy");
-            (m - rf) / rf * 100.0
-        })
-        .collect();
+    let e = energy_errors(&p);
     let n = e.len() as f64;
     assert_eq!(e.len(), 4, "{}", p.key);
     let mean = e.iter().sum::<f64>() / n;
