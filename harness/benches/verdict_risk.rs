@@ -42,6 +42,10 @@ enum Noise {
     /// The same, on a rig that declares its reproducibility of a point's
     /// mean (the true figure for this timing, as a 20-setup study gives it).
     CorrelatedWithFloor(f64),
+    /// The same, on a rig that declares the floor the shipped rig files
+    /// declare (`fixtures/rigs/sim.toml`, `[metrology] reproducibility`),
+    /// whatever the true figure for this timing is.
+    CorrelatedWithShippedFloor(f64, Reproducibility),
 }
 
 impl Noise {
@@ -52,13 +56,19 @@ impl Noise {
             Noise::CorrelatedWithFloor(t) => {
                 format!("correlated τ = {t:.0} s, rig declares its reproducibility (19 dof)")
             }
+            Noise::CorrelatedWithShippedFloor(t, f) => format!(
+                "correlated τ = {t:.0} s, the shipped rigs' floor ({} %, {} dof)",
+                f.u_pct, f.dof
+            ),
         }
     }
 
     fn tau(self) -> Option<f64> {
         match self {
             Noise::Independent => None,
-            Noise::Correlated(t) | Noise::CorrelatedWithFloor(t) => Some(t),
+            Noise::Correlated(t)
+            | Noise::CorrelatedWithFloor(t)
+            | Noise::CorrelatedWithShippedFloor(t, _) => Some(t),
         }
     }
 }
@@ -74,6 +84,22 @@ fn sd_of_mean(n: u32, spacing: f64, tau: f64) -> f64 {
         }
     }
     SIGMA * sum.sqrt() / f64::from(n)
+}
+
+/// `[metrology] reproducibility` of the shipped `fixtures/rigs/sim.toml`.
+fn shipped_floor() -> Reproducibility {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim.toml");
+    let text = std::fs::read_to_string(&path).expect("fixtures/rigs/sim.toml");
+    let doc: toml::Table = toml::from_str(&text).expect("the shipped rig parses");
+    let r = &doc["metrology"]["reproducibility"];
+    Reproducibility {
+        u_pct: r["u_pct"].as_float().expect("u_pct"),
+        dof: r["dof"]
+            .as_integer()
+            .map(|d| d as f64)
+            .or_else(|| r["dof"].as_float())
+            .expect("dof"),
+    }
 }
 
 fn components() -> Vec<Component> {
@@ -98,6 +124,7 @@ fn judge(plan: Plan, noise: Noise, mu: f64, rng: &mut ChaCha8Rng) -> Verdict {
             u_pct: sd_of_mean(plan.reps, spacing, tau),
             dof: 19.0,
         }),
+        Noise::CorrelatedWithShippedFloor(_, f) => Some(f),
         _ => None,
     };
     let seq = plan.sequential.then_some(&rule);
@@ -195,6 +222,7 @@ fn main() {
         Noise::Correlated(10.0),
         Noise::Correlated(60.0),
         Noise::CorrelatedWithFloor(60.0),
+        Noise::CorrelatedWithShippedFloor(60.0, shipped_floor()),
     ];
     let started = std::time::Instant::now();
     println!(
@@ -206,7 +234,12 @@ fn main() {
     println!("|---|---|---|---|---|");
     for plan in plans {
         for noise in noises {
-            if plan.consecutive && matches!(noise, Noise::CorrelatedWithFloor(_)) {
+            if plan.consecutive
+                && matches!(
+                    noise,
+                    Noise::CorrelatedWithFloor(_) | Noise::CorrelatedWithShippedFloor(..)
+                )
+            {
                 continue; // the old way had no floor to declare
             }
             let mut at_limit = 0;

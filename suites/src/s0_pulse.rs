@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use crate::common::{link, load};
 use crate::limits::pulses;
 
+mod gate;
+pub use gate::{GatedCount, gated_count};
+
 #[derive(Debug, Default)]
 pub struct S0Pulse;
 
@@ -42,6 +45,9 @@ pub struct Params {
     pulses: usize,
     run_s: Option<f64>,
     set_over_modbus: bool,
+    /// Only on `gated-no-lost-pulse`: the S0 count gated on the LED's edges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gate: Option<gate::Gate>,
 }
 
 /// Pulses whose tON / tOFF a setting is judged on where they fit in
@@ -137,6 +143,7 @@ impl Declares for S0Pulse {
                         pulses: n,
                         run_s: None,
                         set_over_modbus: settable,
+                        gate: None,
                     },
                 )
                 .judged_by(lim),
@@ -166,10 +173,12 @@ impl Declares for S0Pulse {
                     pulses: 0,
                     run_s: Some(run_s),
                     set_over_modbus: settable,
+                    gate: None,
                 },
             )
             .judged_by(lim),
         );
+        out.push(gated_point(ctx, profile, &combos, settable)?);
         Ok(out)
     }
 
@@ -189,6 +198,9 @@ impl Declares for S0Pulse {
                 SettingValue::Number(p.duration_ms),
             )
             .await?;
+        }
+        if let Some(g) = p.gate {
+            return gate::measure(rig, io, pos, p.load, p.weight_wh, g).await;
         }
         let period_ms = p.weight_wh * 3.6e6 / p.load.active_power().0;
         if p.run_s.is_some()
@@ -291,4 +303,55 @@ impl Declares for S0Pulse {
             }),
         ))
     }
+}
+
+/// The gated count (issue 15, item 10) at the S0 setting that gives the most
+/// pulses per watt-hour and still leaves tON and tOFF their 30 ms: the
+/// smallest weight, with its shortest duration, at a period of three
+/// pulse-plus-gap lengths within the meter's current range. The dwell is
+/// `gate::Gate::for_rate` of the plan's `claimed_loss_rate`.
+fn gated_point(
+    ctx: &PlanContext<'_>,
+    profile: &MeterProfile,
+    combos: &[(f64, f64)],
+    settable: bool,
+) -> Result<Planned<Params>, SuiteError> {
+    let r = &profile.ratings;
+    let rate = ctx.number("claimed_loss_rate", gate::DEFAULT_CLAIMED_LOSS_RATE)?;
+    let g = gate::Gate::for_rate(rate);
+    let fits = |&(w, d): &(f64, f64)| {
+        let i = (w * 3600.0 / (3.0 * (d + 30.0) / 1000.0) / r.un.0).clamp(r.imin.0, r.imax.0);
+        let period_ms = w * 3.6e6 / (r.un.0 * i);
+        (w, d, i, d + 30.0 <= period_ms - 30.0)
+    };
+    let (w, d, i) = combos
+        .iter()
+        .map(fits)
+        .filter(|c| c.3)
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .or_else(|| combos.first().map(fits))
+        .map(|(w, d, i, _)| (w, d, i))
+        .ok_or_else(|| SuiteError::Plan("s0-pulse: the meter offers no S0 setting".into()))?;
+    let l = load(r.un, Amps(i), "1", r.fn_default());
+    let rig_time =
+        Duration::from_secs_f64(g.s0_pulses as f64 * w * 3600.0 / l.active_power().0 + 60.0);
+    Ok(Planned::new(
+        "gated-no-lost-pulse",
+        format!(
+            "{w} Wh/imp, {d} ms at {l}: {} S0 pulses counted on the LED's edges (loss rate {rate:.0e} detectable)",
+            g.s0_pulses
+        ),
+        vec![l],
+        rig_time,
+        Params {
+            load: l,
+            weight_wh: w,
+            duration_ms: d,
+            pulses: g.s0_pulses,
+            run_s: None,
+            set_over_modbus: settable,
+            gate: Some(g),
+        },
+    )
+    .judged_by(Limit::of(pulses::S0_GATED)))
 }

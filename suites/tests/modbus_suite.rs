@@ -108,6 +108,7 @@ async fn a_good_meter_passes_with_two_kinds_of_finding() {
         .as_array()
         .expect("histogram values");
     assert_eq!(hist.len(), 1000);
+    response_times_recomputed_from_their_samples(&r);
     let html = reports::html::render(&r);
     assert!(
         html.contains("response time, function 03, 0x1000"),
@@ -153,6 +154,7 @@ async fn each_defect_fails_its_own_check_only(#[case] fault: &str, #[case] fails
     let want: BTreeSet<String> = fails.iter().map(|s| s.to_string()).collect();
     assert_eq!(failing_ids(&r), want, "{fault}");
     assert_factory(&rig, &r);
+    response_times_recomputed_from_their_samples(&r);
     if fault.starts_with("latency_ms") {
         // Decided early once failed; slow replies are neither timeouts nor
         // exceptions in the record.
@@ -204,4 +206,28 @@ async fn over_tcp_the_frame_checks_are_skipped_with_a_reason() {
         .find(|p| p.id == "character-gap")
         .expect("point");
     assert_eq!(gap.verdict, harness::stats::Verdict::Skipped);
+}
+
+/// Issue 15: each response-time verdict recomputed from its raw samples:
+/// a pass is every request answered ("ok") and the largest response time
+/// within the point's limit, in ms.
+fn response_times_recomputed_from_their_samples(r: &reports::Record) {
+    let points: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.id.starts_with("response-time-"))
+        .collect();
+    assert!(!points.is_empty(), "no response-time point");
+    for p in points {
+        let limit = p.limit_pct.expect("a limit in ms");
+        let all_answered = p.samples.iter().all(|s| s.raw["outcome"] == "ok");
+        let max = p.samples.iter().map(|s| s.value).fold(0.0f64, f64::max);
+        assert_eq!(
+            p.verdict == harness::stats::Verdict::Pass,
+            all_answered && max <= limit,
+            "{}: max {max} ms against {limit} ms: {}",
+            p.key,
+            p.summary
+        );
+    }
 }

@@ -131,6 +131,16 @@ pub const SUITE_PARAMS: &[(&str, &str, ParamKind)] = {
             },
         ),
         (
+            "s0-pulse",
+            "claimed_loss_rate",
+            ParamKind::Number {
+                low: 1e-5,
+                high: 0.05,
+                unit: "lost pulses per pulse",
+                whole: false,
+            },
+        ),
+        (
             "accuracy-reactive",
             "resolution_pct",
             ParamKind::Number {

@@ -693,18 +693,29 @@ fn socket(c: &Checker<'_>, key: &str, address: &str) -> Result<SocketAddr, FileE
 mod tests {
     use super::*;
 
+    /// The shipped rig file's text without its `[metrology]` floor.
     fn shipped() -> (PathBuf, String) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim.toml");
         let text = std::fs::read_to_string(&path).expect("fixtures/rigs/sim.toml");
-        (path, text)
+        (path, text.replace(SHIPPED_FLOOR, ""))
     }
+
+    const SHIPPED_FLOOR: &str = "[metrology]\nreproducibility = { u_pct = 0.05, dof = 19 }\n";
 
     /// Issue 15: `[metrology]` reaches `RigConfig`; without it the reference
     /// model is the one the two `[reference]` figures imply.
     #[test]
     fn the_metrology_section_reaches_the_rig_config() {
         let (path, text) = shipped();
-        let plain = parse(&text, &path).expect("shipped rig");
+        let file = std::fs::read_to_string(&path).expect("shipped rig");
+        assert!(
+            file.contains(SHIPPED_FLOOR),
+            "the shipped rig declares its floor"
+        );
+        let declared = parse(&file, &path).expect("shipped rig");
+        let floor = declared.config.reproducibility().expect("floor");
+        assert_eq!((floor.u_pct, floor.dof), (0.05, 19.0));
+        let plain = parse(&text, &path).expect("shipped rig without [metrology]");
         assert_eq!(plain.config.reproducibility(), None);
         let implied = plain.config.reference_model();
         assert_eq!(

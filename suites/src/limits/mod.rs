@@ -36,7 +36,7 @@ pub fn unit_of(row: &Row) -> &'static str {
         "pf-class-1" => "±PF",
         "start-first-pulse-factor" => "× T",
         "s0-ton-toff-min" => "≥ms",
-        "no-load-pulses" | "s0-no-lost-pulse" => "pulses",
+        "no-load-pulses" | "s0-no-lost-pulse" | "s0-gated-count" => "pulses",
         _ => "%",
     }
 }

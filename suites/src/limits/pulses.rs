@@ -62,11 +62,22 @@ pub const S0_COUNT: Row = Row {
     limit_pct: 0.0,
 };
 
-pub const ROWS: [Row; 6] = [
+/// One output counted on the other's edges (issue 15, item 10).
+pub const S0_GATED: Row = Row {
+    table: TABLE,
+    id: "s0-gated-count",
+    description: "S0 pulses between two LED edges equal the LED's energy over the S0 weight, ±1 pulse",
+    clause: "shared/standards.md (consistency, D): no pulse lost; ±1 for the outputs' phase",
+    confidence: Derived,
+    limit_pct: 1.0,
+};
+
+pub const ROWS: [Row; 7] = [
     START_FACTOR,
     START_PERIOD,
     NO_LOAD,
     S0_TIMING,
     S0_DURATION,
     S0_COUNT,
+    S0_GATED,
 ];
