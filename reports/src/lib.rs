@@ -11,6 +11,7 @@ pub mod html;
 pub mod integrity;
 pub mod junit;
 pub mod markdown;
+pub mod pdf;
 pub mod record;
 pub mod safe_write;
 

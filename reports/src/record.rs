@@ -7,6 +7,7 @@ use std::path::Path;
 
 use model::events::{FileRef, Finding, MeterInfo, RestoreOutcome, RunEvent, Sample};
 use model::identity::Identity;
+use model::lab::{Certificate, ClimateReading, LabInfo, ReferenceConditions, RunFacts};
 use model::load_point::LoadPoint;
 use model::point::{Confidence, LimitRef};
 use model::stats::{Budget, DecisionRule, Verdict};
@@ -64,6 +65,20 @@ pub struct PointRecord {
     /// How many times the point was started (more than one after a resume).
     pub attempts: u32,
     pub samples: Vec<Sample>,
+    /// The climate as the point started (`None`: the rig has no climate
+    /// sensor, or the record predates issue 19). `conditions.outside` says
+    /// why the point was measured outside the plan's reference conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<ClimateReading>,
+}
+
+impl PointRecord {
+    /// Whether the point was measured outside the reference conditions.
+    pub fn outside_conditions(&self) -> bool {
+        self.conditions
+            .as_ref()
+            .is_some_and(|c| c.outside.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +108,18 @@ pub struct Record {
     pub restore: Vec<RestoreOutcome>,
     /// How many times the run was resumed.
     pub resumes: u32,
+    /// The laboratory (`--lab FILE`; ISO/IEC 17025 §7.8.2.1 b, o).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabInfo>,
+    /// Report number, customer, receipt date, operator, sample id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<RunFacts>,
+    /// Calibration certificates of the rig's instruments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Certificate>,
+    /// The plan's reference conditions, if it declares them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_conditions: Option<ReferenceConditions>,
 }
 
 impl Record {
@@ -144,6 +171,7 @@ impl Record {
                                     planned_rig_time_s: p.rig_time.as_secs_f64(),
                                     attempts: 0,
                                     samples: Vec::new(),
+                                    conditions: None,
                                 })
                                 .collect(),
                             findings: Vec::new(),
@@ -151,6 +179,10 @@ impl Record {
                             limits_overridden: Vec::new(),
                             restore: Vec::new(),
                             resumes: 0,
+                            lab: h.lab.clone(),
+                            facts: h.facts.clone(),
+                            certificates: h.certificates.clone(),
+                            reference_conditions: h.reference_conditions.clone(),
                         });
                     }
                     Some(r) => {
@@ -165,6 +197,12 @@ impl Record {
                         // A restarted point's earlier samples stay in the journal only.
                         p.samples.clear();
                         p.attempts += 1;
+                    }
+                }
+                RunEvent::Conditions { key, reading } => {
+                    // A point measured again (resumed) keeps its latest reading.
+                    if let Some(p) = point(&mut record, key) {
+                        p.conditions = Some(reading.clone());
                     }
                 }
                 RunEvent::Sample { key, sample } => {

@@ -316,6 +316,7 @@ impl Store {
                 planned_rig_time_s: p[14].real().unwrap_or(0.0),
                 attempts: u32::try_from(p[15].int()).unwrap_or(0),
                 samples: Vec::new(),
+                conditions: None,
             };
             by_key.insert(point.key.clone(), point);
         }
