@@ -114,6 +114,9 @@ pub struct RunHeader {
     /// The plan's reference conditions (`[conditions]`), if it declares them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_conditions: Option<ReferenceConditions>,
+    /// The standards and editions the plan's method follows (`[report] standards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

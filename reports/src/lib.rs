@@ -5,6 +5,7 @@
 //! May import: `model` only — no engine, drivers, gpiocdev or probe-rs.
 
 pub mod compare;
+pub mod conformity;
 pub mod csv;
 pub mod governing;
 pub mod html;

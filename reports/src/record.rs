@@ -120,6 +120,9 @@ pub struct Record {
     /// The plan's reference conditions, if it declares them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_conditions: Option<ReferenceConditions>,
+    /// The standards and editions of the method (the plan's `[report] standards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<String>,
 }
 
 impl Record {
@@ -183,6 +186,7 @@ impl Record {
                             facts: h.facts.clone(),
                             certificates: h.certificates.clone(),
                             reference_conditions: h.reference_conditions.clone(),
+                            standards: h.standards.clone(),
                         });
                     }
                     Some(r) => {

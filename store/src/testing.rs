@@ -138,5 +138,6 @@ pub fn synthetic_record(
         facts: None,
         certificates: Vec::new(),
         reference_conditions: None,
+        standards: Vec::new(),
     }
 }

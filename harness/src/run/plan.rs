@@ -266,6 +266,9 @@ pub struct ReportSettings {
     pub lab: Option<model::lab::LabInfo>,
     /// Print `report.pdf` beside `report.html` (headless Chromium).
     pub pdf: bool,
+    /// The standards, with their editions, the plan's method follows
+    /// (17025 §7.8.2.1 i: identification of the method used).
+    pub standards: Vec<String>,
 }
 
 impl Plan {
@@ -401,6 +404,8 @@ struct RawReport {
     sample_id: Option<String>,
     #[serde(default)]
     pdf: bool,
+    #[serde(default)]
+    standards: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -573,6 +578,7 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 .map(|l| path.parent().unwrap_or(Path::new(".")).join(l)),
             lab: None,
             pdf: r.pdf,
+            standards: r.standards,
         })
         .unwrap_or_default();
     Ok(Plan {

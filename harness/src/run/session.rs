@@ -125,6 +125,7 @@ pub(crate) async fn start(
             .filter(|f| *f != model::lab::RunFacts::default()),
         certificates: rig.config.reference.certificate.iter().cloned().collect(),
         reference_conditions: req.plan.conditions.clone(),
+        standards: req.plan.report.standards.clone(),
     })));
     if let Some(text) = calibration {
         emit(RunEvent::Finding {
