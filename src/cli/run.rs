@@ -284,6 +284,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     apply_facts(&mut plan, &args.facts, !args.dry_run && !continuing)?;
     let config = load_rig(&args.rig)?;
     let mut rig = Rig::open(config).await?;
+    if let Some(c) = &plan.conditions
+        && c.on_out_of_range != harness::run::lab::OnOutOfRange::Flag
+        && rig.climate.is_none()
+    {
+        return Err(usage(format!(
+            "{}: [conditions] on_out_of_range = \"{}\" needs a climate sensor, and the rig file {} declares no [climate]",
+            args.plan.display(),
+            c.on_out_of_range.as_str(),
+            args.rig.display()
+        )));
+    }
 
     if args.dry_run {
         return dry_run(&plan, &suites, &rig);
