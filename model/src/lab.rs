@@ -148,14 +148,16 @@ impl ReferenceConditions {
     pub fn outside(&self, reading: &ClimateReading) -> Option<String> {
         let mut why = Vec::new();
         let dt = reading.temperature_c - self.temperature_c;
-        if !(dt.abs() <= self.temperature_tolerance_k) {
+        // NaN is outside: only a number within the band is within.
+        let within = dt.abs() <= self.temperature_tolerance_k;
+        if !within {
             why.push(format!(
                 "temperature {:.2} °C outside {} °C ± {} K",
                 reading.temperature_c, self.temperature_c, self.temperature_tolerance_k
             ));
         }
         if let Some(lo) = self.humidity_min_pct
-            && !(reading.humidity_pct >= lo)
+            && reading.humidity_pct.partial_cmp(&lo).is_none_or(|o| o.is_lt())
         {
             why.push(format!(
                 "relative humidity {:.1} % below {lo} %",
@@ -163,7 +165,7 @@ impl ReferenceConditions {
             ));
         }
         if let Some(hi) = self.humidity_max_pct
-            && !(reading.humidity_pct <= hi)
+            && reading.humidity_pct.partial_cmp(&hi).is_none_or(|o| o.is_gt())
         {
             why.push(format!(
                 "relative humidity {:.1} % above {hi} %",
@@ -231,9 +233,9 @@ mod tests {
         let c = cond();
         assert_eq!(c.outside(&at(25.0, 50.0)), None);
         assert_eq!(c.outside(&at(21.0, 50.0)), None);
-        assert!(c.outside(&at(25.01, 50.0)).unwrap().contains("25.01 °C"));
+        assert!(c.outside(&at(25.01, 50.0)).expect("outside").contains("25.01 °C"));
         assert!(c.outside(&at(f64::NAN, 50.0)).is_some());
-        assert!(c.outside(&at(23.0, 80.0)).unwrap().contains("above 75 %"));
+        assert!(c.outside(&at(23.0, 80.0)).expect("outside").contains("above 75 %"));
     }
 
     #[test]
