@@ -356,7 +356,10 @@ fn the_pdf_of_a_failing_meter_says_on_its_first_page_which_clauses_it_does_not_c
     }
     // Table cells wrap in the PDF's text: the certificate's lab and date are read from the HTML.
     let html = std::fs::read_to_string(out.join("report.html")).expect("html");
-    assert!(html.contains("Calibration Lab Example, 2026-03-01"), "certificate in the HTML");
+    assert!(
+        html.contains("Calibration Lab Example, 2026-03-01"),
+        "certificate in the HTML"
+    );
     // The first two pages as PNG, for the note.
     let prefix = dir.path().join("page");
     let st = Command::new("pdftoppm")

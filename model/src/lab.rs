@@ -157,7 +157,10 @@ impl ReferenceConditions {
             ));
         }
         if let Some(lo) = self.humidity_min_pct
-            && reading.humidity_pct.partial_cmp(&lo).is_none_or(|o| o.is_lt())
+            && reading
+                .humidity_pct
+                .partial_cmp(&lo)
+                .is_none_or(|o| o.is_lt())
         {
             why.push(format!(
                 "relative humidity {:.1} % below {lo} %",
@@ -165,7 +168,10 @@ impl ReferenceConditions {
             ));
         }
         if let Some(hi) = self.humidity_max_pct
-            && reading.humidity_pct.partial_cmp(&hi).is_none_or(|o| o.is_gt())
+            && reading
+                .humidity_pct
+                .partial_cmp(&hi)
+                .is_none_or(|o| o.is_gt())
         {
             why.push(format!(
                 "relative humidity {:.1} % above {hi} %",
@@ -233,9 +239,17 @@ mod tests {
         let c = cond();
         assert_eq!(c.outside(&at(25.0, 50.0)), None);
         assert_eq!(c.outside(&at(21.0, 50.0)), None);
-        assert!(c.outside(&at(25.01, 50.0)).expect("outside").contains("25.01 °C"));
+        assert!(
+            c.outside(&at(25.01, 50.0))
+                .expect("outside")
+                .contains("25.01 °C")
+        );
         assert!(c.outside(&at(f64::NAN, 50.0)).is_some());
-        assert!(c.outside(&at(23.0, 80.0)).expect("outside").contains("above 75 %"));
+        assert!(
+            c.outside(&at(23.0, 80.0))
+                .expect("outside")
+                .contains("above 75 %")
+        );
     }
 
     #[test]

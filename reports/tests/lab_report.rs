@@ -42,7 +42,10 @@ fn a_record_without_the_new_fields_still_renders() {
     let r = old_record(vec![point("a/p1/x", "pass", Some("§8.1"), 0)]);
     assert!(r.lab.is_none() && r.facts.is_none() && r.points[0].conditions.is_none());
     let html = reports::html::render(&r);
-    assert!(html.contains("Test report run RUN"), "the run id stands for the number");
+    assert!(
+        html.contains("Test report run RUN"),
+        "the run id stands for the number"
+    );
     assert!(html.contains("not stated (no lab file given)"));
     assert!(html.contains("were not logged"), "no conditions logged");
     assert!(html.contains("The meter conforms to clause"));
@@ -61,14 +64,26 @@ fn clauses_are_grouped_by_their_worst_verdict_per_meter() {
     let c = conformity::of(&r);
     assert_eq!(c.len(), 2, "two meters");
     let m = &c[0];
-    let names = |s| m.with(s).iter().map(|c| c.clause.clone()).collect::<Vec<_>>();
+    let names = |s| {
+        m.with(s)
+            .iter()
+            .map(|c| c.clause.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(Statement::DoesNotConform), vec!["§8.1"]);
     assert_eq!(m.with(Statement::DoesNotConform)[0].against, vec!["a/p1/y"]);
     assert_eq!(names(Statement::Conditional), vec!["§8.2"]);
     assert_eq!(names(Statement::Conforms), vec!["§9"]);
-    assert_eq!(names(Statement::NotJudged), vec!["d (the suite's own rule)"]);
+    assert_eq!(
+        names(Statement::NotJudged),
+        vec!["d (the suite's own rule)"]
+    );
     assert_eq!(m.overall(), Statement::DoesNotConform);
-    assert_eq!(c[1].overall(), Statement::Conforms, "position 2 passes §8.1");
+    assert_eq!(
+        c[1].overall(),
+        Statement::Conforms,
+        "position 2 passes §8.1"
+    );
     let html = reports::html::render(&r);
     let first = html.split("1. Method").next().expect("first page");
     assert!(first.contains("does not conform to clause"), "{first}");

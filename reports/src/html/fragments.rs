@@ -25,15 +25,17 @@ pub fn meters(r: &Record) -> Markup {
 /// One meter's statement of conformity per clause: the clauses it does
 /// not conform to first, then the conditional ones, those not judged, and
 /// those it conforms to.
-pub fn conformity(r: &Record, m: &MeterConformity) -> Markup {
+/// `several`: the run tested more than one meter, so each is named by its position.
+pub fn conformity(r: &Record, m: &MeterConformity, several: bool) -> Markup {
     let who = match r.meters.iter().find(|x| x.position == m.position) {
-        Some(x) if r.meters.len() > 1 => format!(
+        _ if !several => "The meter".to_string(),
+        Some(x) => format!(
             "The meter at position {} ({} {})",
             m.position + 1,
             x.maker,
             x.model
         ),
-        _ => "The meter".to_string(),
+        None => format!("The meter at position {}", m.position + 1),
     };
     html! {
         div.conformity {

@@ -167,7 +167,7 @@ fn first_page(r: &Record) -> Markup {
             }
             h2 { "Statement of conformity" }
             @for m in &conformity {
-                (fragments::conformity(r, m))
+                (fragments::conformity(r, m, conformity.len() > 1))
             }
             p.note {
                 (r.points.len()) " results over "
