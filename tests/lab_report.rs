@@ -384,6 +384,23 @@ fn the_pdf_of_a_failing_meter_says_on_its_first_page_which_clauses_it_does_not_c
             let _ = std::fs::copy(png, shots.join(format!("issue19-report-page{}.png", i + 1)));
         }
     }
+    // `metrig report DIR --pdf` prints it again; without a Chromium it says so.
+    let (code, o, e) = metrig(&["report", s(&out), "--pdf"]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("printed") && o.contains("report.pdf"), "{o}");
+    let none = Command::new(env!("CARGO_BIN_EXE_metrig"))
+        .args(["report", s(&out), "--pdf"])
+        .env("PATH", "/nonexistent")
+        .env_remove("METRIG_CHROMIUM")
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(!none.status.success(), "{err}");
+    assert!(
+        err.contains("no Chromium") && err.contains("chromium-browser"),
+        "{err}"
+    );
     // `metrig verify` does not trip over the new file.
     let (code, o, e) = metrig(&["verify", s(&out)]);
     assert_eq!(code, 0, "{o}{e}");
