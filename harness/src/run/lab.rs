@@ -109,4 +109,34 @@ mod tests {
         .expect_err("unknown key");
         assert!(e.to_string().contains("phone"), "{e}");
     }
+
+    #[test]
+    fn a_type_test_plan_names_its_missing_facts_and_reads_them_from_report() {
+        let text = "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\nkind = \"type-test\"\n\
+            [report]\nlab = \"../labs/example-lab.toml\"\ncustomer = \"ACME\"\nreceived = \"2026-11-20\"\n\
+            [[suites]]\nid = \"a\"\n";
+        let plan =
+            crate::run::parse_plan(text, Path::new("fixtures/plans/t.toml"), &["a"]).expect("plan");
+        assert_eq!(
+            plan.report.lab_file.as_deref(),
+            Some(Path::new("fixtures/plans/../labs/example-lab.toml")),
+            "relative to the plan"
+        );
+        assert_eq!(plan.report.facts.customer.as_deref(), Some("ACME"));
+        // The lab is named until it is loaded (the command line loads it).
+        assert_eq!(
+            plan.missing_report_facts(),
+            vec!["lab", "report-number", "operator", "sample-id"]
+        );
+        let check = crate::run::parse_plan(
+            &text.replace("kind = \"type-test\"\n", ""),
+            Path::new("p.toml"),
+            &["a"],
+        )
+        .expect("plan");
+        assert!(
+            check.missing_report_facts().is_empty(),
+            "only type tests require them"
+        );
+    }
 }
