@@ -120,11 +120,29 @@ fn a_meter_that_never_starts_gets_a_recorded_error_verdict_not_a_lost_run() {
         "starting_current_a = 0.2",
     );
     let out = dir.path().join("run");
-    let (code, o, e) = run_into(
-        &root().join("fixtures/plans/type-test-class-b.toml"),
-        &r,
-        &out,
-    );
+    let lab = root().join("fixtures/labs/example-lab.toml");
+    let (code, o, e) = metrig(&[
+        "run",
+        s(&root().join("fixtures/plans/type-test-class-b.toml")),
+        "--rig",
+        s(&r),
+        "--out",
+        s(&out),
+        "--quiet",
+        // A type test carries its report's facts (issue 19).
+        "--lab",
+        s(&lab),
+        "--customer",
+        "c",
+        "--operator",
+        "o",
+        "--sample-id",
+        "s",
+        "--received",
+        "2026-11-30",
+        "--report-number",
+        "r",
+    ]);
     assert_eq!(code, 1, "a failed verdict, not a lost run: {o}{e}");
     let rec = record(&out);
     let p = rec["points"]

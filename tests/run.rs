@@ -8,6 +8,22 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The report facts a type-test plan requires (issue 19), relative to the root.
+const FACTS: &[&str] = &[
+    "--lab",
+    "fixtures/labs/example-lab.toml",
+    "--customer",
+    "Test customer",
+    "--operator",
+    "Test operator",
+    "--sample-id",
+    "S-1",
+    "--received",
+    "2026-11-30",
+    "--report-number",
+    "R-TEST-1",
+];
+
 fn metrig(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
         .args(args)
@@ -56,7 +72,7 @@ fn verdicts(rec: &serde_json::Value) -> Vec<(String, String)> {
 fn the_type_test_plan_finishes_on_the_simulated_rig_and_writes_every_report() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("run");
-    let (code, stdout, err) = metrig(&[
+    let mut args = vec![
         "run",
         "fixtures/plans/type-test-class-b.toml",
         "--rig",
@@ -64,7 +80,9 @@ fn the_type_test_plan_finishes_on_the_simulated_rig_and_writes_every_report() {
         "--out",
         out.to_str().expect("utf8"),
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(FACTS);
+    let (code, stdout, err) = metrig(&args);
     assert_eq!(code, 0, "{stdout}{err}");
     for f in [
         "record.json",
@@ -170,7 +188,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
     let rig = rig_file(dir.path(), "kill", 5, "1.02", faults);
     let plan = "fixtures/plans/type-test-class-b.toml";
     let clean: PathBuf = dir.path().join("clean");
-    let (code, _, err) = metrig(&[
+    let mut args = vec![
         "run",
         plan,
         "--rig",
@@ -178,7 +196,9 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
         "--out",
         clean.to_str().expect("utf8"),
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(FACTS);
+    let (code, _, err) = metrig(&args);
     assert_eq!(code, 1, "two points fail: {err}");
 
     // Kill at a pseudo-random instant, early enough that the run is not over.
@@ -199,6 +219,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
                 out.to_str().expect("utf8"),
                 "--quiet",
             ])
+            .args(FACTS)
             .current_dir(root())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -343,7 +364,8 @@ fn strings_from_the_meter_render_as_text_in_the_html_report() {
         "a script tag reached the report"
     );
     assert!(
-        html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        // maud escapes & < > " (a quote ' is harmless in text and in double-quoted attributes).
+        html.contains("&lt;script&gt;alert('x')&lt;/script&gt;"),
         "the firmware string is shown as text"
     );
     // And re-rendering from the record gives the same file.

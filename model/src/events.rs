@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::identity::{Identity, MeterSelf};
+use crate::lab::{Certificate, ClimateReading, LabInfo, ReferenceConditions, RunFacts};
 use crate::point::{PointOutcome, PointSpec};
 use crate::stats::DecisionRule;
 
@@ -101,6 +102,21 @@ pub struct RunHeader {
     /// Set when this start continues an interrupted run.
     pub resumed: bool,
     pub metrig_version: String,
+    /// The laboratory's fixed facts (`--lab FILE`), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabInfo>,
+    /// Customer, receipt date, operator, sample id, report number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<RunFacts>,
+    /// The calibration certificates the rig file declares, per instrument.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Certificate>,
+    /// The plan's reference conditions (`[conditions]`), if it declares them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_conditions: Option<ReferenceConditions>,
+    /// The standards and editions the plan's method follows (`[report] standards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +133,14 @@ pub enum RunEvent {
     },
     Finding {
         finding: Finding,
+    },
+    /// The climate sensor's reading as a point (or a group of points
+    /// measured together) starts; `outside` set when it lies outside the
+    /// plan's reference conditions (EN 50470-3 §8, 17025 §7.8.2.1 reporting
+    /// of environmental conditions).
+    Conditions {
+        key: String,
+        reading: ClimateReading,
     },
     PointFinished {
         key: String,

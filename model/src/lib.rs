@@ -12,6 +12,7 @@
 pub mod events;
 pub mod identity;
 pub mod journal;
+pub mod lab;
 pub mod load_point;
 pub mod point;
 pub mod quantity;

@@ -5,12 +5,14 @@
 //! May import: `model` only — no engine, drivers, gpiocdev or probe-rs.
 
 pub mod compare;
+pub mod conformity;
 pub mod csv;
 pub mod governing;
 pub mod html;
 pub mod integrity;
 pub mod junit;
 pub mod markdown;
+pub mod pdf;
 pub mod record;
 pub mod safe_write;
 

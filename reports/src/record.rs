@@ -7,6 +7,7 @@ use std::path::Path;
 
 use model::events::{FileRef, Finding, MeterInfo, RestoreOutcome, RunEvent, Sample};
 use model::identity::Identity;
+use model::lab::{Certificate, ClimateReading, LabInfo, ReferenceConditions, RunFacts};
 use model::load_point::LoadPoint;
 use model::point::{Confidence, LimitRef};
 use model::stats::{Budget, DecisionRule, Verdict};
@@ -68,6 +69,20 @@ pub struct PointRecord {
     /// How many times the point was started (more than one after a resume).
     pub attempts: u32,
     pub samples: Vec<Sample>,
+    /// The climate as the point started (`None`: the rig has no climate
+    /// sensor, or the record predates issue 19). `conditions.outside` says
+    /// why the point was measured outside the plan's reference conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<ClimateReading>,
+}
+
+impl PointRecord {
+    /// Whether the point was measured outside the reference conditions.
+    pub fn outside_conditions(&self) -> bool {
+        self.conditions
+            .as_ref()
+            .is_some_and(|c| c.outside.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +112,21 @@ pub struct Record {
     pub restore: Vec<RestoreOutcome>,
     /// How many times the run was resumed.
     pub resumes: u32,
+    /// The laboratory (`--lab FILE`; ISO/IEC 17025 §7.8.2.1 b, o).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<LabInfo>,
+    /// Report number, customer, receipt date, operator, sample id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<RunFacts>,
+    /// Calibration certificates of the rig's instruments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<Certificate>,
+    /// The plan's reference conditions, if it declares them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_conditions: Option<ReferenceConditions>,
+    /// The standards and editions of the method (the plan's `[report] standards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<String>,
 }
 
 impl Record {
@@ -149,6 +179,7 @@ impl Record {
                                     planned_u: p.planned_u.clone(),
                                     attempts: 0,
                                     samples: Vec::new(),
+                                    conditions: None,
                                 })
                                 .collect(),
                             findings: Vec::new(),
@@ -156,6 +187,11 @@ impl Record {
                             limits_overridden: Vec::new(),
                             restore: Vec::new(),
                             resumes: 0,
+                            lab: h.lab.clone(),
+                            facts: h.facts.clone(),
+                            certificates: h.certificates.clone(),
+                            reference_conditions: h.reference_conditions.clone(),
+                            standards: h.standards.clone(),
                         });
                     }
                     Some(r) => {
@@ -170,6 +206,12 @@ impl Record {
                         // A restarted point's earlier samples stay in the journal only.
                         p.samples.clear();
                         p.attempts += 1;
+                    }
+                }
+                RunEvent::Conditions { key, reading } => {
+                    // A point measured again (resumed) keeps its latest reading.
+                    if let Some(p) = point(&mut record, key) {
+                        p.conditions = Some(reading.clone());
                     }
                 }
                 RunEvent::Sample { key, sample } => {

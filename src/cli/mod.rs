@@ -129,6 +129,8 @@ enum Command {
         /// reason (kept in the record).
         #[arg(long, value_name = "REASON")]
         calibration_overdue: Option<String>,
+        #[command(flatten)]
+        facts: run::ReportFactsArgs,
     },
     /// The suites built in, and their limit tables.
     List,
@@ -138,6 +140,9 @@ enum Command {
         /// Print one format to stdout instead of writing every file.
         #[arg(long)]
         format: Option<String>,
+        /// Also print report.pdf from report.html (headless Chromium on PATH).
+        #[arg(long)]
+        pdf: bool,
     },
     /// Compare a candidate run with a baseline: exit 1 on a regression, 4
     /// when the runs cannot be compared (missing points, too few samples,
@@ -196,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store,
             accept_changes,
             calibration_overdue,
+            facts,
         } => {
             run::run(run::RunArgs {
                 plan,
@@ -208,11 +214,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 store,
                 accept_changes,
                 calibration_overdue,
+                facts,
             })
             .await
         }
         Command::List => list::run(),
-        Command::Report { dir, format } => report::run(&dir, format.as_deref()),
+        Command::Report { dir, format, pdf } => report::run(&dir, format.as_deref(), pdf),
         Command::Compare {
             baseline,
             candidate,

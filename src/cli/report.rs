@@ -7,8 +7,13 @@ use std::process::ExitCode;
 
 use super::{EXIT_OK, usage};
 
-pub fn run(dir: &Path, format: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn run(dir: &Path, format: Option<&str>, pdf: bool) -> anyhow::Result<ExitCode> {
     let record = reports::integrity::trusted_record(dir)?;
+    if pdf && format.is_some() {
+        return Err(usage(
+            "--pdf writes report.pdf beside report.html; it does not go with --format",
+        ));
+    }
     match format {
         None => {
             reports::write_all(&record, dir).map_err(anyhow::Error::msg)?;
@@ -16,6 +21,11 @@ pub fn run(dir: &Path, format: Option<&str>) -> anyhow::Result<ExitCode> {
                 "re-rendered record.json, samples.csv, junit.xml, summary.md, report.html in {}",
                 dir.display()
             )?;
+            if pdf {
+                // issue 19: report.html printed by headless Chromium.
+                let written = reports::pdf::print(dir)?;
+                say!("printed {}", written.display())?;
+            }
         }
         Some("md") => say!("{}", reports::markdown::render(&record))?,
         Some("html") => say!("{}", reports::html::render(&record))?,

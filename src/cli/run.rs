@@ -32,6 +32,76 @@ pub struct RunArgs {
     pub accept_changes: bool,
     /// Why the run may go on with an instrument past its calibration date.
     pub calibration_overdue: Option<String>,
+    /// The lab and per-run facts of the report (issue 19).
+    pub facts: ReportFactsArgs,
+}
+
+/// The report's facts (ISO/IEC 17025 §7.8.2.1) from the command line: each
+/// wins over the same key in the plan's `[report]` section. A type-test plan
+/// (`[plan] kind = "type-test"`) is refused without all of them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportFactsArgs {
+    /// The lab file (fixtures/labs/*.toml): name, address, accreditation, authoriser.
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+    /// The customer who asked for the test.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The person who runs the test.
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// The lab's identification of the meter under test.
+    #[arg(long, value_name = "ID")]
+    pub sample_id: Option<String>,
+    /// The date the meter was received, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub received: Option<chrono::NaiveDate>,
+    /// The report's unique number, printed on every page.
+    #[arg(long, value_name = "NUMBER")]
+    pub report_number: Option<String>,
+    /// Also print report.pdf (headless Chromium) at the end.
+    #[arg(long)]
+    pub pdf: bool,
+}
+
+/// The command line's facts over the plan's `[report]`, the lab file
+/// loaded; a type test lacking any is refused, naming every missing one.
+fn apply_facts(
+    plan: &mut harness::run::Plan,
+    args: &ReportFactsArgs,
+    check: bool,
+) -> anyhow::Result<()> {
+    let given = harness::run::lab::RunFacts {
+        report_number: args.report_number.clone(),
+        customer: args.customer.clone(),
+        received: args.received,
+        operator: args.operator.clone(),
+        sample_id: args.sample_id.clone(),
+    };
+    plan.report.facts = given.or(&plan.report.facts);
+    plan.report.pdf |= args.pdf;
+    if let Some(lab) = args.lab.clone().or_else(|| plan.report.lab_file.clone()) {
+        plan.report.lab =
+            Some(harness::run::lab::load_lab(&lab).map_err(|e| usage(e.to_string()))?);
+    }
+    let missing = plan.missing_report_facts();
+    if check && !missing.is_empty() {
+        return Err(usage(format!(
+            "{}: a type-test plan ([plan] kind = \"type-test\") needs the facts of its ISO/IEC 17025 report; missing: {} (give them on the command line, or as {} in the plan's [report] section)",
+            plan.file.display(),
+            missing
+                .iter()
+                .map(|m| format!("--{m}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            missing
+                .iter()
+                .map(|m| m.replace('-', "_"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )));
+    }
+    Ok(())
 }
 
 /// A plan's name as one plain folder-name part: `../`, separators and
@@ -209,8 +279,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(reason) = &args.calibration_overdue {
         plan.preconditions.calibration_overdue = Some(format!("{reason} (command line)"));
     }
+    // A resumed run's facts are in its journal already.
+    let continuing = args.resume.is_some() || args.rerun_failed.is_some();
+    apply_facts(&mut plan, &args.facts, !args.dry_run && !continuing)?;
     let config = load_rig(&args.rig)?;
     let mut rig = Rig::open(config).await?;
+    if let Some(c) = &plan.conditions
+        && c.on_out_of_range != harness::run::lab::OnOutOfRange::Flag
+        && rig.climate.is_none()
+    {
+        return Err(usage(format!(
+            "{}: [conditions] on_out_of_range = \"{}\" needs a climate sensor, and the rig file {} declares no [climate]",
+            args.plan.display(),
+            c.on_out_of_range.as_str(),
+            args.rig.display()
+        )));
+    }
 
     if args.dry_run {
         return dry_run(&plan, &suites, &rig);
@@ -395,6 +479,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_RIG_FAILED));
     };
     reports::write_all(&record, &dir).map_err(anyhow::Error::msg)?;
+    if plan.report.pdf {
+        let pdf = reports::pdf::print(&dir)?;
+        say!("printed {}", pdf.display())?;
+    }
     if !args.quiet {
         say!("{}", reports::markdown::render(&record))?;
     }

@@ -178,7 +178,7 @@ impl Listener for StoreListener {
                 self.plan_progress();
                 self.send_progress(true);
             }
-            RunEvent::Finding { .. } => self.base.push(event.clone()),
+            RunEvent::Finding { .. } | RunEvent::Conditions { .. } => self.base.push(event.clone()),
             RunEvent::PointStarted { key, at_s } => {
                 self.point.clear();
                 self.point.push(event.clone());

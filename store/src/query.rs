@@ -317,6 +317,7 @@ impl Store {
                 planned_u: None,
                 attempts: u32::try_from(p[15].int()).unwrap_or(0),
                 samples: Vec::new(),
+                conditions: None,
             };
             by_key.insert(point.key.clone(), point);
         }

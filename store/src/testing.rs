@@ -85,6 +85,7 @@ pub fn synthetic_record(
                     raw: serde_json::json!({ "pulses": 1000 + k }),
                 })
                 .collect(),
+            conditions: None,
         })
         .collect();
     Record {
@@ -134,5 +135,10 @@ pub fn synthetic_record(
         limits_overridden: Vec::new(),
         restore: Vec::new(),
         resumes: 0,
+        lab: None,
+        facts: None,
+        certificates: Vec::new(),
+        reference_conditions: None,
+        standards: Vec::new(),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod gpio_pulse_input;
 pub mod gpio_tariff_output;
+pub mod modbus_climate;
 pub mod modbus_coil_tariff_output;
 mod modbus_link;
 pub mod modbus_rtu;

@@ -48,6 +48,8 @@ pub struct RigConfig {
     pub positions: Vec<PositionConfig>,
     /// `[metrology]`: the reference model per quantity and the type A floor.
     pub metrology: super::reference_model::RigMetrology,
+    /// `[climate]`: the climate sensor, if the bench has one.
+    pub climate: Option<super::climate::ClimateConfig>,
 }
 
 impl RigConfig {
@@ -80,6 +82,8 @@ pub struct ReferenceConfig {
     pub uncertainty_pf1: Percent,
     pub uncertainty_low_pf: Percent,
     pub constant: MeterConstant,
+    /// `[reference.certificate]`: its calibration certificate (17025 §6.5).
+    pub certificate: Option<model::lab::Certificate>,
 }
 
 #[derive(Debug, Clone)]

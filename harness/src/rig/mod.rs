@@ -11,6 +11,7 @@
 //! `station` (the only layer that names them) opens a `Rig` from its file
 //! (`harness/tests/layers.rs` checks this).
 
+pub mod climate;
 pub mod clock;
 pub mod comparison;
 pub mod config;
@@ -72,6 +73,8 @@ pub struct Rig {
     /// The reference's error calculator, where the rig has one.
     pub error_calculator: Option<Box<dyn error_calculator::ErrorCalculator>>,
     pub positions: Vec<Position>,
+    /// The climate sensor, where the rig file declares one (`[climate]`).
+    pub climate: Option<Box<dyn climate::ClimateSensor>>,
     /// Background tasks (simulated servers) that end with the rig.
     pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The simulated bench (`None` on a real rig): lockstep moves its time,
@@ -120,6 +123,7 @@ impl Rig {
             reference,
             error_calculator,
             positions,
+            climate: None,
             tasks,
             bench,
             meter_identities,
@@ -185,6 +189,9 @@ impl Rig {
         }
         if let Some(e) = &self.error_calculator {
             ids.push(e.identity());
+        }
+        if let Some(c) = &self.climate {
+            ids.push(c.identity());
         }
         ids.extend(self.meter_identities.iter().cloned());
         for p in &self.positions {

@@ -243,6 +243,8 @@ pub(crate) async fn measure_group(
     let Some(suite) = suites.iter().find(|s| s.id() == wanted[0].suite).cloned() else {
         return Err((format!("suite {} vanished", wanted[0].suite), true));
     };
+    let keys: Vec<String> = wanted.iter().map(|p| p.key()).collect();
+    log_conditions(&keys, plan, rig, emit).await?;
     // The group's noise is seeded by its first point, so a point
     // measures the same whether or not its neighbours were resumed.
     rig.prepare_point(&points[group[0]].key());
@@ -252,4 +254,85 @@ pub(crate) async fn measure_group(
     } else {
         measure_together(&wanted, &suite, plan, rig, emit, cancel).await
     })
+}
+
+/// Reads the climate sensor (if the rig has one) as a group of points
+/// starts and logs the reading beside each of them, flagged when it lies
+/// outside the plan's reference conditions (EN 50470-3 §8; issue 19). With
+/// `on_out_of_range = "wait"` it waits (rig time, one minute at a time, at
+/// most `max_wait_s`) for the conditions to come back; with `"refuse"` a
+/// point outside them stops the run, resumable.
+async fn log_conditions(
+    keys: &[String],
+    plan: &Plan,
+    rig: &mut Rig,
+    emit: &mut (dyn FnMut(RunEvent) + Send),
+) -> Result<(), (String, bool)> {
+    use model::lab::{ClimateReading, OnOutOfRange};
+    async fn read(rig: &mut Rig, plan: &Plan) -> Result<Option<ClimateReading>, (String, bool)> {
+        let at_s = rig.now().secs_f64();
+        let Some(sensor) = rig.climate.as_mut() else {
+            return Ok(None);
+        };
+        let c = sensor.read().await.map_err(|e| (e.to_string(), true))?;
+        let mut reading = ClimateReading {
+            at_s,
+            temperature_c: c.temperature_c,
+            humidity_pct: c.humidity_pct,
+            outside: None,
+        };
+        reading.outside = plan.conditions.as_ref().and_then(|rc| rc.outside(&reading));
+        Ok(Some(reading))
+    }
+    let Some(mut reading) = read(rig, plan).await? else {
+        return Ok(());
+    };
+    let first = keys.first().cloned().unwrap_or_default();
+    if let Some(rc) = &plan.conditions
+        && rc.on_out_of_range == OnOutOfRange::Wait
+        && reading.outside.is_some()
+    {
+        let step = Duration::from_secs(60);
+        let max = Duration::from_secs_f64(rc.max_wait_s);
+        let mut waited = Duration::ZERO;
+        let was = reading.outside.clone().unwrap_or_default();
+        while reading.outside.is_some() && waited < max {
+            rig.dwell(step).await;
+            waited += step;
+            reading = read(rig, plan).await?.unwrap_or(reading);
+        }
+        emit(finding(
+            &first,
+            Severity::Info,
+            match &reading.outside {
+                None => format!(
+                    "waited {} s of rig time for the reference conditions ({was}); then within them",
+                    waited.as_secs()
+                ),
+                Some(now) => format!(
+                    "waited {} s of rig time for the reference conditions ({was}); still outside ({now}): measured and flagged",
+                    waited.as_secs()
+                ),
+            },
+        ));
+    }
+    for key in keys {
+        emit(RunEvent::Conditions {
+            key: key.clone(),
+            reading: reading.clone(),
+        });
+    }
+    if let (Some(rc), Some(why)) = (&plan.conditions, &reading.outside)
+        && rc.on_out_of_range == OnOutOfRange::Refuse
+    {
+        return Err((
+            format!(
+                "{first}: outside the reference conditions ({why}; {}, {}); the plan refuses to measure outside them",
+                rc.describe(),
+                rc.clause
+            ),
+            true,
+        ));
+    }
+    Ok(())
 }

@@ -32,6 +32,9 @@ pub fn survives_json(e: &RunEvent) -> bool {
         RunEvent::PointStarted { at_s, .. } => ok(*at_s),
         RunEvent::Sample { sample, .. } => ok(sample.value) && ok(sample.at_s),
         RunEvent::PointFinished { outcome, at_s, .. } => ok(*at_s) && outcome_finite(outcome),
+        RunEvent::Conditions { reading, .. } => {
+            ok(reading.at_s) && ok(reading.temperature_c) && ok(reading.humidity_pct)
+        }
         RunEvent::RunStarted(_) | RunEvent::Finding { .. } | RunEvent::RunFinished { .. } => true,
     }
 }
@@ -154,6 +157,19 @@ impl FiniteGuard {
                 }
             }
             RunEvent::Finding { finding } => vec![RunEvent::Finding { finding }],
+            // A climate reading that is not a number: kept as a finding, the
+            // point then has no logged conditions (the report says so).
+            RunEvent::Conditions { key, reading } => vec![RunEvent::Finding {
+                finding: Finding {
+                    key: Some(key),
+                    severity: Severity::Warning,
+                    text: format!(
+                        "the climate sensor's reading is not a finite number (temperature {} °C, humidity {} %)",
+                        describe(reading.temperature_c),
+                        describe(reading.humidity_pct)
+                    ),
+                },
+            }],
             // A header or an end with a non-finite figure: nothing to judge;
             // written as is (the reader refuses it with its line number).
             e => vec![e],

@@ -13,6 +13,7 @@ mod execute;
 pub mod finite;
 pub mod journal;
 pub mod judge;
+pub mod lab;
 pub mod plan;
 pub mod planner;
 mod request;

@@ -243,6 +243,15 @@ pub struct Plan {
     /// What the rig-time planner aims at and may spend (issue 20).
     #[serde(default)]
     pub targets: PlanTargets,
+    /// `[plan] kind`: a type test must carry the 17025 facts (issue 19).
+    #[serde(default)]
+    pub kind: PlanKind,
+    /// `[conditions]`: the reference conditions points are measured in.
+    #[serde(default)]
+    pub conditions: Option<model::lab::ReferenceConditions>,
+    /// `[report]`: per-run facts and the lab, merged with the command line's.
+    #[serde(default)]
+    pub report: ReportSettings,
 }
 
 /// `[plan] target_tur`, `max_u_pct`, `max_point_hours`, `max_rig_hours`:
@@ -277,6 +286,52 @@ impl Default for PlanTargets {
             max_point_hours: DEFAULT_MAX_POINT_HOURS,
             max_rig_hours: None,
         }
+    }
+}
+
+/// What a plan is for. A type test's report goes to a notified body, so
+/// `metrig run` refuses it without the lab and run facts ISO/IEC 17025
+/// §7.8.2.1 asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanKind {
+    /// A development, nightly or gate run: no report facts required.
+    #[default]
+    Check,
+    /// A type test (MID Annex B, module B).
+    TypeTest,
+}
+
+/// `[report]` of a plan: facts of the run (each may come from the command
+/// line instead, which wins), the lab file, and whether `report.pdf` is
+/// printed at the end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportSettings {
+    pub facts: model::lab::RunFacts,
+    /// The lab file (`fixtures/labs/*.toml`), relative to the plan.
+    pub lab_file: Option<PathBuf>,
+    /// The lab file's content, once loaded (the command line loads it).
+    pub lab: Option<model::lab::LabInfo>,
+    /// Print `report.pdf` beside `report.html` (headless Chromium).
+    pub pdf: bool,
+    /// The standards, with their editions, the plan's method follows
+    /// (17025 §7.8.2.1 i: identification of the method used).
+    pub standards: Vec<String>,
+}
+
+impl Plan {
+    /// The facts a type test needs and this plan (as completed from the
+    /// command line) lacks, by their flag names; empty for other plans.
+    pub fn missing_report_facts(&self) -> Vec<&'static str> {
+        if self.kind != PlanKind::TypeTest {
+            return Vec::new();
+        }
+        let mut missing = Vec::new();
+        if self.report.lab.is_none() {
+            missing.push("lab");
+        }
+        missing.extend(self.report.facts.missing());
+        missing
     }
 }
 
@@ -362,6 +417,43 @@ struct RawPlan {
     suites: Vec<toml::Table>,
     #[serde(default)]
     overrides: Vec<LimitOverride>,
+    conditions: Option<RawConditions>,
+    report: Option<RawReport>,
+}
+
+/// `[conditions]`: EN 50470-3 §8 reference conditions (23 °C ± 2 K for class B).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConditions {
+    temperature_c: f64,
+    temperature_tolerance_k: f64,
+    humidity_min_pct: Option<f64>,
+    humidity_max_pct: Option<f64>,
+    #[serde(default)]
+    on_out_of_range: model::lab::OnOutOfRange,
+    #[serde(default = "default_max_wait")]
+    max_wait_s: f64,
+    clause: String,
+}
+
+fn default_max_wait() -> f64 {
+    3600.0
+}
+
+/// `[report]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    lab: Option<PathBuf>,
+    report_number: Option<String>,
+    customer: Option<String>,
+    received: Option<chrono::NaiveDate>,
+    operator: Option<String>,
+    sample_id: Option<String>,
+    #[serde(default)]
+    pdf: bool,
+    #[serde(default)]
+    standards: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -387,6 +479,8 @@ struct RawHead {
     max_point_hours: f64,
     #[serde(default)]
     max_rig_hours: Option<f64>,
+    #[serde(default)]
+    kind: PlanKind,
 }
 
 fn default_tur() -> f64 {
@@ -568,7 +662,32 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
             "within 0..=1".into(),
         ));
     }
+    let conditions = raw
+        .conditions
+        .map(|c| conditions(&crate::files::Checker::new(path), c))
+        .transpose()?;
+    let report = raw
+        .report
+        .map(|r| ReportSettings {
+            facts: model::lab::RunFacts {
+                report_number: r.report_number,
+                customer: r.customer,
+                received: r.received,
+                operator: r.operator,
+                sample_id: r.sample_id,
+            },
+            lab_file: r
+                .lab
+                .map(|l| path.parent().unwrap_or(Path::new(".")).join(l)),
+            lab: None,
+            pdf: r.pdf,
+            standards: r.standards,
+        })
+        .unwrap_or_default();
     Ok(Plan {
+        kind: h.kind,
+        conditions,
+        report,
         file: path.to_path_buf(),
         name: h.name.clone(),
         description: h.description.clone(),
@@ -587,6 +706,58 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
             max_point_hours: h.max_point_hours,
             max_rig_hours: h.max_rig_hours,
         },
+    })
+}
+
+/// `[conditions]`, each figure within a physical range.
+fn conditions(
+    c: &crate::files::Checker<'_>,
+    r: RawConditions,
+) -> Result<model::lab::ReferenceConditions, PlanError> {
+    let temperature_c = c.within(
+        "conditions.temperature_c",
+        r.temperature_c,
+        -40.0..=85.0,
+        "°C",
+    )?;
+    let tolerance = c.above(
+        "conditions.temperature_tolerance_k",
+        r.temperature_tolerance_k,
+        0.0,
+        50.0,
+        "K",
+    )?;
+    let humidity_min_pct = r
+        .humidity_min_pct
+        .map(|v| c.within("conditions.humidity_min_pct", v, 0.0..=100.0, "%"))
+        .transpose()?;
+    let humidity_max_pct = r
+        .humidity_max_pct
+        .map(|v| {
+            c.within(
+                "conditions.humidity_max_pct",
+                v,
+                humidity_min_pct.unwrap_or(0.0)..=100.0,
+                "% (and at least humidity_min_pct)",
+            )
+        })
+        .transpose()?;
+    let max_wait_s = c.within("conditions.max_wait_s", r.max_wait_s, 0.0..=86_400.0, "s")?;
+    if r.clause.trim().is_empty() {
+        return Err(c.invalid(
+            "conditions.clause",
+            "\"\"",
+            "the clause the conditions come from (\"EN 50470-3 §8\")",
+        ));
+    }
+    Ok(model::lab::ReferenceConditions {
+        temperature_c,
+        temperature_tolerance_k: tolerance,
+        humidity_min_pct,
+        humidity_max_pct,
+        on_out_of_range: r.on_out_of_range,
+        max_wait_s,
+        clause: r.clause,
     })
 }
 

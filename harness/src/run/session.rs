@@ -33,6 +33,18 @@ pub(crate) async fn start(
     snapshots: &mut Vec<(usize, Option<SettingsSnapshot>)>,
     emit: &mut (dyn FnMut(RunEvent) + Send),
 ) -> Result<(), RunError> {
+    // Issue 19: a plan that refuses or waits for its reference conditions
+    // needs a sensor to judge them by; refused before anything is energised.
+    if let Some(c) = &req.plan.conditions
+        && c.on_out_of_range != model::lab::OnOutOfRange::Flag
+        && rig.climate.is_none()
+    {
+        return Err(RunError::Plan(format!(
+            "[conditions] on_out_of_range = \"{}\" needs a climate sensor, and the rig file {} declares no [climate]",
+            c.on_out_of_range.as_str(),
+            rig.config.file.display()
+        )));
+    }
     if let Some(idle) = idle_point(rig)
         && rig.source.is_some()
     {
@@ -108,6 +120,12 @@ pub(crate) async fn start(
         points: points.to_vec(),
         resumed: req.resume.is_some() || req.only.is_some(),
         metrig_version: env!("CARGO_PKG_VERSION").into(),
+        lab: req.plan.report.lab.clone(),
+        facts: Some(req.plan.report.facts.clone())
+            .filter(|f| *f != model::lab::RunFacts::default()),
+        certificates: rig.config.reference.certificate.iter().cloned().collect(),
+        reference_conditions: req.plan.conditions.clone(),
+        standards: req.plan.report.standards.clone(),
     })));
     if let Some(text) = calibration {
         emit(RunEvent::Finding {

@@ -11,6 +11,7 @@
 //! `profile`, `quantity`, `load_point`. Never `station`.
 
 pub mod accept;
+pub mod climate;
 pub mod clock;
 pub mod faults;
 pub mod line;

@@ -39,6 +39,53 @@ struct RawRig {
     positions: Vec<RawPosition>,
     #[serde(default)]
     metrology: crate::rig::reference_model::RigMetrology,
+    climate: Option<RawClimate>,
+}
+
+/// `[climate]`: the bench's climate sensor (issue 19).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawClimate {
+    Sim {
+        temperature_c: f64,
+        humidity_pct: f64,
+        #[serde(default)]
+        temperature_drift_k_per_h: f64,
+        #[serde(default)]
+        humidity_drift_pct_per_h: f64,
+    },
+    ModbusTcp {
+        address: String,
+        #[serde(default = "default_unit")]
+        unit: u8,
+        temperature_register: u16,
+        temperature_scale: f64,
+        humidity_register: u16,
+        humidity_scale: f64,
+        #[serde(default = "default_climate_timeout")]
+        timeout_ms: u64,
+        maker: String,
+        model: String,
+        serial: String,
+        calibration_due: Option<chrono::NaiveDate>,
+    },
+}
+
+fn default_unit() -> u8 {
+    1
+}
+fn default_climate_timeout() -> u64 {
+    500
+}
+
+/// `[reference.certificate]`: the reference's calibration certificate.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertificate {
+    number: String,
+    calibrating_lab: String,
+    calibrated_on: chrono::NaiveDate,
+    traceability: String,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +125,7 @@ struct RawReference {
     #[serde(default = "default_k")]
     constant_imp_per_kwh: f64,
     scpi: Option<toml::Table>,
+    certificate: Option<RawCertificate>,
 }
 
 fn default_u() -> f64 {
@@ -218,6 +266,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
             reference,
             positions,
             metrology: raw.metrology,
+            climate: raw.climate.map(|r| climate(&c, kind, r)).transpose()?,
         },
         line_pacing: raw.rig.line_pacing.unwrap_or_default(),
         sims,
@@ -368,8 +417,124 @@ fn reference(
         uncertainty_pf1: Percent(r.uncertainty_pct),
         uncertainty_low_pf: Percent(r.uncertainty_low_pf_pct),
         constant: MeterConstant(constant),
+        certificate: r.certificate.map(|cert| certificate(c, cert)).transpose()?,
     };
     Ok((config, scpi))
+}
+
+/// `[reference.certificate]`: every text filled in.
+fn certificate(c: &Checker<'_>, r: RawCertificate) -> Result<model::lab::Certificate, FileError> {
+    for (key, v) in [
+        ("reference.certificate.number", &r.number),
+        ("reference.certificate.calibrating_lab", &r.calibrating_lab),
+        ("reference.certificate.traceability", &r.traceability),
+    ] {
+        if v.trim().is_empty() {
+            return Err(c.invalid(key, "\"\"", "a non-empty text"));
+        }
+    }
+    Ok(model::lab::Certificate {
+        role: "reference".into(),
+        number: r.number,
+        calibrating_lab: r.calibrating_lab,
+        calibrated_on: r.calibrated_on,
+        traceability: r.traceability,
+    })
+}
+
+/// `[climate]`: a simulated room on a simulated rig, a Modbus TCP sensor
+/// on a lab rig; every figure within a physical range.
+fn climate(
+    c: &Checker<'_>,
+    kind: RigKind,
+    r: RawClimate,
+) -> Result<crate::rig::climate::ClimateConfig, FileError> {
+    use crate::rig::climate::{ClimateConfig, ModbusClimateConfig};
+    match (kind, r) {
+        (
+            RigKind::Sim,
+            RawClimate::Sim {
+                temperature_c,
+                humidity_pct,
+                temperature_drift_k_per_h,
+                humidity_drift_pct_per_h,
+            },
+        ) => Ok(ClimateConfig::Sim {
+            temperature_c: c.within("climate.temperature_c", temperature_c, -40.0..=85.0, "°C")?,
+            humidity_pct: c.within("climate.humidity_pct", humidity_pct, 0.0..=100.0, "%")?,
+            temperature_drift_k_per_h: c.within(
+                "climate.temperature_drift_k_per_h",
+                temperature_drift_k_per_h,
+                -50.0..=50.0,
+                "K/h",
+            )?,
+            humidity_drift_pct_per_h: c.within(
+                "climate.humidity_drift_pct_per_h",
+                humidity_drift_pct_per_h,
+                -100.0..=100.0,
+                "%/h",
+            )?,
+        }),
+        (
+            RigKind::Lab,
+            RawClimate::ModbusTcp {
+                address,
+                unit,
+                temperature_register,
+                temperature_scale,
+                humidity_register,
+                humidity_scale,
+                timeout_ms,
+                maker,
+                model,
+                serial,
+                calibration_due,
+            },
+        ) => Ok(ClimateConfig::Modbus(ModbusClimateConfig {
+            address: address.parse().map_err(|_| {
+                c.invalid(
+                    "climate.address",
+                    format!("\"{address}\""),
+                    "host:port, an IP address and port (192.168.1.50:502)",
+                )
+            })?,
+            unit: c.count("climate.unit", unit, 1..=247, "")?,
+            temperature_register,
+            temperature_scale: c.above(
+                "climate.temperature_scale",
+                temperature_scale,
+                0.0,
+                100.0,
+                "°C per count",
+            )?,
+            humidity_register,
+            humidity_scale: c.above(
+                "climate.humidity_scale",
+                humidity_scale,
+                0.0,
+                100.0,
+                "% per count",
+            )?,
+            timeout: Duration::from_millis(c.count(
+                "climate.timeout_ms",
+                timeout_ms,
+                1..=60_000,
+                "ms",
+            )?),
+            maker,
+            model,
+            serial,
+            calibration_due,
+        })),
+        (RigKind::Sim, _) => Err(c.invalid(
+            "climate.kind",
+            "\"modbus-tcp\"",
+            "\"sim\" on a simulated rig",
+        )),
+        (RigKind::Lab, _) => {
+            Err(c.invalid("climate.kind", "\"sim\"", "\"modbus-tcp\" on a lab rig"))
+        }
+    }
 }
 
 /// One `[[positions]]` entry: the bench's view of it, its simulated meter

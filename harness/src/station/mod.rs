@@ -15,6 +15,7 @@ use std::path::Path;
 
 use crate::drivers::{LabInstruments, LabPosition};
 use crate::files::FileError;
+use crate::rig::climate::ClimateConfig;
 use crate::rig::{Rig, RigConfig, RigError, RigKind};
 use crate::sim::LinePacing;
 use crate::sim::SimMeterConfig;
@@ -71,9 +72,31 @@ impl Rig {
             sims,
             lab,
         } = file;
-        match config.kind {
+        let climate = config.climate.clone();
+        let mut rig = match config.kind {
             RigKind::Sim => crate::sim::open_sim_rig(config, sims, line_pacing).await,
             RigKind::Lab => crate::drivers::open_lab_rig(config, lab).await,
-        }
+        }?;
+        rig.climate = match climate {
+            None => None,
+            Some(ClimateConfig::Sim {
+                temperature_c,
+                humidity_pct,
+                temperature_drift_k_per_h,
+                humidity_drift_pct_per_h,
+            }) => Some(Box::new(crate::sim::climate::SimClimate::new(
+                rig.clock.clone(),
+                crate::rig::climate::Climate {
+                    temperature_c,
+                    humidity_pct,
+                },
+                temperature_drift_k_per_h,
+                humidity_drift_pct_per_h,
+            ))),
+            Some(ClimateConfig::Modbus(m)) => Some(Box::new(
+                crate::drivers::modbus_climate::ModbusClimate::open(m)?,
+            )),
+        };
+        Ok(rig)
     }
 }

@@ -84,6 +84,7 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
                 .clone()
                 .map(|e| Box::new(e) as Box<dyn crate::rig::error_calculator::ErrorCalculator>),
             positions,
+            climate: None,
             tasks: Vec::new(),
             bench: rig.bench.clone(),
             meter_identities: rig.meter_identities.clone(),
