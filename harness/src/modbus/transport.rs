@@ -80,7 +80,9 @@ pub struct ModbusTransport {
     /// The line must rest until then, and its input be flushed, before the
     /// next request (after a timeout, an error, a change of line settings).
     rest_until: Option<Instant>,
-    log: FrameLog,
+    /// Boxed: the log's two buffers would make every `Wire` that owns a
+    /// transport 40 bytes larger.
+    log: Box<FrameLog>,
     opened: Instant,
     /// When the last reply ended: on a timed line the next request waits
     /// t3.5 after it (V1.02 §2.5.1.1), which tokio-modbus does not do.
@@ -122,7 +124,7 @@ impl ModbusTransport {
             settle,
             ctx: None,
             rest_until: None,
-            log: FrameLog::default(),
+            log: Box::default(),
             opened: Instant::now(),
             last_reply: None,
             inter_frame: None,
