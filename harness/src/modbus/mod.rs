@@ -9,6 +9,7 @@
 //! simulator's pseudo-terminal line is a [`SimulatedLine`] it implements.
 
 mod crc;
+mod frame_log;
 mod pdu;
 mod port;
 pub mod rtu_frame;
@@ -21,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 pub use self::crc::{append_crc, crc_ok, crc16};
 pub use pdu::{
-    PduError, decode_request, decode_response, encode_exception, encode_request, encode_response,
-    exception_code_u8, rtu_request_len,
+    PduError, decode_request, decode_response, encode_exception, encode_request,
+    encode_request_into, encode_response, encode_response_into, exception_code_u8, rtu_request_len,
 };
 pub use port::{LineControl, LineTiming, Port, SharedSerial, SimulatedLine};
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};
@@ -82,10 +83,16 @@ pub struct FrameRecord {
 pub type RawOutcome =
     Result<Result<tokio_modbus::Response, tokio_modbus::ExceptionCode>, LinkError>;
 
+/// Bytes as upper-case hex pairs separated by spaces ("03 10 00").
 pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0x0F)] as char);
+    }
+    s
 }

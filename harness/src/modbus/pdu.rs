@@ -94,6 +94,13 @@ pub fn decode_request(pdu: &[u8]) -> Result<Request<'static>, PduError> {
 
 pub fn encode_request(req: &Request<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(8);
+    encode_request_into(req, &mut out);
+    out
+}
+
+/// [`encode_request`] appended to `out`: the transport's frame log reuses
+/// one buffer instead of allocating per request.
+pub fn encode_request_into(req: &Request<'_>, out: &mut Vec<u8>) {
     let push16 = |out: &mut Vec<u8>, v: u16| out.extend_from_slice(&v.to_be_bytes());
     match req {
         Request::ReadCoils(a, q)
@@ -101,23 +108,23 @@ pub fn encode_request(req: &Request<'_>) -> Vec<u8> {
         | Request::ReadHoldingRegisters(a, q)
         | Request::ReadInputRegisters(a, q) => {
             out.push(req.function_code().value());
-            push16(&mut out, *a);
-            push16(&mut out, *q);
+            push16(out, *a);
+            push16(out, *q);
         }
         Request::WriteSingleCoil(a, v) => {
             out.push(0x05);
-            push16(&mut out, *a);
-            push16(&mut out, if *v { 0xFF00 } else { 0 });
+            push16(out, *a);
+            push16(out, if *v { 0xFF00 } else { 0 });
         }
         Request::WriteSingleRegister(a, v) => {
             out.push(0x06);
-            push16(&mut out, *a);
-            push16(&mut out, *v);
+            push16(out, *a);
+            push16(out, *v);
         }
         Request::WriteMultipleCoils(a, coils) => {
             out.push(0x0F);
-            push16(&mut out, *a);
-            push16(&mut out, coils.len() as u16);
+            push16(out, *a);
+            push16(out, coils.len() as u16);
             let n = coils.len().div_ceil(8);
             out.push(n as u8);
             let mut bytes = vec![0u8; n];
@@ -130,11 +137,11 @@ pub fn encode_request(req: &Request<'_>) -> Vec<u8> {
         }
         Request::WriteMultipleRegisters(a, words) => {
             out.push(0x10);
-            push16(&mut out, *a);
-            push16(&mut out, words.len() as u16);
+            push16(out, *a);
+            push16(out, words.len() as u16);
             out.push((words.len() * 2) as u8);
             for w in words.iter() {
-                push16(&mut out, *w);
+                push16(out, *w);
             }
         }
         Request::Custom(f, data) => {
@@ -146,7 +153,6 @@ pub fn encode_request(req: &Request<'_>) -> Vec<u8> {
             out.push(other.function_code().value());
         }
     }
-    out
 }
 
 pub fn exception_code_u8(code: ExceptionCode) -> u8 {
@@ -158,7 +164,14 @@ pub fn encode_exception(function: u8, code: ExceptionCode) -> Vec<u8> {
 }
 
 pub fn encode_response(resp: &Response) -> Vec<u8> {
-    let mut out = vec![resp.function_code().value()];
+    let mut out = Vec::with_capacity(16);
+    encode_response_into(resp, &mut out);
+    out
+}
+
+/// [`encode_response`] appended to `out`.
+pub fn encode_response_into(resp: &Response, out: &mut Vec<u8>) {
+    out.push(resp.function_code().value());
     match resp {
         Response::ReadHoldingRegisters(words) | Response::ReadInputRegisters(words) => {
             out.push((words.len() * 2) as u8);
@@ -192,7 +205,6 @@ pub fn encode_response(resp: &Response) -> Vec<u8> {
         Response::Custom(_, bytes) => out.extend_from_slice(bytes),
         _ => {}
     }
-    out
 }
 
 /// Decodes a response PDU to a request of function `function`: the answer,

@@ -17,11 +17,12 @@ use tokio_modbus::client::{Client as _, Context};
 use tokio_modbus::prelude::SlaveContext as _;
 use tokio_modbus::{Request, Slave};
 
+use super::frame_log::FrameLog;
 use super::port::{LineControl, LineTiming, Port};
 use super::rtu_frame::{RawReply, Transmission, rtu_response_len};
 use super::timing::{sleep_precise, sleep_until_precise, t3_5, wire_time};
 use super::traffic::Traffic;
-use super::{FrameRecord, LinkError, RawOutcome, encode_request, encode_response, hex};
+use super::{FrameRecord, LinkError, RawOutcome, hex};
 use crate::profile::LineSettings;
 
 /// A timeout is silence only if nothing came: bytes that made no valid
@@ -79,7 +80,9 @@ pub struct ModbusTransport {
     /// The line must rest until then, and its input be flushed, before the
     /// next request (after a timeout, an error, a change of line settings).
     rest_until: Option<Instant>,
-    log: Vec<FrameRecord>,
+    /// Boxed: the log's two buffers would make every `Wire` that owns a
+    /// transport 40 bytes larger.
+    log: Box<FrameLog>,
     opened: Instant,
     /// When the last reply ended: on a timed line the next request waits
     /// t3.5 after it (V1.02 §2.5.1.1), which tokio-modbus does not do.
@@ -121,7 +124,7 @@ impl ModbusTransport {
             settle,
             ctx: None,
             rest_until: None,
-            log: Vec::new(),
+            log: Box::default(),
             opened: Instant::now(),
             last_reply: None,
             inter_frame: None,
@@ -175,7 +178,7 @@ impl ModbusTransport {
     }
 
     pub fn take_log(&mut self) -> Vec<FrameRecord> {
-        std::mem::take(&mut self.log)
+        self.log.take()
     }
 
     /// Every request made since the transport was opened, counted as RTU frames.
@@ -390,8 +393,7 @@ impl ModbusTransport {
     /// Sends one request and waits at most `timeout` for its answer.
     pub async fn call(&mut self, request: Request<'static>) -> RawOutcome {
         self.recover_from_abandoned_call();
-        let request_pdu = encode_request(&request);
-        let request_hex = hex(&request_pdu);
+        let logged = self.log.request(&request);
         if let (Some(end), Some(gap)) = (self.last_reply, self.inter_frame_gap()) {
             sleep_until_precise(end + gap).await;
         }
@@ -434,28 +436,14 @@ impl ModbusTransport {
             self.ctx = None;
             self.rest(self.settle);
         }
+        let request_len = logged.len();
+        let round_trip_us = started.elapsed().as_micros() as u64;
+        let reply_pdu = self
+            .log
+            .outcome(logged, at_ms, self.unit, &outcome, round_trip_us);
         // Address + PDU + CRC, as the frames are on RS485.
-        let reply_len = match &outcome {
-            Ok(Ok(resp)) => encode_response(resp).len() + 3,
-            Ok(Err(_)) => 5,
-            Err(_) => 0,
-        };
-        self.traffic.count(request_pdu.len() + 3, reply_len);
-        self.log.push(FrameRecord {
-            at_ms,
-            unit: self.unit,
-            request: request_hex,
-            outcome: match &outcome {
-                Ok(Ok(resp)) => format!("ok {}", hex(&encode_response(resp))),
-                Ok(Err(code)) => format!("exception {:02X}", u8::from(*code)),
-                Err(e) => e.to_string(),
-            },
-            round_trip_us: started.elapsed().as_micros() as u64,
-        });
-        if self.log.len() > 100_000 {
-            // A listener that never drains the log must not grow memory forever.
-            self.log.drain(..50_000);
-        }
+        let reply_len = if outcome.is_ok() { reply_pdu + 3 } else { 0 };
+        self.traffic.count(request_len + 3, reply_len);
         outcome
     }
 }

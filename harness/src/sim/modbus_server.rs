@@ -77,28 +77,37 @@ impl MeterService {
             // Characters at another baud or framing arrive as garbage.
             return (Answer::Silent, Duration::ZERO);
         }
-        let faults = meter.faults().clone();
+        // The faults that decide the answer, copied: cloning them all (curves
+        // included) at every request cost the server an allocation each.
+        let faults = meter.faults();
+        let (answers_any_address, drop_response_every, bad_address, latency_ms, latency_spikes) = (
+            faults.answers_any_address,
+            faults.drop_response_every,
+            faults.exception_for_bad_address,
+            faults.latency_ms,
+            faults.latency_spikes,
+        );
         let broadcast = slave == 0;
-        if !broadcast && slave != meter.settings().address && !faults.answers_any_address {
+        if !broadcast && slave != meter.settings().address && !answers_any_address {
             // Another meter's frame on a shared line: not this meter's request.
             return (Answer::Silent, Duration::ZERO);
         }
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        if faults.drop_response_every > 0 && n.is_multiple_of(faults.drop_response_every) {
+        if drop_response_every > 0 && n.is_multiple_of(drop_response_every) {
             return (Answer::Silent, Duration::ZERO);
         }
         let result = self.dispatch(&mut meter, request);
         let result = match result {
-            Err(ExceptionCode::IllegalDataAddress) => Err(ExceptionCode::new(
-                faults.exception_for_bad_address.unwrap_or(2),
-            )),
+            Err(ExceptionCode::IllegalDataAddress) => {
+                Err(ExceptionCode::new(bad_address.unwrap_or(2)))
+            }
             other => other,
         };
         if broadcast {
             // Broadcasts are applied and never answered (V1.02 §2.1).
             return (Answer::Silent, Duration::ZERO);
         }
-        let mut delay = match faults.latency_ms {
+        let mut delay = match latency_ms {
             Some([lo, hi]) => {
                 let ms = if hi > lo {
                     lock(&self.rng).random_range(lo..=hi)
@@ -109,7 +118,7 @@ impl MeterService {
             }
             None => Duration::ZERO,
         };
-        if let Some(sp) = faults.latency_spikes
+        if let Some(sp) = latency_spikes
             && n.is_multiple_of(sp.every)
         {
             delay = delay.max(Duration::from_millis(sp.ms));
