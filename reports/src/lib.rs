@@ -13,6 +13,7 @@ pub mod junit;
 pub mod markdown;
 pub mod record;
 pub mod safe_write;
+pub mod signature;
 
 use std::path::Path;
 
