@@ -104,6 +104,100 @@ fn dom(addr: &str, path: &str) -> String {
     chromium(&["--dump-dom", &format!("http://{addr}{path}")])
 }
 
+/// One page held open in headless chromium, driven over the DevTools
+/// protocol on `--remote-debugging-pipe` (JSON messages ended by NUL on
+/// fds 3 and 4, mapped here onto the child's stdin and stdout). The page is
+/// loaded once and never reloaded, so whatever changes in its DOM was
+/// changed by its own script: what `--dump-dom` (taken at load, and never
+/// ending with an open EventSource under `--virtual-time-budget`) cannot show.
+struct Browser {
+    child: Child,
+    to: std::process::ChildStdin,
+    from: BufReader<std::process::ChildStdout>,
+    next: u64,
+    session: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Browser {
+    fn open(url: &str) -> Browser {
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "exec chromium --headless --no-sandbox --disable-gpu --remote-debugging-pipe about:blank 3<&0 4>&1 1>/dev/null",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium runs (apt-get install chromium; .ci/run installs it)");
+        let to = child.stdin.take().expect("stdin");
+        let from = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut b = Browser {
+            child,
+            to,
+            from,
+            next: 0,
+            session: String::new(),
+        };
+        let target = b.call("Target.createTarget", serde_json::json!({ "url": url }));
+        let id = target["targetId"].as_str().expect("targetId").to_string();
+        let attached = b.call(
+            "Target.attachToTarget",
+            serde_json::json!({ "targetId": id, "flatten": true }),
+        );
+        b.session = attached["sessionId"]
+            .as_str()
+            .expect("sessionId")
+            .to_string();
+        b
+    }
+
+    /// Sends one command and returns its result, skipping events.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next += 1;
+        let mut msg = serde_json::json!({ "id": self.next, "method": method, "params": params });
+        if !self.session.is_empty() {
+            msg["sessionId"] = self.session.clone().into();
+        }
+        let mut bytes = serde_json::to_vec(&msg).expect("json");
+        bytes.push(0);
+        self.to.write_all(&bytes).expect("to chromium");
+        loop {
+            let mut buf = Vec::new();
+            let n = self.from.read_until(0, &mut buf).expect("from chromium");
+            assert!(n > 0, "chromium closed the pipe during {method}");
+            buf.pop();
+            let v: serde_json::Value = serde_json::from_slice(&buf).expect("a CDP message");
+            if v["id"].as_u64() == Some(self.next) {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// The text of the element with this id in the live DOM ("" if none).
+    fn text(&mut self, id: &str) -> String {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({
+                "expression": format!("(document.getElementById('{id}')||{{}}).textContent||''"),
+                "returnByValue": true
+            }),
+        );
+        r["result"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 /// Screenshots for the lead's note, when METRIG_STATION_SHOTS names a folder.
 fn shot(addr: &str, path: &str, name: &str, height: u32) {
     if let Ok(dir) = std::env::var("METRIG_STATION_SHOTS") {
@@ -234,6 +328,32 @@ fn chromium_follows_a_simulated_nightly_then_shows_its_run_and_meter() {
     };
     let st = station(&db, "127.0.0.1:0", None);
     let live = format!("/live/{run_id}");
+
+    // The live page's script follows the run by server-sent events: one
+    // page, never reloaded, whose counter of applied updates and progress
+    // figure move while the run runs.
+    let mut page = Browser::open(&format!("http://{}{live}", st.addr));
+    let t0 = Instant::now();
+    let mut seen = Vec::new();
+    let moved = loop {
+        let (updates, pct, state) = (page.text("updates"), page.text("pct"), page.text("state"));
+        let n: u32 = updates.parse().unwrap_or(0);
+        let pct: f64 = pct.parse().unwrap_or(-1.0);
+        seen.push((n, pct, state.clone()));
+        let first_pct = seen.iter().find(|s| s.1 >= 0.0).map_or(-1.0, |s| s.1);
+        if n >= 2 && first_pct >= 0.0 && pct > first_pct && state == "running" {
+            break true;
+        }
+        if t0.elapsed() > Duration::from_secs(30) || (state != "running" && !state.is_empty()) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        moved,
+        "the live page's DOM did not follow the events (updates, %, state): {seen:?}"
+    );
+    drop(page);
     // While it runs, the page shows the current point, and progress advances.
     let first = dom(&st.addr, &live);
     assert_eq!(
