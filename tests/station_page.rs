@@ -736,3 +736,110 @@ fn an_interrupted_run_says_so() {
     let (_, _, index) = get(&st.addr, "/", &[]);
     assert!(index.contains("class=\"interrupted\""), "{index}");
 }
+
+#[test]
+fn compare_page_applies_and_shows_the_candidate_plans_thresholds_and_signatures() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("metrig.sqlite");
+    // The candidate's folder holds its plan copy: the gate at α 0.05 and
+    // half the limit, not the defaults (0.01, 0.2).
+    let cand_dir = tmp.path().join("cand");
+    std::fs::create_dir(&cand_dir).expect("folder");
+    let plan = std::fs::read_to_string(root().join("fixtures/plans/firmware-gate.toml"))
+        .expect("plan")
+        .replace("alpha = 0.01", "alpha = 0.05")
+        .replace(
+            "practical_fraction_of_mpe = 0.2",
+            "practical_fraction_of_mpe = 0.5",
+        );
+    std::fs::write(cand_dir.join("plan.toml"), &plan).expect("plan copy");
+    let plan_ref = harness::run::events::FileRef::of(&cand_dir.join("plan.toml"));
+    // Point 1 moves by 0.3 % of a 1 % limit: a regression at a fifth of the
+    // limit, none at half of it.
+    let mut base = store::testing::synthetic_record(
+        "base",
+        "2026-01-01T02:00:00Z",
+        "SN-C",
+        "1",
+        &[0.1, 0.2],
+        10,
+        0.01,
+    );
+    let mut cand = store::testing::synthetic_record(
+        "cand",
+        "2026-01-02T02:00:00Z",
+        "SN-C",
+        "2",
+        &[0.1, 0.5],
+        10,
+        0.01,
+    );
+    base.plan = plan_ref.clone();
+    cand.plan = plan_ref;
+    std::fs::write(
+        cand_dir.join("record.json"),
+        serde_json::to_string_pretty(&cand).expect("json"),
+    )
+    .expect("record");
+    let key = tmp.path().join("lab.key");
+    reports::signature::generate_key(&key).expect("key");
+    let sk = reports::signature::read_secret_key(&key).expect("secret key");
+    reports::signature::sign(&cand_dir, "cand", &sk).expect("signed");
+    let mut s = Store::open(&Location::Sqlite(db.clone())).expect("store");
+    s.save(&base, None, Points::All).expect("save base");
+    s.save(&cand, Some(&cand_dir), Points::All)
+        .expect("save cand");
+    drop(s);
+    let st = station(&db, "127.0.0.1:0", None);
+
+    let (code, _, body) = get(&st.addr, "/compare?baseline=base&candidate=cand", &[]);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(text_of(&body, "alpha").as_deref(), Some("0.05"), "{body}");
+    assert_eq!(text_of(&body, "fraction").as_deref(), Some("0.5"), "{body}");
+    assert!(
+        body.contains("the candidate&#39;s plan") || body.contains("the candidate's plan"),
+        "{body}"
+    );
+    assert!(body.contains("0 regression(s)"), "{body}");
+    assert!(
+        body.contains("baseline <span class=\"signature\">unsigned"),
+        "{body}"
+    );
+    assert!(body.contains("signed by ed25519:"), "{body}");
+
+    // Thresholds given in the query win, and the page says so.
+    let (code, _, body) = get(
+        &st.addr,
+        "/compare?baseline=base&candidate=cand&fraction=0.2",
+        &[],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(text_of(&body, "fraction").as_deref(), Some("0.2"), "{body}");
+    assert!(body.contains("given in the query"), "{body}");
+    assert!(body.contains("1 regression(s)"), "{body}");
+
+    // Out of range: refused, naming the parameter and the range.
+    let (code, _, body) = get(
+        &st.addr,
+        "/compare?baseline=base&candidate=cand&alpha=0.7",
+        &[],
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("alpha=0.7") && body.contains("0..0.5"),
+        "{body}"
+    );
+
+    // The run's page says whether it is signed; an edit after signing breaks it.
+    let (_, _, body) = get(&st.addr, "/run/cand", &[]);
+    assert!(
+        body.contains("signed by ed25519:") && body.contains("valid"),
+        "{body}"
+    );
+    std::fs::write(cand_dir.join("plan.toml"), format!("{plan}\n")).expect("edit");
+    let (_, _, body) = get(&st.addr, "/run/cand", &[]);
+    assert!(
+        body.contains("signature BROKEN") && body.contains("plan.toml"),
+        "{body}"
+    );
+}

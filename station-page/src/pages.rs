@@ -269,11 +269,11 @@ const VERDICTS: [harness::stats::Verdict; 6] = [
 /// The signature line of a run's page and the compare page.
 fn signature_line(sig: &SignatureStatus) -> Markup {
     let class = match sig {
-        SignatureStatus::Valid { .. } => "pass",
-        SignatureStatus::Broken { .. } => "fail",
-        SignatureStatus::Unsigned => "",
+        SignatureStatus::Valid { .. } => "signature pass",
+        SignatureStatus::Broken { .. } => "signature fail",
+        SignatureStatus::Unsigned => "signature",
     };
-    html! { span.signature class=(class) { (sig.summary()) } }
+    html! { span class=(class) { (sig.summary()) } }
 }
 
 pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
