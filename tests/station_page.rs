@@ -104,6 +104,100 @@ fn dom(addr: &str, path: &str) -> String {
     chromium(&["--dump-dom", &format!("http://{addr}{path}")])
 }
 
+/// One page held open in headless chromium, driven over the DevTools
+/// protocol on `--remote-debugging-pipe` (JSON messages ended by NUL on
+/// fds 3 and 4, mapped here onto the child's stdin and stdout). The page is
+/// loaded once and never reloaded, so whatever changes in its DOM was
+/// changed by its own script: what `--dump-dom` (taken at load, and never
+/// ending with an open EventSource under `--virtual-time-budget`) cannot show.
+struct Browser {
+    child: Child,
+    to: std::process::ChildStdin,
+    from: BufReader<std::process::ChildStdout>,
+    next: u64,
+    session: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Browser {
+    fn open(url: &str) -> Browser {
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "exec chromium --headless --no-sandbox --disable-gpu --remote-debugging-pipe about:blank 3<&0 4>&1 1>/dev/null",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium runs (apt-get install chromium; .ci/run installs it)");
+        let to = child.stdin.take().expect("stdin");
+        let from = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut b = Browser {
+            child,
+            to,
+            from,
+            next: 0,
+            session: String::new(),
+        };
+        let target = b.call("Target.createTarget", serde_json::json!({ "url": url }));
+        let id = target["targetId"].as_str().expect("targetId").to_string();
+        let attached = b.call(
+            "Target.attachToTarget",
+            serde_json::json!({ "targetId": id, "flatten": true }),
+        );
+        b.session = attached["sessionId"]
+            .as_str()
+            .expect("sessionId")
+            .to_string();
+        b
+    }
+
+    /// Sends one command and returns its result, skipping events.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next += 1;
+        let mut msg = serde_json::json!({ "id": self.next, "method": method, "params": params });
+        if !self.session.is_empty() {
+            msg["sessionId"] = self.session.clone().into();
+        }
+        let mut bytes = serde_json::to_vec(&msg).expect("json");
+        bytes.push(0);
+        self.to.write_all(&bytes).expect("to chromium");
+        loop {
+            let mut buf = Vec::new();
+            let n = self.from.read_until(0, &mut buf).expect("from chromium");
+            assert!(n > 0, "chromium closed the pipe during {method}");
+            buf.pop();
+            let v: serde_json::Value = serde_json::from_slice(&buf).expect("a CDP message");
+            if v["id"].as_u64() == Some(self.next) {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// The text of the element with this id in the live DOM ("" if none).
+    fn text(&mut self, id: &str) -> String {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({
+                "expression": format!("(document.getElementById('{id}')||{{}}).textContent||''"),
+                "returnByValue": true
+            }),
+        );
+        r["result"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 /// Screenshots for the lead's note, when METRIG_STATION_SHOTS names a folder.
 fn shot(addr: &str, path: &str, name: &str, height: u32) {
     if let Ok(dir) = std::env::var("METRIG_STATION_SHOTS") {
@@ -234,6 +328,32 @@ fn chromium_follows_a_simulated_nightly_then_shows_its_run_and_meter() {
     };
     let st = station(&db, "127.0.0.1:0", None);
     let live = format!("/live/{run_id}");
+
+    // The live page's script follows the run by server-sent events: one
+    // page, never reloaded, whose counter of applied updates and progress
+    // figure move while the run runs.
+    let mut page = Browser::open(&format!("http://{}{live}", st.addr));
+    let t0 = Instant::now();
+    let mut seen = Vec::new();
+    let moved = loop {
+        let (updates, pct, state) = (page.text("updates"), page.text("pct"), page.text("state"));
+        let n: u32 = updates.parse().unwrap_or(0);
+        let pct: f64 = pct.parse().unwrap_or(-1.0);
+        seen.push((n, pct, state.clone()));
+        let first_pct = seen.iter().find(|s| s.1 >= 0.0).map_or(-1.0, |s| s.1);
+        if n >= 2 && first_pct >= 0.0 && pct > first_pct && state == "running" {
+            break true;
+        }
+        if t0.elapsed() > Duration::from_secs(30) || (state != "running" && !state.is_empty()) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        moved,
+        "the live page's DOM did not follow the events (updates, %, state): {seen:?}"
+    );
+    drop(page);
     // While it runs, the page shows the current point, and progress advances.
     let first = dom(&st.addr, &live);
     assert_eq!(
@@ -615,4 +735,111 @@ fn an_interrupted_run_says_so() {
     );
     let (_, _, index) = get(&st.addr, "/", &[]);
     assert!(index.contains("class=\"interrupted\""), "{index}");
+}
+
+#[test]
+fn compare_page_applies_and_shows_the_candidate_plans_thresholds_and_signatures() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("metrig.sqlite");
+    // The candidate's folder holds its plan copy: the gate at α 0.05 and
+    // half the limit, not the defaults (0.01, 0.2).
+    let cand_dir = tmp.path().join("cand");
+    std::fs::create_dir(&cand_dir).expect("folder");
+    let plan = std::fs::read_to_string(root().join("fixtures/plans/firmware-gate.toml"))
+        .expect("plan")
+        .replace("alpha = 0.01", "alpha = 0.05")
+        .replace(
+            "practical_fraction_of_mpe = 0.2",
+            "practical_fraction_of_mpe = 0.5",
+        );
+    std::fs::write(cand_dir.join("plan.toml"), &plan).expect("plan copy");
+    let plan_ref = harness::run::events::FileRef::of(&cand_dir.join("plan.toml"));
+    // Point 1 moves by 0.3 % of a 1 % limit: a regression at a fifth of the
+    // limit, none at half of it.
+    let mut base = store::testing::synthetic_record(
+        "base",
+        "2026-01-01T02:00:00Z",
+        "SN-C",
+        "1",
+        &[0.1, 0.2],
+        10,
+        0.01,
+    );
+    let mut cand = store::testing::synthetic_record(
+        "cand",
+        "2026-01-02T02:00:00Z",
+        "SN-C",
+        "2",
+        &[0.1, 0.5],
+        10,
+        0.01,
+    );
+    base.plan = plan_ref.clone();
+    cand.plan = plan_ref;
+    std::fs::write(
+        cand_dir.join("record.json"),
+        serde_json::to_string_pretty(&cand).expect("json"),
+    )
+    .expect("record");
+    let key = tmp.path().join("lab.key");
+    reports::signature::generate_key(&key).expect("key");
+    let sk = reports::signature::read_secret_key(&key).expect("secret key");
+    reports::signature::sign(&cand_dir, "cand", &sk).expect("signed");
+    let mut s = Store::open(&Location::Sqlite(db.clone())).expect("store");
+    s.save(&base, None, Points::All).expect("save base");
+    s.save(&cand, Some(&cand_dir), Points::All)
+        .expect("save cand");
+    drop(s);
+    let st = station(&db, "127.0.0.1:0", None);
+
+    let (code, _, body) = get(&st.addr, "/compare?baseline=base&candidate=cand", &[]);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(text_of(&body, "alpha").as_deref(), Some("0.05"), "{body}");
+    assert_eq!(text_of(&body, "fraction").as_deref(), Some("0.5"), "{body}");
+    assert!(
+        body.contains("the candidate&#39;s plan") || body.contains("the candidate's plan"),
+        "{body}"
+    );
+    assert!(body.contains("0 regression(s)"), "{body}");
+    assert!(
+        body.contains("baseline <span class=\"signature\">unsigned"),
+        "{body}"
+    );
+    assert!(body.contains("signed by ed25519:"), "{body}");
+
+    // Thresholds given in the query win, and the page says so.
+    let (code, _, body) = get(
+        &st.addr,
+        "/compare?baseline=base&candidate=cand&fraction=0.2",
+        &[],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(text_of(&body, "fraction").as_deref(), Some("0.2"), "{body}");
+    assert!(body.contains("given in the query"), "{body}");
+    assert!(body.contains("1 regression(s)"), "{body}");
+
+    // Out of range: refused, naming the parameter and the range.
+    let (code, _, body) = get(
+        &st.addr,
+        "/compare?baseline=base&candidate=cand&alpha=0.7",
+        &[],
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("alpha=0.7") && body.contains("0..0.5"),
+        "{body}"
+    );
+
+    // The run's page says whether it is signed; an edit after signing breaks it.
+    let (_, _, body) = get(&st.addr, "/run/cand", &[]);
+    assert!(
+        body.contains("signed by ed25519:") && body.contains("valid"),
+        "{body}"
+    );
+    std::fs::write(cand_dir.join("plan.toml"), format!("{plan}\n")).expect("edit");
+    let (_, _, body) = get(&st.addr, "/run/cand", &[]);
+    assert!(
+        body.contains("signature BROKEN") && body.contains("plan.toml"),
+        "{body}"
+    );
 }

@@ -362,3 +362,141 @@ fn kill_9_mid_run_leaves_every_stored_point_whole() {
     let (code, out, err) = metrig(&["store", "check", "--store", &store_arg(&loc), &d]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// Nights of the drifting meter, and the simulated drift (% per day).
+const NIGHTS: usize = 365;
+const DRIFT_PCT_PER_DAY: f64 = 0.0005;
+
+/// `trend` over 365 simulated nightly runs of one slowly drifting simulated
+/// meter (issue 17): each night is a real `metrig run` on the simulated rig,
+/// written to the store as it runs; the meter's error moves by
+/// `drift_pct_per_day` of its age (`age_days` = the night's number), with
+/// night-to-night noise (`noise_pct`, a seed a night). The cheapest honest
+/// night: a plan of one point (`led-constant` at Iref, PF 1, whose mean error
+/// is the meter's error), about 0.1 s of wall time. The runs go back to back, so their start times are set
+/// to one night apart in the store (`runs.started_at`), as a lab's nightly
+/// would have them; everything else is as the runs wrote it. `trend` must
+/// find the slope within its expanded uncertainty (k = 2) and call it
+/// significant.
+#[test]
+fn trend_finds_the_drift_of_a_simulated_meter_over_365_nightly_runs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let loc = Location::Sqlite(tmp.path().join("metrig.sqlite"));
+    let plan = tmp.path().join("night.toml");
+    std::fs::write(
+        &plan,
+        "[plan]\nname = \"drift-night\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 1\nstopping = \"fixed\"\nwarm_up_s = 0\nsettle_s = 1\n\n[[suites]]\nid = \"led-constant\"\n",
+    )
+    .expect("plan");
+    let rig_text = std::fs::read_to_string(root().join("fixtures/rigs/sim.toml"))
+        .expect("sim rig")
+        .replace(
+            "\"../meters/",
+            &format!("\"{}/fixtures/meters/", root().display()),
+        );
+    let night_rig = |i: usize| {
+        let path = tmp.path().join(format!("rig-{i:03}.toml"));
+        let text = rig_text.replace("seed = 20261125", &format!("seed = {}", 20261125 + i));
+        std::fs::write(
+            &path,
+            format!(
+                "{text}\n[positions.sim.faults]\nnoise_pct = 0.01\ndrift_pct_per_day = {DRIFT_PCT_PER_DAY}\nage_days = {i}\n"
+            ),
+        )
+        .expect("rig");
+        path
+    };
+    let t0 = std::time::Instant::now();
+    let mut nights = Vec::new();
+    // Four rigs' nights at a time: the runs wait on the simulated rig more
+    // than they compute.
+    for batch in (0..NIGHTS).collect::<Vec<_>>().chunks(4) {
+        let children: Vec<_> = batch
+            .iter()
+            .map(|&i| {
+                let out = tmp.path().join(format!("night-{i:03}"));
+                let child = Command::new(env!("CARGO_BIN_EXE_metrig"))
+                    .args([
+                        "run",
+                        &plan.display().to_string(),
+                        "--rig",
+                        &night_rig(i).display().to_string(),
+                        "--quiet",
+                        "--out",
+                        &out.display().to_string(),
+                        "--store",
+                        &store_arg(&loc),
+                    ])
+                    .current_dir(root())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("metrig run starts");
+                (i, out, child)
+            })
+            .collect();
+        for (i, out, child) in children {
+            let done = child.wait_with_output().expect("metrig run ends");
+            assert!(
+                matches!(done.status.code(), Some(0 | 1)),
+                "night {i}: {}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+            nights.push((i, out));
+        }
+    }
+    let wall = t0.elapsed();
+    let mut s = Store::open(&loc).expect("store");
+    for (i, out) in &nights {
+        let record: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("record.json")).expect("record.json"),
+        )
+        .expect("record");
+        let run_id = record["run_id"].as_str().expect("run_id");
+        let n = s
+            .sql()
+            .exec(
+                "UPDATE runs SET started_at = $1 WHERE run_id = $2",
+                &[day(*i).into(), run_id.into()],
+            )
+            .expect("re-dated");
+        assert_eq!(n, 1, "night {i}: run {run_id} is in the store");
+    }
+    drop(s);
+    let (code, out, err) = metrig(&[
+        "trend",
+        "--meter",
+        "2611250001",
+        "--point",
+        "led-constant/iref-pf1",
+        "--json",
+        "--store",
+        &store_arg(&loc),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("trend --json");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(NIGHTS), "{out}");
+    let slope = v["drift"]["slope_pct_per_day"].as_f64().expect("slope");
+    let u = 2.0 * v["drift"]["slope_u_pct_per_day"].as_f64().expect("u");
+    eprintln!(
+        "{NIGHTS} simulated nights in {:.0} s of wall time: drift {slope:.6} ± {u:.6} %/day (k = 2), simulated {DRIFT_PCT_PER_DAY}",
+        wall.as_secs_f64()
+    );
+    assert!(
+        (slope - DRIFT_PCT_PER_DAY).abs() <= u,
+        "slope {slope} ± {u} does not cover the simulated {DRIFT_PCT_PER_DAY}"
+    );
+    assert!(
+        slope.abs() > u,
+        "the drift must be significant: {slope} ± {u}"
+    );
+    assert!(u < DRIFT_PCT_PER_DAY / 2.0, "too uncertain to tell: ± {u}");
+}
+
+/// Night `i`'s start: 02:00 UTC, `i` days after 2026-01-01.
+fn day(i: usize) -> String {
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T02:00:00Z").expect("t0");
+    (t0 + chrono::Duration::days(i as i64))
+        .with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

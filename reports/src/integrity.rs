@@ -4,8 +4,8 @@
 //! The journal proves itself (its hash chain, `harness::run::journal`); the
 //! record is the fold of the journal, so `record.json` must be that fold byte
 //! for byte, and every report must be the rendering of that record. Each
-//! proof is one `Check` in `CHECKS`, run in order: a later proof (a signature
-//! over the journal's last chain value) is one more entry.
+//! proof is one `Check` in `CHECKS`, run in order; the last is the folder's
+//! signature (`crate::signature`), when it has one.
 
 use std::path::Path;
 
@@ -41,6 +41,8 @@ pub struct CheckOutcome {
 pub struct Evidence {
     pub journal: Option<CheckedJournal>,
     pub record: Option<Record>,
+    /// The public key the run must be signed with (`verify --key PUB`).
+    pub trusted_key: Option<ed25519_dalek::VerifyingKey>,
 }
 
 type Check = fn(&Path, &mut Evidence) -> CheckOutcome;
@@ -52,6 +54,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("record matches journal", check_record),
     ("reports match record", check_reports),
     ("plan copy matches record", check_plan_copy),
+    ("signature", check_signature),
 ];
 
 /// The outcome of every check on `dir`.
@@ -67,7 +70,16 @@ impl Verification {
 }
 
 pub fn verify(dir: &Path) -> Verification {
-    let mut evidence = Evidence::default();
+    verify_with_key(dir, None)
+}
+
+/// `verify`, requiring a signature by `trusted` when given: an unsigned run
+/// or one signed by another key is then not intact.
+pub fn verify_with_key(dir: &Path, trusted: Option<ed25519_dalek::VerifyingKey>) -> Verification {
+    let mut evidence = Evidence {
+        trusted_key: trusted,
+        ..Evidence::default()
+    };
     let checks = CHECKS
         .iter()
         .map(|(_, check)| check(dir, &mut evidence))
@@ -221,6 +233,25 @@ fn check_plan_copy(dir: &Path, ev: &mut Evidence) -> CheckOutcome {
                 short(&record.plan.sha256)
             ),
         )
+    }
+}
+
+fn check_signature(dir: &Path, ev: &mut Evidence) -> CheckOutcome {
+    const NAME: &str = "signature";
+    use crate::signature::{SIGNATURE_FILE, SignatureStatus, check};
+    let status = check(dir, ev.trusted_key.as_ref());
+    match (&status, ev.trusted_key.is_some()) {
+        (SignatureStatus::Unsigned, false) => outcome(NAME, None, status.describe()),
+        (SignatureStatus::Unsigned, true) => outcome(
+            NAME,
+            Some(false),
+            format!(
+                "{}: absent; a run signed with the key given was asked for",
+                dir.join(SIGNATURE_FILE).display()
+            ),
+        ),
+        (SignatureStatus::Valid { .. }, _) => outcome(NAME, Some(true), status.describe()),
+        (SignatureStatus::Broken { .. }, _) => outcome(NAME, Some(false), status.describe()),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod pdf;
 pub mod record;
 pub mod safe_write;
+pub mod signature;
 
 use std::path::Path;
 

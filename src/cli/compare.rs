@@ -70,6 +70,15 @@ pub fn run(
     let c = super::store::read_record(candidate, store)?;
     say!("baseline  {} ({})", b.run_id, baseline.display())?;
     say!("candidate {} ({})", c.run_id, candidate.display())?;
+    // Whether each run is signed (`metrig sign`) and the signature holds;
+    // `metrig verify DIR --key PUB` says by whom it must be.
+    let bs = super::store::signature_of(baseline, store, &b.run_id)?;
+    let cs = super::store::signature_of(candidate, store, &c.run_id)?;
+    say!(
+        "signature baseline: {}; candidate: {}",
+        bs.summary(),
+        cs.summary()
+    )?;
     let settings = match settings(candidate, &c, plan) {
         Ok(s) => s,
         Err(why) => {

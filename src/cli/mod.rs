@@ -19,6 +19,7 @@ mod progress;
 mod read;
 mod report;
 mod run;
+mod sign;
 mod sim;
 mod station;
 mod store;
@@ -171,8 +172,17 @@ enum Command {
         command: store::StoreCommand,
     },
     /// Say whether a run folder is intact: its journal's hash chain, its
-    /// record and reports (exit 0 intact, 5 not).
-    Verify { dir: PathBuf },
+    /// record and reports, its signature (exit 0 intact, 5 not).
+    Verify {
+        dir: PathBuf,
+        /// The public key the run must be signed with (a `.pub` file from
+        /// `metrig sign --new-key`); without it an unsigned run can be intact.
+        #[arg(long, value_name = "PUB")]
+        key: Option<PathBuf>,
+    },
+    /// Sign an intact run folder with an ed25519 key (`--key FILE`), or make
+    /// a key pair (`--new-key FILE`).
+    Sign(sign::SignArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -230,7 +240,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trend(args) => trend::run(args),
         Command::Station(args) => station::run(args).await,
         Command::Store { command } => store::run(command),
-        Command::Verify { dir } => verify::run(&dir),
+        Command::Verify { dir, key } => verify::run(&dir, key.as_deref()),
+        Command::Sign(args) => sign::run(args),
     }
 }
 

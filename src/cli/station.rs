@@ -43,7 +43,15 @@ pub async fn run(args: StationArgs) -> anyhow::Result<ExitCode> {
             ""
         }
     )?;
-    let state = AppState::new(store, token);
+    let state = AppState::new(store, token).with_plan_compare(plan_compare);
     station_page::serve(listener, state).await?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The compare page's thresholds: the `[compare]` table of a plan, read
+/// with the suites this binary knows (as `metrig compare` reads it).
+fn plan_compare(path: &std::path::Path) -> Result<harness::run::plan::CompareSettings, String> {
+    harness::run::load_plan(path, &suites::ids())
+        .map(|p| p.compare)
+        .map_err(|e| e.to_string())
 }

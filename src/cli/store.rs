@@ -175,6 +175,26 @@ fn check(loc: &Location, dirs: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 /// A run's record from its folder, or from the store for a `store:` reference.
+/// The signature of one side of `compare`: a folder's own, or for a
+/// `store:` reference the folder the store says the run was written to.
+pub fn signature_of(
+    side: &Path,
+    store: Option<&str>,
+    run_id: &str,
+) -> anyhow::Result<reports::signature::SignatureStatus> {
+    let text = side.to_string_lossy();
+    if !text.starts_with("store:") {
+        return Ok(reports::signature::check(side, None));
+    }
+    let loc = location(store)?;
+    let id = run_id.to_string();
+    let dir = on_thread(move || Ok(Store::open(&loc)?.run_dir(&id)?))?;
+    Ok(match dir {
+        Some(d) if Path::new(&d).is_dir() => reports::signature::check(Path::new(&d), None),
+        _ => reports::signature::SignatureStatus::Unsigned,
+    })
+}
+
 pub fn read_record(side: &Path, store: Option<&str>) -> anyhow::Result<reports::Record> {
     let text = side.to_string_lossy();
     if !text.starts_with("store:") {

@@ -1,7 +1,8 @@
 //! `metrig verify DIR`: whether a run folder is intact — its journal's hash
 //! chain, its record the fold of that journal, its reports the renderings of
 //! that record, its plan copy the plan it ran. Exit 0 when intact, 5 when not.
-//! The checks are `reports::integrity::CHECKS`; a signature check joins them there.
+//! The checks are `reports::integrity::CHECKS`; the last is the folder's
+//! signature (`metrig sign`), required and checked against `--key PUB` when given.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,11 +12,15 @@ use super::{EXIT_OK, usage};
 /// `verify` found a run folder that is not intact.
 pub const EXIT_NOT_INTACT: u8 = 5;
 
-pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(dir: &Path, key: Option<&Path>) -> anyhow::Result<ExitCode> {
     if !dir.is_dir() {
         return Err(usage(format!("{}: not a run folder", dir.display())));
     }
-    let v = reports::integrity::verify(dir);
+    let trusted = key
+        .map(reports::signature::read_public_key)
+        .transpose()
+        .map_err(|e| usage(e.to_string()))?;
+    let v = reports::integrity::verify_with_key(dir, trusted);
     for c in &v.checks {
         let mark = match c.intact {
             Some(true) => "ok     ",

@@ -47,6 +47,8 @@ pub enum PageError {
     Plot(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    BadQuery(String),
     #[error("the store worker stopped: {0}")]
     Worker(String),
 }

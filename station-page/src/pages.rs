@@ -6,11 +6,13 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use reports::Record;
 use reports::compare::Comparison;
+use reports::signature::SignatureStatus;
 use store::{HistoryFilter, LiveRun, RunRow, TrendRow};
 
 use crate::PageError;
 use crate::hub::LiveUpdate;
 use crate::plot;
+use crate::server::Thresholds;
 
 const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:1.5em 2em;color:#222;max-width:1200px}\
 table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:4px 9px;text-align:left}\
@@ -264,7 +266,17 @@ const VERDICTS: [harness::stats::Verdict; 6] = [
     harness::stats::Verdict::Skipped,
 ];
 
-pub fn run(r: &Record) -> Result<String, PageError> {
+/// The signature line of a run's page and the compare page.
+fn signature_line(sig: &SignatureStatus) -> Markup {
+    let class = match sig {
+        SignatureStatus::Valid { .. } => "signature pass",
+        SignatureStatus::Broken { .. } => "signature fail",
+        SignatureStatus::Unsigned => "signature",
+    };
+    html! { span class=(class) { (sig.summary()) } }
+}
+
+pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
     let mut figures = Vec::new();
     for (title, pts) in curves(r) {
         figures.push((title, plot::error_curve(&pts)?));
@@ -280,6 +292,7 @@ pub fn run(r: &Record) -> Result<String, PageError> {
             p { "Plan " b #plan { (r.plan_name) } " on rig " b { (r.rig_name) } ", started "
                 (r.started_at) "; status " span class=(status) { (status) } ". " (r.message) }
             p { "Decision rule: " (r.decision_rule.text) }
+            p #signature { "Signature: " (signature_line(sig)) }
             p { a href={ "/run/" (seg(&r.run_id)) "/report.html" } { "the full report (report.html)" } " · "
                 a href={ "/live/" (seg(&r.run_id)) } { "live view" } }
             h2 { "Meters" }
@@ -371,30 +384,47 @@ pub fn meter(
     ))
 }
 
+fn compare_fields(b: &str, c: &str, alpha: &str, fraction: &str) -> Markup {
+    html! {
+        form method="get" action="/compare" {
+            label { "baseline " input name="baseline" value=(b) placeholder="RUN_ID or latest?firmware=…"; }
+            label { "candidate " input name="candidate" value=(c) placeholder="RUN_ID"; }
+            label { "α " input name="alpha" value=(alpha) size="6" placeholder="plan's"; }
+            label { "fraction of limit " input name="fraction" value=(fraction) size="6" placeholder="plan's"; }
+            button type="submit" { "compare" }
+        }
+    }
+}
+
 pub fn compare_form() -> String {
     layout(
         "compare",
         html! {
             h1 { "Compare two runs (firmware gate)" }
-            form method="get" action="/compare" {
-                label { "baseline " input name="baseline" placeholder="RUN_ID or latest?firmware=…"; }
-                label { "candidate " input name="candidate" placeholder="RUN_ID"; }
-                button type="submit" { "compare" }
-            }
+            p.note { "Empty thresholds: the candidate plan's own " code { "[compare]" } " thresholds, as "
+                code { "metrig compare" } " applies them." }
+            (compare_fields("", "", "", ""))
         },
     )
 }
 
-pub fn compare(b: &Record, c: &Record, cmp: &Comparison) -> String {
+pub fn compare(
+    b: &Record,
+    c: &Record,
+    cmp: &Comparison,
+    t: &Thresholds,
+    sigs: &(SignatureStatus, SignatureStatus),
+) -> String {
     layout(
         "compare",
         html! {
             h1 { "Firmware gate: " (cmp.regressions()) " regression(s)" }
             p { "Baseline " a href={ "/run/" (seg(&b.run_id)) } { (b.run_id) } " (" (b.plan_name) "), candidate "
                 a href={ "/run/" (seg(&c.run_id)) } { (c.run_id) } " (" (c.plan_name) ")." }
-            p.note { "Welch test at α = " (cmp.alpha) "; a regression is a significant degradation beyond "
-                (cmp.fraction_of_mpe) " of the limit (the gate's default thresholds; "
-                code { "metrig compare" } " uses the candidate plan's own)." }
+            p #signatures { "Signature: baseline " (signature_line(&sigs.0)) "; candidate " (signature_line(&sigs.1)) "." }
+            p #thresholds { "Welch test at α = " span #alpha { (t.settings.alpha) } "; a regression is a significant degradation beyond "
+                span #fraction { (t.settings.practical_fraction_of_mpe) } " of the limit. Thresholds: " (t.source) "." }
+            (compare_fields(&b.run_id, &c.run_id, &t.settings.alpha.to_string(), &t.settings.practical_fraction_of_mpe.to_string()))
             table { tr { th { "point" } th { "baseline mean (%)" } th { "candidate mean (%)" } th { "degradation" }
                          th { "threshold" } th { "result" } }
                 @for p in &cmp.points {

@@ -17,8 +17,15 @@ use serde::Deserialize;
 use store::{HistoryFilter, Store};
 use tokio_stream::wrappers::WatchStream;
 
+use harness::run::plan::CompareSettings;
+use reports::signature::SignatureStatus;
+
 use crate::hub::Hub;
 use crate::{PageError, pages};
+
+/// Reads the `[compare]` thresholds of a plan file: given by the binary,
+/// which knows the suites a plan may name.
+pub type PlanCompare = fn(&std::path::Path) -> Result<CompareSettings, String>;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -26,6 +33,7 @@ pub struct AppState {
     store: Arc<Mutex<Store>>,
     pub(crate) token: Option<Arc<str>>,
     pub(crate) hub: Arc<Hub>,
+    plan_compare: Option<PlanCompare>,
 }
 
 impl AppState {
@@ -34,7 +42,15 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             token: token.map(Arc::from),
             hub: Arc::new(Hub::default()),
+            plan_compare: None,
         }
+    }
+
+    /// Lets the compare page read the candidate plan's own thresholds from
+    /// the copy in its run folder, as `metrig compare` does.
+    pub fn with_plan_compare(mut self, f: PlanCompare) -> AppState {
+        self.plan_compare = Some(f);
+        self
     }
 
     pub fn hub(&self) -> &Hub {
@@ -65,6 +81,7 @@ impl IntoResponse for PageError {
             PageError::NotFound(_) | PageError::Store(store::StoreError::NotFound(_)) => {
                 StatusCode::NOT_FOUND
             }
+            PageError::BadQuery(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (code, Html(pages::error(code.as_u16(), &self.to_string()))).into_response()
@@ -196,12 +213,33 @@ async fn live_events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
+/// The signature of the run folder the store says `run_id` was written to
+/// (`reports::signature`); a run without a reachable folder is unsigned here.
+async fn signature(run_dir: Option<String>) -> SignatureStatus {
+    let Some(dir) = run_dir else {
+        return SignatureStatus::Unsigned;
+    };
+    tokio::task::spawn_blocking(move || {
+        let dir = std::path::Path::new(&dir);
+        if dir.is_dir() {
+            reports::signature::check(dir, None)
+        } else {
+            SignatureStatus::Unsigned
+        }
+    })
+    .await
+    .unwrap_or(SignatureStatus::Unsigned)
+}
+
 async fn run(
     State(state): State<AppState>,
     Path(run_id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let record = state.with_store(move |s| s.record(&run_id)).await?;
-    Ok(Html(pages::run(&record)?))
+    let (record, dir) = state
+        .with_store(move |s| Ok((s.record(&run_id)?, s.run_dir(&run_id)?)))
+        .await?;
+    let sig = signature(dir).await;
+    Ok(Html(pages::run(&record, &sig)?))
 }
 
 async fn report(
@@ -239,26 +277,116 @@ async fn meter(
 pub struct CompareQuery {
     baseline: Option<String>,
     candidate: Option<String>,
+    /// Welch's significance level; default: the candidate plan's.
+    alpha: Option<String>,
+    /// The practical threshold as a fraction of the limit; default: the candidate plan's.
+    fraction: Option<String>,
+}
+
+/// The thresholds the compare page applies and where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub settings: CompareSettings,
+    pub source: String,
+}
+
+/// A threshold given in the page's query, checked against the range the
+/// plan's `[compare]` table allows (`harness::run::plan`).
+fn given(
+    name: &str,
+    v: Option<String>,
+    ok: fn(f64) -> bool,
+    range: &str,
+) -> Result<Option<f64>, PageError> {
+    let Some(v) = nonempty(v) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<f64>() {
+        Ok(x) if ok(x) => Ok(Some(x)),
+        _ => Err(PageError::BadQuery(format!(
+            "{name}={v}: must be a number {range}"
+        ))),
+    }
+}
+
+/// The candidate plan's `[compare]` thresholds, read from the plan copy in
+/// its run folder when that copy is the plan the run used (by hash).
+fn plan_thresholds(f: Option<PlanCompare>, dir: Option<&str>, c: &reports::Record) -> Thresholds {
+    let defaults = |why: String| Thresholds {
+        settings: CompareSettings::default(),
+        source: format!("the gate's defaults ({why})"),
+    };
+    let Some(f) = f else {
+        return defaults("this server reads no plan files".into());
+    };
+    let Some(dir) = dir else {
+        return defaults("the store knows no run folder for the candidate".into());
+    };
+    let copy = std::path::Path::new(dir).join(reports::integrity::PLAN_COPY_FILE);
+    if !copy.is_file() {
+        return defaults(format!("{} not found", copy.display()));
+    }
+    if harness::run::events::FileRef::of(&copy).sha256 != c.plan.sha256 {
+        return defaults(format!("{} is not the plan the run used", copy.display()));
+    }
+    match f(&copy) {
+        Ok(settings) => Thresholds {
+            settings,
+            source: format!("the candidate's plan, {}", copy.display()),
+        },
+        Err(e) => defaults(e),
+    }
 }
 
 async fn compare(
     State(state): State<AppState>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Html<String>, PageError> {
+    let alpha = given(
+        "alpha",
+        q.alpha,
+        |x| x > 0.0 && x < 0.5,
+        "within 0..0.5 (exclusive)",
+    )?;
+    let fraction = given(
+        "fraction",
+        q.fraction,
+        |x| (0.0..=1.0).contains(&x),
+        "within 0..=1",
+    )?;
     let (Some(b), Some(c)) = (nonempty(q.baseline), nonempty(q.candidate)) else {
         return Ok(Html(pages::compare_form()));
     };
-    let (br, cr) = state
+    let (br, cr, bdir, cdir) = state
         .with_store(move |s| {
             let b = s.resolve(&b)?;
             let c = s.resolve(&c)?;
-            Ok((s.record(&b)?, s.record(&c)?))
+            Ok((s.record(&b)?, s.record(&c)?, s.run_dir(&b)?, s.run_dir(&c)?))
         })
         .await?;
-    // The page reads no plan file: the gate's default thresholds, named on
-    // the page; `metrig compare` applies the candidate plan's own.
-    let settings = harness::run::plan::CompareSettings::default();
-    let cmp =
-        reports::compare::compare(&br, &cr, settings.alpha, settings.practical_fraction_of_mpe);
-    Ok(Html(pages::compare(&br, &cr, &cmp)))
+    // The thresholds `metrig compare` applies (the candidate plan's own),
+    // unless the page's query gives others; the page names which.
+    let f = state.plan_compare;
+    let cr2 = cr.clone();
+    let cdir2 = cdir.clone();
+    let mut t = tokio::task::spawn_blocking(move || plan_thresholds(f, cdir2.as_deref(), &cr2))
+        .await
+        .map_err(|e| PageError::Worker(e.to_string()))?;
+    if alpha.is_some() || fraction.is_some() {
+        t.source = format!("given in the query (otherwise {})", t.source);
+    }
+    if let Some(a) = alpha {
+        t.settings.alpha = a;
+    }
+    if let Some(x) = fraction {
+        t.settings.practical_fraction_of_mpe = x;
+    }
+    let cmp = reports::compare::compare(
+        &br,
+        &cr,
+        t.settings.alpha,
+        t.settings.practical_fraction_of_mpe,
+    );
+    let sigs = (signature(bdir).await, signature(cdir).await);
+    Ok(Html(pages::compare(&br, &cr, &cmp, &t, &sigs)))
 }

@@ -58,6 +58,17 @@ pub struct TrendRow {
 }
 
 impl Store {
+    /// The run folder a stored run was written to (as the run saw it), if
+    /// the store knows it: where `compare` and the station page look for
+    /// its signature.
+    pub fn run_dir(&mut self, run_id: &str) -> Result<Option<String>, StoreError> {
+        let rows = self.conn.sql().rows(
+            "SELECT run_dir FROM runs WHERE run_id = $1",
+            &[run_id.into()],
+        )?;
+        Ok(rows.first().and_then(|r| r[0].opt_text()))
+    }
+
     /// Runs matching `filter`, newest first, with their verdict counts.
     pub fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<RunRow>, StoreError> {
         let mut clauses = Vec::new();

@@ -359,7 +359,7 @@ fn write_point(
 }
 
 /// The INSERT of `rows` samples.
-fn samples_sql(rows: usize) -> String {
+pub(crate) fn samples_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO samples (run_id, point_key, idx, at_s, value, unit, raw_json) VALUES ",
     );
@@ -382,9 +382,8 @@ fn samples_sql(rows: usize) -> String {
     sql
 }
 
-/// The samples of one point. PostgreSQL gets multi-row INSERTs (one round
-/// trip per 200 samples); SQLite, in-process, is fastest with its prepared
-/// one-row INSERT repeated (measured: `cargo bench -p metrig-store`).
+/// The samples of one point, through the connection's own fastest way
+/// (`Sql::insert_samples`).
 pub fn insert_samples(
     tx: &mut dyn Sql,
     run_id: &str,
@@ -392,10 +391,19 @@ pub fn insert_samples(
     samples: &[harness::run::events::Sample],
     raws: &[String],
 ) -> Result<usize, StoreError> {
-    let per = match tx.kind() {
-        crate::db::Kind::Sqlite => 1,
-        crate::db::Kind::Postgres => SAMPLE_CHUNK,
-    };
+    tx.insert_samples(run_id, key, samples, raws)
+}
+
+/// PostgreSQL's way: multi-row INSERTs, one round trip per 200 samples
+/// (measured: `cargo bench -p metrig-store`).
+pub(crate) fn insert_samples_chunked(
+    tx: &mut dyn Sql,
+    run_id: &str,
+    key: &str,
+    samples: &[harness::run::events::Sample],
+    raws: &[String],
+) -> Result<usize, StoreError> {
+    let per = SAMPLE_CHUNK;
     let full = samples_sql(per);
     let mut params = Vec::with_capacity(per * 7);
     for (chunk, raws) in samples.chunks(per).zip(raws.chunks(per)) {

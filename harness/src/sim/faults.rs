@@ -79,6 +79,14 @@ pub struct Faults {
     /// (a cable glitch) (0 = never).
     #[serde(default)]
     pub garbage_every: u64,
+    /// A slowly drifting meter: its active-energy error moves by this much
+    /// per day of its age (`age_days` when the rig opens, plus the rig time
+    /// since), the drift `metrig trend` must find over many nightly runs.
+    #[serde(default)]
+    pub drift_pct_per_day: f64,
+    /// The meter's age in days when the rig opens (with `drift_pct_per_day`).
+    #[serde(default)]
+    pub age_days: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -218,6 +226,20 @@ impl Faults {
                 "reboot_at_s".into(),
                 t.to_string(),
                 "a rig time within 0..=10000000 s",
+            );
+        }
+        if !(self.drift_pct_per_day.is_finite() && self.drift_pct_per_day.abs() <= 1.0) {
+            return bad(
+                "drift_pct_per_day".into(),
+                self.drift_pct_per_day.to_string(),
+                "within -1..=1 % per day",
+            );
+        }
+        if !(self.age_days.is_finite() && (0.0..=36_500.0).contains(&self.age_days)) {
+            return bad(
+                "age_days".into(),
+                self.age_days.to_string(),
+                "within 0..=36500 days",
             );
         }
         Ok(())

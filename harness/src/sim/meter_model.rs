@@ -297,6 +297,12 @@ impl MeterModel {
         self.next_noise = self.now + NOISE_EPOCH;
     }
 
+    /// The drift of the active error at its age now (`Faults::drift_pct_per_day`).
+    fn drift_pct(&self) -> f64 {
+        let age_days = self.faults.age_days + self.now.secs_f64() / 86_400.0;
+        self.faults.drift_pct_per_day * age_days
+    }
+
     /// Active and reactive power the meter registers now (W, var).
     pub fn registered_power(&self) -> (f64, f64) {
         let Some(lp) = self.input.filter(|_| self.is_up()) else {
@@ -305,7 +311,8 @@ impl MeterModel {
         if lp.current.0 < self.start_threshold.0 {
             return (self.faults.creep_w, 0.0);
         }
-        let e_p = self.curve.error_pct(lp.current, active_pf(lp.phase)) + self.noise.0;
+        let e_p =
+            self.curve.error_pct(lp.current, active_pf(lp.phase)) + self.noise.0 + self.drift_pct();
         let e_q = self
             .reactive_curve
             .error_pct(lp.current, reactive_sin(lp.phase))
