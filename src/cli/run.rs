@@ -27,6 +27,10 @@ pub struct RunArgs {
     pub rerun_failed: Option<PathBuf>,
     pub dry_run: bool,
     pub quiet: bool,
+    /// Every point's result on the screen at the end (summary.md's table).
+    pub verbose: bool,
+    /// The last line as one JSON object, for scripts.
+    pub json: bool,
     pub store: Option<String>,
     /// Continue although the plan, rig, profiles or metrig changed (recorded).
     pub accept_changes: bool,
@@ -395,13 +399,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_RIG_FAILED));
     };
     reports::write_all(&record, &dir).map_err(anyhow::Error::msg)?;
-    if !args.quiet {
+    if args.verbose && !args.json {
         say!("{}", reports::markdown::render(&record))?;
     }
-    say!(
-        "run written to {} (record.json, samples.csv, junit.xml, summary.md, report.html)",
-        dir.display()
-    )?;
+    end_screen(&record, summary.status, &dir, args.json)?;
     let code = match (summary.status, summary.rig_failed) {
         (RunStatus::Interrupted, Some(why)) => {
             eprintln!(
@@ -424,6 +425,67 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// The run's last screen: the verdict, the counts and where the report is,
+/// so the last thing a lab engineer reads is the answer (the per-point
+/// table is in summary.md, or on the screen with `--verbose`). With `--json`,
+/// one line with the same facts, for scripts.
+fn end_screen(record: &Record, status: RunStatus, dir: &Path, json: bool) -> std::io::Result<()> {
+    use harness::stats::Verdict;
+    let failed = record.failures();
+    let conditional = record.count(Verdict::ConditionalPass);
+    let verdict = match status {
+        RunStatus::Interrupted => "INTERRUPTED",
+        RunStatus::Completed if failed > 0 => "FAIL",
+        RunStatus::Completed => "PASS",
+    };
+    let report = dir.join("report.html");
+    if json {
+        let counts: serde_json::Map<String, serde_json::Value> = [
+            Verdict::Pass,
+            Verdict::ConditionalPass,
+            Verdict::ConditionalFail,
+            Verdict::Fail,
+            Verdict::Error,
+            Verdict::Skipped,
+        ]
+        .iter()
+        .map(|v| (v.as_str().to_string(), record.count(*v).into()))
+        .collect();
+        return say!(
+            "{}",
+            serde_json::json!({
+                "verdict": verdict.to_lowercase(),
+                "run_id": record.run_id,
+                "plan": record.plan_name,
+                "points": record.points.len(),
+                "counts": counts,
+                "failed": failed,
+                "dir": dir.display().to_string(),
+                "report": report.display().to_string(),
+            })
+        );
+    }
+    let why = match (verdict, failed, conditional) {
+        ("FAIL", n, _) => format!(" — {n} point(s) failed"),
+        ("PASS", _, c) if c > 0 => {
+            format!(" — {c} conditional pass(es): within the limit, but U crosses it")
+        }
+        _ => String::new(),
+    };
+    say!("")?;
+    say!("{verdict}{why}")?;
+    say!(
+        "{} points: {}",
+        record.points.len(),
+        record.verdict_counts().join(", ")
+    )?;
+    say!("report: {}", report.display())?;
+    say!(
+        "        (in {}: summary.md, record.json, samples.csv, junit.xml; --verbose prints every point)",
+        dir.display()
+    )
+}
+
 fn dry_run(
     plan: &harness::run::Plan,
     suites: &[Arc<dyn harness::run::Suite>],
@@ -442,7 +504,7 @@ fn dry_run(
         rig.config.name
     )?;
     say!(
-        "warm-up {:.0} s, settle {:.0} s per load point, decision rule {:?}",
+        "warm-up {:.0} s, settle {:.0} s per load point, decision rule {}",
         plan.warm_up.as_secs_f64(),
         plan.settle.as_secs_f64(),
         plan.decision_rule
