@@ -247,7 +247,11 @@ pub fn render(c: &Comparison) -> String {
             p.candidate_mean,
             p.test
                 .as_ref()
-                .map_or("—".into(), |t| format!("{:.2e}", t.p_value)),
+                .map_or("—".into(), |t| if t.p_value >= 0.001 {
+                    format!("{:.3}", t.p_value)
+                } else {
+                    format!("{:.1e}", t.p_value)
+                }),
             p.degradation,
             p.threshold,
             p.unit

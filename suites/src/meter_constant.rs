@@ -152,7 +152,7 @@ impl Declares for MeterConstant {
             serde_json::json!({ "channel": p.channel, "pulses": n, "weight_wh": weight, "register_wh": register }),
             move |_b, limit| {
                 format!(
-                    "{n} {:?} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %)",
+                    "{n} {} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %)",
                     p.channel,
                     from_pulses / 1000.0,
                     register / 1000.0
