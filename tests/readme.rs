@@ -66,16 +66,25 @@ fn every_file_the_readme_names_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let named = named_paths(&readme);
-    assert!(named.len() > 40, "the scan finds the README's paths: {named:?}");
+    assert!(
+        named.len() > 40,
+        "the scan finds the README's paths: {named:?}"
+    );
     let gone = missing(&readme, root);
-    assert!(gone.is_empty(), "README.md names files that do not exist: {gone:#?}");
+    assert!(
+        gone.is_empty(),
+        "README.md names files that do not exist: {gone:#?}"
+    );
 }
 
 #[test]
 fn a_path_that_does_not_exist_is_caught() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = "see `fixtures/rigs/sim.toml`, `tests/issue4_suites.rs` and reports/out/x.";
-    assert_eq!(missing(text, root), vec!["tests/issue4_suites.rs".to_string()]);
+    assert_eq!(
+        missing(text, root),
+        vec!["tests/issue4_suites.rs".to_string()]
+    );
 }
 
 #[test]
