@@ -255,12 +255,22 @@ fn wait(child: &mut std::process::Child) -> Option<i32> {
     None
 }
 
-/// probe-rs is built in (feature `probe`, on by default): listing probes works
-/// with none attached, and flashing without one is a rig failure that says so.
+/// Built with probe-rs (feature `probe`, which CI builds with
+/// `--all-features`): listing probes works with none attached, with no colour
+/// codes off a terminal; an unknown chip is named as such; flashing without a
+/// probe is a rig failure that says so.
+#[cfg(feature = "probe")]
 #[test]
 fn flash_lists_probes_and_refuses_without_one() {
     let (code, out, err) = metrig(&["flash", "--list-probes"]);
     assert_eq!(code, 0, "{err}");
+    assert!(!err.contains('\x1b') && !out.contains('\x1b'), "{err}");
+    let (code, _, err) = metrig(&["flash", "--chip", "STM32NOTACHIP", "--elf", "Cargo.toml"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("--chip STM32NOTACHIP: probe-rs knows no such chip"),
+        "{err}"
+    );
     assert!(
         out.contains("no debug probe is attached") || out.contains(':'),
         "{out}"
@@ -275,6 +285,15 @@ fn flash_lists_probes_and_refuses_without_one() {
     assert!(err.contains("nowhere.elf: no such file"), "{err}");
     let (code, _, err) = metrig(&["flash", "--list-probes", "--chip", "X"]);
     assert_eq!(code, 0, "{err}");
+}
+
+/// Without the `probe` feature (the default build) `flash` says how to get it.
+#[cfg(not(feature = "probe"))]
+#[test]
+fn flash_without_the_probe_feature_says_how_to_build_it() {
+    let (code, _, err) = metrig(&["flash", "--list-probes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--features probe"), "{err}");
 }
 
 /// The RTU driver (termios line settings on a real port) reads `metrig sim

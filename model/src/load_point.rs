@@ -47,12 +47,22 @@ impl LoadPoint {
 
     /// Parses the lab notation `"230V 10A 0.5L 50Hz"`: tokens in any order,
     /// each with its unit; the power factor may instead be an angle (`60deg`,
-    /// `240deg` for export). Missing tokens take the given defaults.
+    /// `240deg` for export). Missing tokens take the given defaults. A space
+    /// between value and unit, as SI writing puts it (`"230 V 10 A"`), is
+    /// accepted: a unit standing alone joins the number before it.
     pub fn parse(text: &str, defaults: LoadPoint) -> Result<Self, String> {
         let mut point = defaults;
+        let mut tokens: Vec<String> = Vec::new();
+        for t in text.split_whitespace() {
+            let unit_alone = t.chars().next().is_some_and(char::is_alphabetic);
+            match tokens.last_mut() {
+                Some(prev) if unit_alone && prev.parse::<f64>().is_ok() => prev.push_str(t),
+                _ => tokens.push(t.to_string()),
+            }
+        }
         // Each quantity once: "230V 5A 1 50Hz 60A" is a typo, not 60 A.
         let mut given: Vec<(&str, &str)> = Vec::new();
-        for token in text.split_whitespace() {
+        for token in tokens.iter().map(String::as_str) {
             let lower = token.to_ascii_lowercase();
             let kind = if lower.ends_with("hz") {
                 "frequency"
@@ -145,6 +155,17 @@ mod tests {
             assert!(e.contains("twice"), "{text}: {e}");
         }
         assert!(LoadPoint::parse("230V 5A 1 50Hz", d).is_ok());
+    }
+
+    #[test]
+    fn a_space_between_value_and_unit_is_accepted() {
+        let spaced = LoadPoint::parse("230 V 10 A 0.5 L 50 Hz", base()).expect("parses");
+        let tight = LoadPoint::parse("230V 10A 0.5L 50Hz", base()).expect("parses");
+        assert_eq!(spaced, tight);
+        let p = LoadPoint::parse("207 V 500 mA", base()).expect("parses");
+        assert_eq!(p.voltage, Volts(207.0));
+        assert_eq!(p.current, Amps::milliamps(500.0));
+        assert!(LoadPoint::parse("230 V V", base()).is_err());
     }
 
     #[test]

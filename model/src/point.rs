@@ -21,6 +21,18 @@ pub enum Confidence {
     Derived,
 }
 
+/// In the words of shared/standards.md and the record (`"verified"`).
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Confidence::Verified => "verified",
+            Confidence::Recalled => "recalled",
+            Confidence::Uncertain => "uncertain",
+            Confidence::Derived => "derived",
+        })
+    }
+}
+
 /// The limit a point is judged against, and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitRef {

@@ -18,8 +18,16 @@ pub struct PointComparison {
     /// |candidate| − |baseline|: positive when the error grew.
     pub degradation: f64,
     pub threshold: f64,
+    /// The unit of the means, the change and the threshold: the point's
+    /// limit unit ("%" for an error in percent).
+    #[serde(default = "percent")]
+    pub unit: String,
     pub regression: bool,
     pub improvement: bool,
+}
+
+fn percent() -> String {
+    "%".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +186,7 @@ pub fn compare(
             test,
             degradation,
             threshold,
+            unit: unit_of(c.limit.as_ref()),
         });
     }
     for b in &baseline.points {
@@ -196,6 +205,14 @@ pub fn compare(
     }
 }
 
+/// A limit's unit as a figure's unit: "±Hz" limits a value in Hz.
+fn unit_of(limit: Option<&model::point::LimitRef>) -> String {
+    match limit.map(|l| l.unit.trim_start_matches(['±', '≥', '≤']).trim()) {
+        None | Some("") => "%".into(),
+        Some(u) => u.to_string(),
+    }
+}
+
 /// The comparison as a table for the terminal.
 pub fn render(c: &Comparison) -> String {
     use std::fmt::Write as _;
@@ -207,8 +224,12 @@ pub fn render(c: &Comparison) -> String {
     );
     let _ = writeln!(
         o,
-        "{:<44} {:>10} {:>10} {:>9} {:>9}  verdict",
-        "point", "baseline", "candidate", "p", "moved"
+        "baseline, candidate: mean error; Δ|error| = |candidate| − |baseline| (positive: the error grew)"
+    );
+    let _ = writeln!(
+        o,
+        "{:<44} {:>10} {:>10} {:>9} {:>10} {:>9} {:<4} verdict",
+        "point", "baseline", "candidate", "p", "Δ|error|", "threshold", "unit"
     );
     for p in &c.points {
         let verdict = if p.regression {
@@ -220,14 +241,20 @@ pub fn render(c: &Comparison) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<44} {:>+10.4} {:>+10.4} {:>9} {:>+9.4}  {verdict}",
+            "{:<44} {:>+10.4} {:>+10.4} {:>9} {:>+10.4} {:>9.4} {:<4} {verdict}",
             p.key,
             p.baseline_mean,
             p.candidate_mean,
             p.test
                 .as_ref()
-                .map_or("—".into(), |t| format!("{:.2e}", t.p_value)),
-            p.degradation
+                .map_or("—".into(), |t| if t.p_value >= 0.001 {
+                    format!("{:.3}", t.p_value)
+                } else {
+                    format!("{:.1e}", t.p_value)
+                }),
+            p.degradation,
+            p.threshold,
+            p.unit
         );
     }
     for k in &c.unmatched {

@@ -63,31 +63,52 @@ pub fn run(
     candidate: &Path,
     plan: Option<&Path>,
     store: Option<&str>,
+    json: bool,
 ) -> anyhow::Result<ExitCode> {
     // A folder's record is trusted only through its journal's chain; a
     // `store:` reference is read back from the results store.
     let b = super::store::read_record(baseline, store)?;
     let c = super::store::read_record(candidate, store)?;
-    say!("baseline  {} ({})", b.run_id, baseline.display())?;
-    say!("candidate {} ({})", c.run_id, candidate.display())?;
     // Whether each run is signed (`metrig sign`) and the signature holds;
     // `metrig verify DIR --key PUB` says by whom it must be.
     let bs = super::store::signature_of(baseline, store, &b.run_id)?;
     let cs = super::store::signature_of(candidate, store, &c.run_id)?;
-    say!(
-        "signature baseline: {}; candidate: {}",
-        bs.summary(),
-        cs.summary()
-    )?;
+    let runs = serde_json::json!({
+        "baseline": { "run_id": b.run_id, "from": baseline.display().to_string(), "signature": bs.summary() },
+        "candidate": { "run_id": c.run_id, "from": candidate.display().to_string(), "signature": cs.summary() },
+    });
+    if !json {
+        say!("baseline  {} ({})", b.run_id, baseline.display())?;
+        say!("candidate {} ({})", c.run_id, candidate.display())?;
+        say!(
+            "signature baseline: {}; candidate: {}",
+            bs.summary(),
+            cs.summary()
+        )?;
+    }
     let settings = match settings(candidate, &c, plan) {
         Ok(s) => s,
         Err(why) => {
-            say!("NOT COMPARED: {why}")?;
+            if json {
+                let mut doc = runs;
+                doc["not_compared"] = why.into();
+                say!("{doc}")?;
+            } else {
+                say!("NOT COMPARED: {why}")?;
+            }
             return Ok(ExitCode::from(EXIT_NOT_COMPARED));
         }
     };
     let cmp = reports::compare::compare(&b, &c, settings.alpha, settings.practical_fraction_of_mpe);
-    say!("{}", reports::compare::render(&cmp))?;
+    if json {
+        let mut doc = runs;
+        doc["comparison"] = serde_json::to_value(&cmp)?;
+        doc["regressions"] = cmp.regressions().into();
+        doc["refused"] = cmp.refused().into();
+        say!("{doc}")?;
+    } else {
+        say!("{}", reports::compare::render(&cmp))?;
+    }
     Ok(ExitCode::from(if cmp.regressions() > 0 {
         EXIT_VERDICT_FAILED
     } else if cmp.refused() {

@@ -15,8 +15,10 @@ pub struct HistoryArgs {
     /// Runs with a meter on this firmware.
     #[arg(long)]
     firmware: Option<String>,
+    /// Runs on the rig of this name (the rig file's `[rig] name`).
     #[arg(long)]
     rig: Option<String>,
+    /// Runs of the plan of this name (the plan file's `name`).
     #[arg(long)]
     plan: Option<String>,
     /// Runs started on or after this date (YYYY-MM-DD) or time (RFC 3339).

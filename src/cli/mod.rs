@@ -55,7 +55,7 @@ pub struct Cli {
 enum Command {
     /// Read and print every readable quantity of a meter through its profile.
     Read {
-        /// The rig file.
+        /// The rig file (e.g. fixtures/rigs/sim.toml).
         #[arg(long)]
         rig: PathBuf,
         /// Which position (1-based).
@@ -65,8 +65,10 @@ enum Command {
         /// simulated rig: Un, Iref, PF 1, fn).
         #[arg(long)]
         load: Option<String>,
+        /// One JSON object (load, meter, link, readings), for scripts.
+        #[arg(long)]
+        json: bool,
     },
-    /// The simulated meter on its own.
     /// Flash firmware through a debug probe (probe-rs) and verify it, or
     /// list the probes attached.
     Flash {
@@ -83,23 +85,29 @@ enum Command {
         #[arg(long)]
         list_probes: bool,
     },
+    /// A simulated meter on its own, served over Modbus for third-party tools.
     Sim {
         #[command(subcommand)]
         command: sim::SimCommand,
     },
     /// Check that each instrument of a rig answers and say what it is.
     Doctor {
+        /// The rig file (e.g. fixtures/rigs/sim.toml).
         #[arg(long)]
         rig: PathBuf,
         /// Also check every load point of this plan against the rig's and
         /// the meters' limits (nothing is energised).
         #[arg(long)]
         plan: Option<PathBuf>,
+        /// One JSON object (rig, checks, failures), for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Run a plan on a rig.
     Run {
         /// The plan file.
         plan: PathBuf,
+        /// The rig file (e.g. fixtures/rigs/sim.toml).
         #[arg(long)]
         rig: PathBuf,
         /// Where the run is written (default reports/out/<date>-<plan>/).
@@ -117,6 +125,13 @@ enum Command {
         /// No progress display and no summary on stdout.
         #[arg(long)]
         quiet: bool,
+        /// Print every point's result at the end, not only the verdict and counts.
+        #[arg(long)]
+        verbose: bool,
+        /// End with one JSON line (verdict, counts, folder) instead of the
+        /// closing screen, for scripts.
+        #[arg(long)]
+        json: bool,
         /// The results store: a SQLite file, a postgres:// URL, or `off`
         /// (default: METRIG_STORE, metrig.toml's [store] url, reports/out/metrig.sqlite).
         #[arg(long)]
@@ -134,11 +149,17 @@ enum Command {
         facts: run::ReportFactsArgs,
     },
     /// The suites built in, and their limit tables.
-    List,
+    List {
+        /// One JSON object (suites, limit rows), for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-render a run's reports from its record.
     Report {
+        /// The run folder (holding journal.jsonl and record.json).
         dir: PathBuf,
-        /// Print one format to stdout instead of writing every file.
+        /// Print one format to stdout instead of writing every file:
+        /// html, md, junit or csv.
         #[arg(long)]
         format: Option<String>,
         /// Also print report.pdf from report.html (headless Chromium on PATH).
@@ -150,7 +171,10 @@ enum Command {
     /// other meters or plans). Either may be a run folder or a store
     /// reference: `store:RUN_ID` or `store:latest?rig=R&plan=P&firmware=V&meter=S`.
     Compare {
+        /// The run to compare against: a run folder or a `store:` reference.
         baseline: PathBuf,
+        /// The run under test (e.g. the new firmware's): a run folder or a
+        /// `store:` reference.
         candidate: PathBuf,
         /// The plan whose `[compare]` thresholds apply, when the candidate's
         /// folder holds no copy of it (checked against the record's hash).
@@ -159,6 +183,9 @@ enum Command {
         /// The store that `store:` references read (a SQLite file or a postgres:// URL).
         #[arg(long)]
         store: Option<String>,
+        /// One JSON object (every point's change and verdict), for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// The runs in the results store, newest first.
     History(history::HistoryArgs),
@@ -174,6 +201,7 @@ enum Command {
     /// Say whether a run folder is intact: its journal's hash chain, its
     /// record and reports, its signature (exit 0 intact, 5 not).
     Verify {
+        /// The run folder.
         dir: PathBuf,
         /// The public key the run must be signed with (a `.pub` file from
         /// `metrig sign --new-key`); without it an unsigned run can be intact.
@@ -183,6 +211,14 @@ enum Command {
     /// Sign an intact run folder with an ed25519 key (`--key FILE`), or make
     /// a key pair (`--new-key FILE`).
     Sign(sign::SignArgs),
+    /// Print a shell completion script for metrig (e.g. `metrig completions
+    /// bash > ~/.local/share/bash-completion/completions/metrig`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print metrig's man page (roff) on stdout (e.g. `metrig man > metrig.1`).
+    Man,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -191,7 +227,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rig,
             position,
             load,
-        } => read::run(&rig, position, load.as_deref()).await,
+            json,
+        } => read::run(&rig, position, load.as_deref(), json).await,
         Command::Sim { command } => sim::run(command).await,
         Command::Flash {
             chip,
@@ -199,7 +236,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             probe,
             list_probes,
         } => flash::run(chip, elf, probe, list_probes).await,
-        Command::Doctor { rig, plan } => doctor::run(&rig, plan.as_deref()).await,
+        Command::Doctor { rig, plan, json } => doctor::run(&rig, plan.as_deref(), json).await,
         Command::Run {
             plan,
             rig,
@@ -208,6 +245,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rerun_failed,
             dry_run,
             quiet,
+            verbose,
+            json,
             store,
             accept_changes,
             calibration_overdue,
@@ -221,6 +260,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rerun_failed,
                 dry_run,
                 quiet,
+                verbose,
+                json,
                 store,
                 accept_changes,
                 calibration_overdue,
@@ -228,20 +269,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await
         }
-        Command::List => list::run(),
+        Command::List { json } => list::run(json),
         Command::Report { dir, format, pdf } => report::run(&dir, format.as_deref(), pdf),
         Command::Compare {
             baseline,
             candidate,
             plan,
             store,
-        } => compare::run(&baseline, &candidate, plan.as_deref(), store.as_deref()),
+            json,
+        } => compare::run(
+            &baseline,
+            &candidate,
+            plan.as_deref(),
+            store.as_deref(),
+            json,
+        ),
         Command::History(args) => history::run(args),
         Command::Trend(args) => trend::run(args),
         Command::Station(args) => station::run(args).await,
         Command::Store { command } => store::run(command),
         Command::Verify { dir, key } => verify::run(&dir, key.as_deref()),
         Command::Sign(args) => sign::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "metrig", &mut std::io::stdout());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
     }
 }
 
@@ -331,4 +389,57 @@ pub async fn wait_for_stop() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    /// Every command and argument a user can type has a help text
+    /// (`metrig help`, the man page and the completions show them).
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && path != " metrig" {
+                missing.push(format!("{path}: no description"));
+            }
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() {
+                    missing.push(format!("{path} {id}: no help"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    #[test]
+    fn flash_and_sim_have_their_own_descriptions() {
+        let cli = Cli::command();
+        let about = |name: &str| {
+            cli.find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        };
+        assert!(about("flash").contains("debug probe"), "{}", about("flash"));
+        assert!(about("sim").contains("simulated meter"), "{}", about("sim"));
+    }
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 }

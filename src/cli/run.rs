@@ -27,6 +27,10 @@ pub struct RunArgs {
     pub rerun_failed: Option<PathBuf>,
     pub dry_run: bool,
     pub quiet: bool,
+    /// Every point's result on the screen at the end (summary.md's table).
+    pub verbose: bool,
+    /// The last line as one JSON object, for scripts.
+    pub json: bool,
     pub store: Option<String>,
     /// Continue although the plan, rig, profiles or metrig changed (recorded).
     pub accept_changes: bool,
@@ -481,15 +485,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     reports::write_all(&record, &dir).map_err(anyhow::Error::msg)?;
     if plan.report.pdf {
         let pdf = reports::pdf::print(&dir)?;
-        say!("printed {}", pdf.display())?;
+        if !args.json {
+            say!("printed {}", pdf.display())?;
+        }
     }
-    if !args.quiet {
+    if args.verbose && !args.json {
         say!("{}", reports::markdown::render(&record))?;
     }
-    say!(
-        "run written to {} (record.json, samples.csv, junit.xml, summary.md, report.html)",
-        dir.display()
-    )?;
+    end_screen(&record, summary.status, &dir, args.json)?;
     let code = match (summary.status, summary.rig_failed) {
         (RunStatus::Interrupted, Some(why)) => {
             eprintln!(
@@ -510,6 +513,67 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (RunStatus::Completed, _) => EXIT_OK,
     };
     Ok(ExitCode::from(code))
+}
+
+/// The run's last screen: the verdict, the counts and where the report is,
+/// so the last thing a lab engineer reads is the answer (the per-point
+/// table is in summary.md, or on the screen with `--verbose`). With `--json`,
+/// one line with the same facts, for scripts.
+fn end_screen(record: &Record, status: RunStatus, dir: &Path, json: bool) -> std::io::Result<()> {
+    use harness::stats::Verdict;
+    let failed = record.failures();
+    let conditional = record.count(Verdict::ConditionalPass);
+    let verdict = match status {
+        RunStatus::Interrupted => "INTERRUPTED",
+        RunStatus::Completed if failed > 0 => "FAIL",
+        RunStatus::Completed => "PASS",
+    };
+    let report = dir.join("report.html");
+    if json {
+        let counts: serde_json::Map<String, serde_json::Value> = [
+            Verdict::Pass,
+            Verdict::ConditionalPass,
+            Verdict::ConditionalFail,
+            Verdict::Fail,
+            Verdict::Error,
+            Verdict::Skipped,
+        ]
+        .iter()
+        .map(|v| (v.as_str().to_string(), record.count(*v).into()))
+        .collect();
+        return say!(
+            "{}",
+            serde_json::json!({
+                "verdict": verdict.to_lowercase(),
+                "run_id": record.run_id,
+                "plan": record.plan_name,
+                "points": record.points.len(),
+                "counts": counts,
+                "failed": failed,
+                "dir": dir.display().to_string(),
+                "report": report.display().to_string(),
+            })
+        );
+    }
+    let why = match (verdict, failed, conditional) {
+        ("FAIL", n, _) => format!(" — {n} point(s) failed"),
+        ("PASS", _, c) if c > 0 => {
+            format!(" — {c} conditional pass(es): within the limit, but U crosses it")
+        }
+        _ => String::new(),
+    };
+    say!("")?;
+    say!("{verdict}{why}")?;
+    say!(
+        "{} points: {}",
+        record.points.len(),
+        record.verdict_counts().join(", ")
+    )?;
+    say!("report: {}", report.display())?;
+    say!(
+        "        (in {}: summary.md, record.json, samples.csv, junit.xml; --verbose prints every point)",
+        dir.display()
+    )
 }
 
 fn dry_run(
@@ -534,11 +598,7 @@ fn dry_run(
         "warm-up {:.0} s, settle {:.0} s per load point, decision rule {}",
         plan.warm_up.as_secs_f64(),
         plan.settle.as_secs_f64(),
-        // As the plan file writes it ("guarded-binary").
-        serde_json::to_value(plan.decision_rule)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        plan.decision_rule
     )?;
     match t.max_u_pct {
         Some(u) => say!(
@@ -554,6 +614,11 @@ fn dry_run(
     let mut flagged = 0;
     for p in &points {
         let loads: Vec<String> = p.loads.iter().map(|l| l.to_string()).collect();
+        let loads = if loads.is_empty() {
+            "no load point set".to_string()
+        } else {
+            loads.join("; ")
+        };
         let u = match &p.planned_u {
             Some(u) => {
                 if u.flagged.is_some() {
@@ -574,7 +639,7 @@ fn dry_run(
             p.key(),
             p.rig_time.as_secs_f64(),
             p.title,
-            loads.join("; "),
+            loads,
             u
         )?;
     }
@@ -588,8 +653,9 @@ fn dry_run(
     for (suite, time) in rig_time_by_suite(&points, suites) {
         let n = points.iter().filter(|p| p.suite == suite).count();
         say!(
-            "  {suite:<20} {:>8.2} h  ({n} points)",
-            time.as_secs_f64() / 3600.0
+            "  {suite:<20} {:>8.2} h  ({n} point{})",
+            time.as_secs_f64() / 3600.0,
+            if n == 1 { "" } else { "s" }
         )?;
     }
     say!(

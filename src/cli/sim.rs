@@ -146,8 +146,13 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         say!("modbus rtu {} unit {unit}", ep.path)?;
         // Notices after the address line are best effort: a reader that took
         // only the address must not stop the meter.
+        // A pty ignores baud and parity, but termios on Linux refuses to
+        // set parity on one: pyserial/pymodbus with parity E fail with
+        // `termios.error: (22, 'Invalid argument')` before any frame.
         let _ = say!(
-            "(a pseudo-terminal carries no line settings: any baud and parity reach the meter)"
+            "(a pseudo-terminal ignores baud rate; open it with parity N (no parity), as pyserial \
+             and pymodbus cannot set parity on a pty; a client that needs even parity reaches the \
+             meter with --rtu-over-tcp ADDR instead)"
         );
         _keep_client_end = Some(ep.client);
     }

@@ -13,6 +13,7 @@ use super::{EXIT_OK, run::EXIT_VERDICT_FAILED, usage};
 pub enum StoreCommand {
     /// Load run folders into the store (importing twice adds nothing).
     Import {
+        /// The run folders to load.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// The store: a SQLite file or a postgres:// URL.
@@ -21,13 +22,17 @@ pub enum StoreCommand {
     },
     /// Check the store against run folders' journals (default: every run under reports/out).
     Check {
+        /// The run folders (default: every run under reports/out).
         dirs: Vec<PathBuf>,
+        /// The store: a SQLite file or a postgres:// URL.
         #[arg(long)]
         store: Option<String>,
     },
     /// Store what the store missed (default: every run under reports/out).
     Sync {
+        /// The run folders (default: every run under reports/out).
         dirs: Vec<PathBuf>,
+        /// The store: a SQLite file or a postgres:// URL.
         #[arg(long)]
         store: Option<String>,
     },

@@ -290,7 +290,7 @@ fn judged(rig: &mut Rig, io: &mut harness::run::PointIo<'_>, k: &Shared, shared:
         serde_json::json!({ "channel": channel, "pulses": n, "weight_wh": weight, "register_wh": register, "shared_dwell": shared }),
         move |_b, limit| {
             format!(
-                "{n} {channel:?} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %)",
+                "{n} {channel} pulses × {weight} Wh = {:.2} kWh against {:.2} kWh on the register: {error:+.4} % (limit ±{limit} %)",
                 from_pulses / 1000.0,
                 register / 1000.0
             )

@@ -132,7 +132,7 @@ impl Declares for NoLoad {
                 p.load,
                 counts
                     .iter()
-                    .map(|(c, n)| format!("{c:?} {n} pulse(s)"))
+                    .map(|(c, n)| format!("{c} {n} pulse(s)"))
                     .collect::<Vec<_>>()
                     .join(", "),
                 moved

@@ -149,10 +149,14 @@ impl Declares for Registers {
                 Ok(Measured::check(
                     whole && moved,
                     format!(
-                        "{} readings moved in whole steps of {} kWh ({:?} steps)",
+                        "{} readings moved in whole steps of {} kWh ({} steps)",
                         values.len(),
-                        step / 1000.0,
+                        harness::quantity::trim_float(step / 1000.0),
                         steps
+                            .iter()
+                            .map(|s| harness::quantity::trim_float(*s))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     serde_json::json!({ "step_wh": step }),
                 ))

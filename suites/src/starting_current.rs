@@ -205,9 +205,13 @@ impl Declares for StartingCurrent {
         Ok(Measured::check(
             within,
             format!(
-                "first pulse after {first_s:.0} s (limit {:.0} s); periods {:?} s against T = {:.0} s ± {} %{}",
+                "first pulse after {first_s:.0} s (limit {:.0} s); periods {} s against T = {:.0} s ± {} %{}",
                 p.period_s * p.factor,
-                periods.iter().map(|t| t.round()).collect::<Vec<_>>(),
+                periods
+                    .iter()
+                    .map(|t| format!("{t:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 p.period_s,
                 p.tolerance_pct,
                 p.period_override

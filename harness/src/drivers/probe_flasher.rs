@@ -42,8 +42,29 @@ pub struct ProbeFlasher {
 }
 
 impl ProbeFlasher {
-    /// Checks the selector's form before anything is attached.
+    /// Checks the chip name against probe-rs's built-in targets and the
+    /// selector's form before anything is attached, so a typo in `--chip`
+    /// is named as such (not as a missing probe).
     pub fn new(chip: &str, probe: Option<&str>) -> Result<Self, RigError> {
+        let registry = probe_rs::config::Registry::from_builtin_families();
+        if registry.get_target_by_name(chip).is_err() {
+            let like: Vec<String> = registry
+                .search_chips(chip.get(..chip.len().min(6)).unwrap_or(chip))
+                .into_iter()
+                .take(8)
+                .collect();
+            return Err(RigError::instrument(
+                "flasher",
+                format!(
+                    "--chip {chip}: probe-rs knows no such chip{}",
+                    if like.is_empty() {
+                        " (its names are like STM32G071RBTx, nRF52840_xxAA)".to_string()
+                    } else {
+                        format!("; similar names: {}", like.join(", "))
+                    }
+                ),
+            ));
+        }
         if let Some(sel) = probe {
             sel.parse::<DebugProbeSelector>().map_err(|e| {
                 RigError::instrument(
@@ -126,5 +147,20 @@ impl Flasher for ProbeFlasher {
             .await
             .map_err(|e| RigError::instrument("flasher", e.to_string()))?
             .map_err(|e| RigError::instrument("flasher", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_chip_is_named_as_such_before_any_probe_is_looked_for() {
+        let e = ProbeFlasher::new("STM32NOTACHIP", None).expect_err("refused");
+        let text = e.to_string();
+        assert!(text.contains("--chip STM32NOTACHIP"), "{text}");
+        assert!(text.contains("no such chip"), "{text}");
+        assert!(!text.contains("probe is attached"), "{text}");
+        assert!(ProbeFlasher::new("STM32G071RBTx", None).is_ok());
     }
 }

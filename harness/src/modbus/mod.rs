@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::crc::{append_crc, crc_ok, crc16};
 pub use pdu::{
-    PduError, decode_request, decode_response, encode_exception, encode_request,
+    PduError, decode_request, decode_response, describe_response, encode_exception, encode_request,
     encode_request_into, encode_response, encode_response_into, exception_code_u8, rtu_request_len,
 };
 pub use port::{LineControl, LineTiming, Port, SharedSerial, SimulatedLine};

@@ -300,3 +300,49 @@ mod tests {
         assert_eq!(rtu_request_len(&[5]), None);
     }
 }
+
+/// A reply in the lab's words, for summaries and messages ("5 holding
+/// registers: 6 18867 …"), never the client library's Debug form.
+pub fn describe_response(r: &Response) -> String {
+    fn words(kind: &str, w: &[u16]) -> String {
+        let shown: Vec<String> = w.iter().take(8).map(u16::to_string).collect();
+        let more = if w.len() > 8 { " …" } else { "" };
+        format!(
+            "{} {kind} register{}: {}{more}",
+            w.len(),
+            if w.len() == 1 { "" } else { "s" },
+            shown.join(" ")
+        )
+    }
+    match r {
+        Response::ReadHoldingRegisters(w) => words("holding", w),
+        Response::ReadInputRegisters(w) => words("input", w),
+        Response::ReadWriteMultipleRegisters(w) => words("holding", w),
+        Response::ReadCoils(c) | Response::ReadDiscreteInputs(c) => {
+            format!("{} coil state(s)", c.len())
+        }
+        Response::WriteSingleCoil(a, on) => {
+            format!("coil {a} set {}", if *on { "on" } else { "off" })
+        }
+        Response::WriteMultipleCoils(a, n) => format!("{n} coil(s) from {a} written"),
+        Response::WriteSingleRegister(a, v) => format!("register {a} written with {v}"),
+        Response::WriteMultipleRegisters(a, n) => format!("{n} register(s) from {a} written"),
+        other => format!("a reply to function {:02X}", other.function_code().value()),
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_described_in_words_not_debug() {
+        let r = Response::ReadHoldingRegisters(vec![6, 18867, 39844, 33617, 102]);
+        assert_eq!(
+            describe_response(&r),
+            "5 holding registers: 6 18867 39844 33617 102"
+        );
+        let text = describe_response(&Response::WriteSingleRegister(0x1000, 7));
+        assert!(!text.contains('('), "{text}");
+    }
+}

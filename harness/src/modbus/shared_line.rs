@@ -23,7 +23,8 @@ impl SharedLine {
         Arc::new(Self {
             control: transport.line_control(),
             settings: Mutex::new(transport.line()),
-            port: transport.describe(),
+            // The port only: each meter on the line adds its own address.
+            port: transport.port_describe(),
             transport: tokio::sync::Mutex::new(transport),
         })
     }

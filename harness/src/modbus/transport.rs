@@ -162,6 +162,12 @@ impl ModbusTransport {
         format!("{}, address {}", self.port.describe(), self.unit)
     }
 
+    /// The port alone, without the unit address: what meters sharing the
+    /// line have in common.
+    pub fn port_describe(&self) -> String {
+        self.port.describe()
+    }
+
     pub fn unit(&self) -> u8 {
         self.unit
     }

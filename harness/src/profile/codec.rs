@@ -18,6 +18,19 @@ pub enum RegisterKind {
     F32,
 }
 
+/// As the profile file writes it (`kind = "u32"`).
+impl std::fmt::Display for RegisterKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RegisterKind::U16 => "u16",
+            RegisterKind::I16 => "i16",
+            RegisterKind::U32 => "u32",
+            RegisterKind::I32 => "i32",
+            RegisterKind::F32 => "f32",
+        })
+    }
+}
+
 impl RegisterKind {
     pub fn words(self) -> usize {
         match self {

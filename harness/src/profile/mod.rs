@@ -35,6 +35,17 @@ pub enum MapStatus {
     Unverified,
 }
 
+/// As the profile file writes it (`status = "official"`).
+impl std::fmt::Display for MapStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MapStatus::Official => "official",
+            MapStatus::Community => "community",
+            MapStatus::Unverified => "unverified",
+        })
+    }
+}
+
 /// Whether the meter talks Modbus or only pulses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

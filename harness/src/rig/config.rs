@@ -25,6 +25,16 @@ pub enum RigKind {
     Lab,
 }
 
+/// What the rig is, in words ("simulated", "lab").
+impl std::fmt::Display for RigKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RigKind::Sim => "simulated",
+            RigKind::Lab => "lab",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InstrumentKind {

@@ -17,6 +17,16 @@ pub enum PulseChannel {
     S0,
 }
 
+/// The output's name on the meter's front: "LED", "S0".
+impl std::fmt::Display for PulseChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PulseChannel::Led => "LED",
+            PulseChannel::S0 => "S0",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     pub at: RigInstant,

@@ -13,6 +13,16 @@ pub enum SourceState {
     On(LoadPoint),
 }
 
+/// "off", or the load point in lab notation ("on at 230V 5A 1 50Hz").
+impl std::fmt::Display for SourceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceState::Off => f.write_str("off"),
+            SourceState::On(point) => write!(f, "on at {point}"),
+        }
+    }
+}
+
 impl SourceState {
     pub fn is_off(&self) -> bool {
         matches!(self, SourceState::Off)

@@ -57,6 +57,18 @@ pub enum DecisionRule {
     NonBinary,
 }
 
+/// The rule as the plan file names it (`decision_rule = "non-binary"`), so a
+/// screen and the file say the same words.
+impl std::fmt::Display for DecisionRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DecisionRule::SimpleAcceptance => "simple-acceptance",
+            DecisionRule::GuardedBinary => "guarded-binary",
+            DecisionRule::NonBinary => "non-binary",
+        })
+    }
+}
+
 impl DecisionRule {
     pub fn describe(self) -> &'static str {
         match self {

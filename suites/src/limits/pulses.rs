@@ -57,7 +57,7 @@ pub const S0_COUNT: Row = Row {
     table: TABLE,
     id: "s0-no-lost-pulse",
     description: "S0 pulses × weight equal the energy the LED counts, to one S0 pulse",
-    clause: "shared/standards.md (consistency, D): no pulse lost",
+    clause: "derived rule (S0 and LED carry the same energy): no pulse lost",
     confidence: Derived,
     limit_pct: 0.0,
 };
@@ -67,7 +67,7 @@ pub const S0_GATED: Row = Row {
     table: TABLE,
     id: "s0-gated-count",
     description: "S0 pulses between two LED edges equal the LED's energy over the S0 weight, ±1 pulse",
-    clause: "shared/standards.md (consistency, D): no pulse lost; ±1 for the outputs' phase",
+    clause: "derived rule (S0 and LED carry the same energy): no pulse lost; ±1 for the outputs' phase",
     confidence: Derived,
     limit_pct: 1.0,
 };

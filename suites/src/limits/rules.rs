@@ -7,12 +7,12 @@ use super::Row;
 pub const TABLE: &str = "mid-one-tenth";
 
 /// The register and the test output agree within 1/10 of the MPE (French
-/// decree on MID meters, shared/standards.md: V). MPE here: class B at Iref, 1 %.
+/// decree on MID meters, verified). MPE here: class B at Iref, 1 %.
 pub const METER_CONSTANT: Row = Row {
     table: TABLE,
     id: "meter-constant",
     description: "register energy vs pulses × constant: within 1/10 of the MPE (1 %)",
-    clause: "Arrêté du 28 avril 2006 (MID meters), meter constant check; shared/standards.md",
+    clause: "Arrêté du 28 avril 2006 (MID meters), meter constant check",
     confidence: Verified,
     limit_pct: 0.1,
 };
@@ -23,7 +23,7 @@ pub const REPEATABILITY: Row = Row {
     table: TABLE,
     id: "repeatability",
     description: "standard deviation of repeated errors below 1/10 of the MPE (1 %)",
-    clause: "shared/standards.md (verified for class D; applied to class B as a rule)",
+    clause: "1/10 of the MPE (a rule stated for class D meters; applied to class B)",
     confidence: Verified,
     limit_pct: 0.1,
 };

@@ -44,7 +44,7 @@ impl Target<'_> {
 
 fn describe(outcome: &RawOutcome) -> String {
     match outcome {
-        Ok(Ok(r)) => format!("reply {r:?}"),
+        Ok(Ok(r)) => format!("reply {}", harness::modbus::describe_response(r)),
         Ok(Err(code)) => format!("exception {:02X}", u8::from(*code)),
         Err(e) => e.to_string(),
     }

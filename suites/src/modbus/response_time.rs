@@ -88,7 +88,10 @@ pub async fn measure(
             }
             Ok(Ok(other)) => {
                 wrong += 1;
-                (format!("wrong reply {other:?}"), false)
+                (
+                    format!("wrong reply {}", harness::modbus::describe_response(other)),
+                    false,
+                )
             }
             Ok(Err(code)) => {
                 exceptions += 1;
