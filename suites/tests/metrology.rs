@@ -251,7 +251,9 @@ fn type_b(p: &reports::record::PointRecord) -> Vec<f64> {
 /// components, Welch–Satterthwaite and a printed t), and the verdict.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
-    let suites = "[[suites]]\nid = \"accuracy-reactive\"\n[[suites]]\nid = \"average-power\"\n[[suites]]\nid = \"meter-constant\"\n[[suites]]\nid = \"starting-current\"\n[[suites]]\nid = \"no-load\"\n[[suites]]\nid = \"hour-meter\"\n[[suites]]\nid = \"registers\"\n";
+    // The reactive dial at a fixed resolution, so its repetitions (type A)
+    // are measured: the planner's step-synchronised dial reads once.
+    let suites = "[[suites]]\nid = \"accuracy-reactive\"\nresolution_pct = 0.5\n[[suites]]\nid = \"average-power\"\n[[suites]]\nid = \"meter-constant\"\n[[suites]]\nid = \"starting-current\"\n[[suites]]\nid = \"no-load\"\n[[suites]]\nid = \"hour-meter\"\n[[suites]]\nid = \"registers\"\n";
     let r = noisy_run(suites, 4, 11).await;
     let first = |suite: &str| {
         r.points
