@@ -60,6 +60,17 @@ pub enum Severity {
     Warning,
 }
 
+/// In the lab's words, as the reports and the station page print it.
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Deviation => "deviation",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The point it belongs to, if any.

@@ -14,7 +14,8 @@
 pub mod auth;
 pub mod hub;
 pub mod pages;
-pub mod plot;
+/// The plots are the report's own (`reports::html::plot`): one set for both.
+pub use reports::html::plot;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -43,8 +44,8 @@ pub enum PageError {
     Listen { listen: SocketAddr, message: String },
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("drawing a plot: {0}")]
-    Plot(String),
+    #[error(transparent)]
+    Plot(#[from] reports::html::plot::PlotError),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -189,74 +189,6 @@ pub fn live(u: &LiveUpdate, l: &LiveRun) -> String {
     )
 }
 
-/// Error-curve groups of a record, as the report draws them: one curve per
-/// suite, position and power factor (points with `current_a` and `pf`).
-fn curves(r: &Record) -> Vec<(String, Vec<plot::CurvePoint>)> {
-    let mut groups: Vec<(String, Vec<plot::CurvePoint>)> = Vec::new();
-    for p in &r.points {
-        let d = &p.details;
-        if d.get("reference_error_pct").is_some() {
-            continue;
-        }
-        if let (Some(i), Some(pf), Some(e), Some(u), Some(l)) = (
-            d.get("current_a").and_then(|v| v.as_f64()),
-            d.get("pf").and_then(|v| v.as_str()),
-            p.mean_error_pct,
-            p.expanded_uncertainty_pct,
-            p.limit_pct,
-        ) {
-            let title = format!("{} — position {} — PF {}", p.suite, p.position + 1, pf);
-            let cp = plot::CurvePoint {
-                current_a: i,
-                error_pct: e,
-                u_pct: u,
-                limit_pct: l,
-                failed: p.verdict.is_failure(),
-            };
-            match groups.iter_mut().find(|(t, _)| *t == title) {
-                Some((_, v)) => v.push(cp),
-                None => groups.push((title, vec![cp])),
-            }
-        }
-    }
-    groups
-}
-
-/// The histograms a suite left in a point's details (response times,
-/// pulse timing): title, unit, values.
-fn histograms(r: &Record) -> Vec<(String, String, Vec<f64>)> {
-    let mut out = Vec::new();
-    for p in &r.points {
-        for h in p
-            .details
-            .get("histograms")
-            .and_then(|h| h.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let values = h
-                .get("values")
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
-                .unwrap_or_default();
-            let title = format!(
-                "{} — {}",
-                p.key,
-                h.get("title")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("histogram")
-            );
-            let unit = h
-                .get("unit")
-                .and_then(|u| u.as_str())
-                .unwrap_or("")
-                .to_string();
-            out.push((title, unit, values));
-        }
-    }
-    out
-}
-
 const VERDICTS: [harness::stats::Verdict; 6] = [
     harness::stats::Verdict::Pass,
     harness::stats::Verdict::ConditionalPass,
@@ -278,10 +210,10 @@ fn signature_line(sig: &SignatureStatus) -> Markup {
 
 pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
     let mut figures = Vec::new();
-    for (title, pts) in curves(r) {
+    for (title, pts) in plot::curves(&r.points) {
         figures.push((title, plot::error_curve(&pts)?));
     }
-    for (title, unit, values) in histograms(r) {
+    for (title, unit, values) in plot::histograms(&r.points) {
         figures.push((title, plot::histogram(&values, &unit, 30)?));
     }
     let status = reports_status(r);
@@ -304,6 +236,11 @@ pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
                          td { @if let Some(sn) = &serial { a href={ "/meter/" (seg(sn)) } { (sn) } } @else { "?" } }
                          td { (said.and_then(|s| s.firmware.clone()).unwrap_or_default()) }
                          td { (m.maker) " " (m.model) } } } }
+            h2 { "Statement of conformity" }
+            @let conformity = reports::conformity::of(r);
+            @for m in &conformity {
+                (reports::html::fragments::conformity(r, m, conformity.len() > 1))
+            }
             h2 { "Verdicts" }
             table #verdict-counts { tr { th { "verdict" } th { "points" } }
                 @for v in VERDICTS {
@@ -314,18 +251,11 @@ pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
                 figure { figcaption { (title) } (PreEscaped(svg)) }
             }
             h2 { "Points" }
-            table { tr { th { "point" } th { "title" } th { "verdict" } th { "mean error (%)" }
-                         th { "U (%)" } th { "limit" } th { "samples" } th { "summary" } }
-                @for p in &r.points {
-                    tr { td { (p.key) } td { (p.title) } td class=(p.verdict.as_str()) { (p.verdict.as_str()) }
-                         td.n { @if let Some(e) = p.mean_error_pct { (format!("{e:.3}")) } }
-                         td.n { @if let Some(u) = p.expanded_uncertainty_pct { (format!("{u:.3}")) } }
-                         td { (reports::record::limit_text(p)) }
-                         td.n { (p.samples.len()) }
-                         td { (p.summary) } } } }
+            @let points: Vec<&reports::record::PointRecord> = r.points.iter().collect();
+            (reports::html::fragments::points_table(&points))
             @if !r.findings.is_empty() {
                 h2 { "Findings" }
-                ul { @for f in &r.findings { li { (format!("{:?}", f.severity)) ": " (f.text) } } }
+                ul { @for f in &r.findings { li { (f.severity) @if let Some(k) = &f.key { " (" (k) ")" } ": " (f.text) } } }
             }
         },
     ))

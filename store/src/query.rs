@@ -293,7 +293,8 @@ impl Store {
         let points = sql.rows(
             "SELECT point_key, suite, point_id, position, title, verdict, mean_error_pct,
                 expanded_uncertainty_pct, limit_pct, limit_json, budget_json, summary,
-                details_json, loads_json, planned_rig_time_s, attempts
+                details_json, loads_json, planned_rig_time_s, attempts, conditions_json,
+                planned_u_json
              FROM points WHERE run_id = $1 ORDER BY point_key",
             &[run_id.into()],
         )?;
@@ -325,10 +326,16 @@ impl Store {
                     .map_err(|e| corrupt("details_json", e))?,
                 loads: serde_json::from_str(&p[13].text()).map_err(|e| corrupt("loads_json", e))?,
                 planned_rig_time_s: p[14].real().unwrap_or(0.0),
-                planned_u: None,
+                planned_u: opt_json(&p[17])
+                    .map(|t| serde_json::from_str(&t))
+                    .transpose()
+                    .map_err(|e| corrupt("planned_u_json", e))?,
                 attempts: u32::try_from(p[15].int()).unwrap_or(0),
                 samples: Vec::new(),
-                conditions: None,
+                conditions: opt_json(&p[16])
+                    .map(|t| serde_json::from_str(&t))
+                    .transpose()
+                    .map_err(|e| corrupt("conditions_json", e))?,
             };
             by_key.insert(point.key.clone(), point);
         }

@@ -152,6 +152,18 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX run_progress_updated ON run_progress (updated_at)",
         ],
     },
+    Migration {
+        version: 3,
+        name: "points: the climate a point was measured in, and the U it was planned for",
+        statements: &[
+            // A point's logged conditions (temperature, humidity, whether
+            // outside the plan's reference conditions: ISO/IEC 17025 §7.8.2.1
+            // asks the report for them) and the planner's expected U; a run
+            // read back from the store renders the same report as its folder.
+            "ALTER TABLE points ADD COLUMN conditions_json TEXT",
+            "ALTER TABLE points ADD COLUMN planned_u_json TEXT",
+        ],
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -74,7 +74,15 @@ pub fn synthetic_record(
             details: serde_json::Value::Null,
             loads: Vec::new(),
             planned_rig_time_s: 10.0,
-            planned_u: None,
+            // The first point carries what a planned, climate-logged run
+            // adds, so a round trip through the store shows it kept.
+            planned_u: (i == 0).then(|| model::point::PlannedU {
+                expected_u_pct: 0.05,
+                limit_pct: 1.0,
+                target_u_pct: 1.0 / 3.0,
+                method: "pulse comparison".into(),
+                flagged: None,
+            }),
             attempts: 1,
             samples: (0..samples)
                 .map(|k| Sample {
@@ -85,7 +93,12 @@ pub fn synthetic_record(
                     raw: serde_json::json!({ "pulses": 1000 + k }),
                 })
                 .collect(),
-            conditions: None,
+            conditions: (i == 0).then(|| model::lab::ClimateReading {
+                at_s: 0.0,
+                temperature_c: 25.5,
+                humidity_pct: 48.0,
+                outside: Some("25.5 °C is outside 23 °C ± 2 K".into()),
+            }),
         })
         .collect();
     Record {

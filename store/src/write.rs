@@ -306,9 +306,10 @@ fn write_point(
         "INSERT INTO points (run_id, point_key, suite, point_id, position, title, verdict,
             mean_error_pct, expanded_uncertainty_pct, limit_pct, limit_unit, limit_table,
             limit_row, limit_clause, decision_rule, loads, summary, attempts, sample_count,
-            planned_rig_time_s, limit_json, budget_json, details_json, loads_json, digest)
+            planned_rig_time_s, limit_json, budget_json, details_json, loads_json, digest,
+            conditions_json, planned_u_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-            $18, $19, $20, $21, $22, $23, $24, $25)
+            $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
          ON CONFLICT (run_id, point_key) DO UPDATE SET
             suite = excluded.suite, point_id = excluded.point_id, position = excluded.position,
             title = excluded.title, verdict = excluded.verdict,
@@ -322,7 +323,8 @@ fn write_point(
             planned_rig_time_s = excluded.planned_rig_time_s,
             limit_json = excluded.limit_json, budget_json = excluded.budget_json,
             details_json = excluded.details_json, loads_json = excluded.loads_json,
-            digest = excluded.digest",
+            digest = excluded.digest, conditions_json = excluded.conditions_json,
+            planned_u_json = excluded.planned_u_json",
         &[
             run_id.into(),
             p.key.as_str().into(),
@@ -349,6 +351,8 @@ fn write_point(
             json(&p.details)?.into(),
             json(&p.loads)?.into(),
             digest.into(),
+            p.conditions.as_ref().map(json).transpose()?.into(),
+            p.planned_u.as_ref().map(json).transpose()?.into(),
         ],
     )?;
     tx.exec(

@@ -18,7 +18,7 @@
 //! two meet when the page moves onto these fragments).
 
 pub mod fragments;
-mod svg;
+pub mod plot;
 
 use std::path::Path;
 
@@ -350,7 +350,7 @@ fn results(r: &Record) -> Markup {
         @for (i, c) in clauses.iter().enumerate() {
             @let points: Vec<_> = r.points.iter().filter(|p| conformity::clause_of(p) == *c).collect();
             h3 { "4." (i + 1) " " (c) }
-            (PreEscaped(plots(&points)))
+            (plots(&points))
             (fragments::points_table(&points))
         }
     }
@@ -434,7 +434,7 @@ fn deviations(r: &Record) -> Markup {
         @if !notes.is_empty() {
             p { "Deviations and warnings noted during the run:" }
             ul { @for f in &notes {
-                li { b { (format!("{:?}", f.severity).to_lowercase()) } @if let Some(k) = &f.key { " (" (k) ")" } ": " (f.text) }
+                li { b { (f.severity) } @if let Some(k) = &f.key { " (" (k) ")" } ": " (f.text) }
             } }
         }
     }
@@ -485,7 +485,7 @@ fn annexes(r: &Record) -> Markup {
             @if !r.findings.is_empty() {
                 h2 { "Annex B. Findings" }
                 ul { @for f in &r.findings {
-                    li { b { (format!("{:?}", f.severity)) } @if let Some(k) = &f.key { " (" (k) ")" } ": " (f.text) }
+                    li { b { (f.severity) } @if let Some(k) = &f.key { " (" (k) ")" } ": " (f.text) }
                 } }
             }
             @if !r.restore.is_empty() {
@@ -499,65 +499,32 @@ fn annexes(r: &Record) -> Markup {
 }
 
 /// Error curves of the accuracy points among `points` (one plot per suite,
-/// position and power factor) and the histograms their suites attach.
-fn plots(points: &[&crate::record::PointRecord]) -> String {
-    let mut groups: Vec<(String, Vec<svg::CurvePoint>)> = Vec::new();
-    let mut out = String::new();
-    for p in points {
-        let d = &p.details;
-        let influence = d.get("reference_error_pct").is_some();
-        if let (Some(i), Some(pf), Some(e), Some(u), Some(l), false) = (
-            d.get("current_a").and_then(|v| v.as_f64()),
-            d.get("pf").and_then(|v| v.as_str()),
-            p.mean_error_pct,
-            p.expanded_uncertainty_pct,
-            p.limit_pct,
-            influence,
-        ) {
-            let title = format!("{} — position {} — PF {}", p.suite, p.position + 1, pf);
-            let cp = svg::CurvePoint {
-                current_a: i,
-                error_pct: e,
-                u_pct: u,
-                limit_pct: l,
-                failed: p.verdict.is_failure(),
-            };
-            match groups.iter_mut().find(|(t, _)| *t == title) {
-                Some((_, v)) => v.push(cp),
-                None => groups.push((title, vec![cp])),
-            }
-        }
-        if let Some(hists) = d.get("histograms").and_then(|h| h.as_array()) {
-            for h in hists {
-                let values: Vec<f64> = h
-                    .get("values")
-                    .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
-                    .unwrap_or_default();
-                let title = format!(
-                    "{} — {}",
-                    p.key,
-                    h.get("title")
-                        .and_then(|t| t.as_str())
-                        .unwrap_or("histogram")
-                );
-                out.push_str(&svg::histogram(
-                    &title,
-                    h.get("unit").and_then(|u| u.as_str()).unwrap_or(""),
-                    &values,
-                    30,
-                ));
+/// position and power factor) and the histograms their suites attach, drawn
+/// by the same code as the station page's (`plot`). A plot that cannot be
+/// drawn is said in words rather than dropped.
+fn plots(points: &[&crate::record::PointRecord]) -> Markup {
+    let mut figures: Vec<(String, Result<String, plot::PlotError>)> = Vec::new();
+    for (title, pts) in plot::curves(points.iter().copied()) {
+        figures.push((title, plot::error_curve(&pts)));
+    }
+    for (title, unit, values) in plot::histograms(points.iter().copied()) {
+        figures.push((title, plot::histogram(&values, &unit, 30)));
+    }
+    html! {
+        @if !figures.is_empty() {
+            div class="plots" {
+                @for (title, svg) in &figures {
+                    figure {
+                        figcaption { (title) }
+                        @match svg {
+                            Ok(svg) => (PreEscaped(svg)),
+                            Err(e) => p class="note" { (e.to_string()) },
+                        }
+                    }
+                }
             }
         }
     }
-    let mut curves = String::new();
-    for (title, pts) in groups {
-        curves.push_str(&svg::error_curve(&title, &pts));
-    }
-    if curves.is_empty() && out.is_empty() {
-        return String::new();
-    }
-    format!("<div>{curves}{out}</div>")
 }
 
 pub fn write(record: &Record, dir: &Path) -> Result<(), String> {

@@ -1,4 +1,5 @@
-//! The page's pictures, drawn as SVG text by plotters: an error curve per
+//! The pictures of `report.html` and the station page, drawn as SVG text by
+//! plotters (one set for both, so the page shows what the report prints): an error curve per
 //! power factor against the limit envelope (EN 50470-3 §8.1, Table 6's
 //! maximum permissible error), a point's trend over runs with its limit and
 //! expanded uncertainty U, and histograms. Axes always carry their units; the
@@ -8,7 +9,10 @@
 
 use plotters::prelude::*;
 
-use crate::PageError;
+/// A plot that could not be drawn (plotters' SVG backend reports it).
+#[derive(Debug, thiserror::Error)]
+#[error("plot: {0}")]
+pub struct PlotError(pub String);
 
 const W: u32 = 720;
 const H: u32 = 340;
@@ -36,8 +40,8 @@ pub struct TrendPoint {
     pub failed: bool,
 }
 
-fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PageError {
-    PageError::Plot(e.to_string())
+fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
+    PlotError(e.to_string())
 }
 
 /// The range that shows every value and a margin, never empty.
@@ -52,7 +56,7 @@ fn span(lo: f64, hi: f64) -> (f64, f64) {
 }
 
 /// Error (%) against current (A, log scale) with U bars and the ± limit.
-pub fn error_curve(points: &[CurvePoint]) -> Result<String, PageError> {
+pub fn error_curve(points: &[CurvePoint]) -> Result<String, PlotError> {
     let mut pts = points.to_vec();
     pts.retain(|p| p.current_a > 0.0 && p.error_pct.is_finite());
     pts.sort_by(|a, b| a.current_a.total_cmp(&b.current_a));
@@ -115,7 +119,7 @@ pub fn error_curve(points: &[CurvePoint]) -> Result<String, PageError> {
 }
 
 /// A point's mean error run after run (oldest left), with U bars and ± limit.
-pub fn trend(points: &[TrendPoint]) -> Result<String, PageError> {
+pub fn trend(points: &[TrendPoint]) -> Result<String, PlotError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
@@ -197,7 +201,7 @@ pub fn trend(points: &[TrendPoint]) -> Result<String, PageError> {
 }
 
 /// A histogram of `values` in `bins` equal bins; `unit` labels the x axis.
-pub fn histogram(values: &[f64], unit: &str, bins: usize) -> Result<String, PageError> {
+pub fn histogram(values: &[f64], unit: &str, bins: usize) -> Result<String, PlotError> {
     let vals: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let bins = bins.max(1);
     let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
@@ -255,7 +259,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn error_curve_has_axes_with_units_and_one_bar_per_point() -> Result<(), PageError> {
+    fn error_curve_has_axes_with_units_and_one_bar_per_point() -> Result<(), PlotError> {
         let pts: Vec<CurvePoint> = [0.25, 5.0, 10.0, 63.0]
             .iter()
             .map(|&i| CurvePoint {
@@ -274,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn histogram_counts_every_value() -> Result<(), PageError> {
+    fn histogram_counts_every_value() -> Result<(), PlotError> {
         let svg = histogram(&[1.0, 1.0, 2.0, 3.0, f64::NAN], "ms", 3)?;
         assert!(svg.contains("value (ms)"));
         assert!(svg.contains("count"));
@@ -282,9 +286,83 @@ mod tests {
     }
 
     #[test]
-    fn histogram_unit_is_escaped() -> Result<(), PageError> {
+    fn histogram_unit_is_escaped() -> Result<(), PlotError> {
         let svg = histogram(&[1.0], "<script>", 3)?;
         assert!(!svg.contains("<script>"));
         Ok(())
     }
+}
+
+/// Error-curve groups of a record's points, as the report and the station
+/// page draw them: one curve per suite, position and power factor (points
+/// with `current_a` and `pf`; influence points, which carry
+/// `reference_error_pct`, are changes of error and plotted nowhere).
+pub fn curves<'a>(
+    points: impl IntoIterator<Item = &'a crate::record::PointRecord>,
+) -> Vec<(String, Vec<CurvePoint>)> {
+    let mut groups: Vec<(String, Vec<CurvePoint>)> = Vec::new();
+    for p in points {
+        let d = &p.details;
+        if d.get("reference_error_pct").is_some() {
+            continue;
+        }
+        if let (Some(i), Some(pf), Some(e), Some(u), Some(l)) = (
+            d.get("current_a").and_then(|v| v.as_f64()),
+            d.get("pf").and_then(|v| v.as_str()),
+            p.mean_error_pct,
+            p.expanded_uncertainty_pct,
+            p.limit_pct,
+        ) {
+            let title = format!("{} — position {} — PF {}", p.suite, p.position + 1, pf);
+            let cp = CurvePoint {
+                current_a: i,
+                error_pct: e,
+                u_pct: u,
+                limit_pct: l,
+                failed: p.verdict.is_failure(),
+            };
+            match groups.iter_mut().find(|(t, _)| *t == title) {
+                Some((_, v)) => v.push(cp),
+                None => groups.push((title, vec![cp])),
+            }
+        }
+    }
+    groups
+}
+
+/// The histograms suites leave in a point's details (response times, pulse
+/// timing): title, unit, values.
+pub fn histograms<'a>(
+    points: impl IntoIterator<Item = &'a crate::record::PointRecord>,
+) -> Vec<(String, String, Vec<f64>)> {
+    let mut out = Vec::new();
+    for p in points {
+        for h in p
+            .details
+            .get("histograms")
+            .and_then(|h| h.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let values = h
+                .get("values")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+                .unwrap_or_default();
+            let title = format!(
+                "{} — {}",
+                p.key,
+                h.get("title")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("histogram")
+            );
+            let unit = h
+                .get("unit")
+                .and_then(|u| u.as_str())
+                .unwrap_or("")
+                .to_string();
+            out.push((title, unit, values));
+        }
+    }
+    out
 }
