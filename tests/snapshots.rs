@@ -34,7 +34,19 @@ fn html_text(html: &str) -> String {
                     in_style = true;
                 }
                 if [
-                    "tr", "/tr", "p", "/p", "h1", "h2", "li", "br", "/table", "svg",
+                    "tr",
+                    "/tr",
+                    "p",
+                    "/p",
+                    "h1",
+                    "h2",
+                    "h3",
+                    "/h3",
+                    "li",
+                    "br",
+                    "/table",
+                    "figcaption",
+                    "svg",
                 ]
                 .iter()
                 .any(|b| t == *b || t.starts_with(&format!("{b} ")))

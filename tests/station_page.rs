@@ -402,6 +402,13 @@ fn chromium_follows_a_simulated_nightly_then_shows_its_run_and_meter() {
         );
     }
     assert!(page.contains("current I (A)"), "error curve with axes");
+    // The report's own statement of conformity and results table (one set
+    // of templates for the page and report.html).
+    assert!(
+        page.contains("Statement of conformity") && page.contains("conforms to clause"),
+        "the report's conformity statement on the run page"
+    );
+    assert!(page.contains("°C / % RH"), "the report's results table");
     shot(&st.addr, &format!("/run/{run_id}"), "station-run.png", 2400);
     // After the end, the live page says so.
     let done = dom(&st.addr, &live);

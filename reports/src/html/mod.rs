@@ -517,7 +517,8 @@ fn plots(points: &[&crate::record::PointRecord]) -> Markup {
                     figure {
                         figcaption { (title) }
                         @match svg {
-                            Ok(svg) => (PreEscaped(svg)),
+                            // Named for screen readers and text extraction.
+                            Ok(svg) => (PreEscaped(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(title)), 1))),
                             Err(e) => p class="note" { (e.to_string()) },
                         }
                     }
