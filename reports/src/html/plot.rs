@@ -254,45 +254,6 @@ pub fn histogram(values: &[f64], unit: &str, bins: usize) -> Result<String, Plot
     Ok(svg)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_curve_has_axes_with_units_and_one_bar_per_point() -> Result<(), PlotError> {
-        let pts: Vec<CurvePoint> = [0.25, 5.0, 10.0, 63.0]
-            .iter()
-            .map(|&i| CurvePoint {
-                current_a: i,
-                error_pct: 0.2,
-                u_pct: 0.1,
-                limit_pct: 1.0,
-                failed: false,
-            })
-            .collect();
-        let svg = error_curve(&pts)?;
-        assert!(svg.contains("current I (A)"), "{svg}");
-        assert!(svg.contains("error (%)"));
-        assert!(svg.starts_with("<svg"));
-        Ok(())
-    }
-
-    #[test]
-    fn histogram_counts_every_value() -> Result<(), PlotError> {
-        let svg = histogram(&[1.0, 1.0, 2.0, 3.0, f64::NAN], "ms", 3)?;
-        assert!(svg.contains("value (ms)"));
-        assert!(svg.contains("count"));
-        Ok(())
-    }
-
-    #[test]
-    fn histogram_unit_is_escaped() -> Result<(), PlotError> {
-        let svg = histogram(&[1.0], "<script>", 3)?;
-        assert!(!svg.contains("<script>"));
-        Ok(())
-    }
-}
-
 /// Error-curve groups of a record's points, as the report and the station
 /// page draw them: one curve per suite, position and power factor (points
 /// with `current_a` and `pf`; influence points, which carry
@@ -365,4 +326,43 @@ pub fn histograms<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_curve_has_axes_with_units_and_one_bar_per_point() -> Result<(), PlotError> {
+        let pts: Vec<CurvePoint> = [0.25, 5.0, 10.0, 63.0]
+            .iter()
+            .map(|&i| CurvePoint {
+                current_a: i,
+                error_pct: 0.2,
+                u_pct: 0.1,
+                limit_pct: 1.0,
+                failed: false,
+            })
+            .collect();
+        let svg = error_curve(&pts)?;
+        assert!(svg.contains("current I (A)"), "{svg}");
+        assert!(svg.contains("error (%)"));
+        assert!(svg.starts_with("<svg"));
+        Ok(())
+    }
+
+    #[test]
+    fn histogram_counts_every_value() -> Result<(), PlotError> {
+        let svg = histogram(&[1.0, 1.0, 2.0, 3.0, f64::NAN], "ms", 3)?;
+        assert!(svg.contains("value (ms)"));
+        assert!(svg.contains("count"));
+        Ok(())
+    }
+
+    #[test]
+    fn histogram_unit_is_escaped() -> Result<(), PlotError> {
+        let svg = histogram(&[1.0], "<script>", 3)?;
+        assert!(!svg.contains("<script>"));
+        Ok(())
+    }
 }
