@@ -277,18 +277,11 @@ impl Record {
 
     /// "30 pass, 2 fail": each verdict that occurs, with its count.
     pub fn verdict_counts(&self) -> Vec<String> {
-        [
-            Verdict::Pass,
-            Verdict::ConditionalPass,
-            Verdict::ConditionalFail,
-            Verdict::Fail,
-            Verdict::Error,
-            Verdict::Skipped,
-        ]
-        .iter()
-        .filter(|v| self.count(**v) > 0)
-        .map(|v| format!("{} {}", self.count(*v), v))
-        .collect()
+        Verdict::ALL
+            .iter()
+            .filter(|v| self.count(**v) > 0)
+            .map(|v| format!("{} {}", self.count(*v), v))
+            .collect()
     }
 
     pub fn failures(&self) -> usize {

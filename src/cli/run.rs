@@ -530,17 +530,10 @@ fn end_screen(record: &Record, status: RunStatus, dir: &Path, json: bool) -> std
     };
     let report = dir.join("report.html");
     if json {
-        let counts: serde_json::Map<String, serde_json::Value> = [
-            Verdict::Pass,
-            Verdict::ConditionalPass,
-            Verdict::ConditionalFail,
-            Verdict::Fail,
-            Verdict::Error,
-            Verdict::Skipped,
-        ]
-        .iter()
-        .map(|v| (v.as_str().to_string(), record.count(*v).into()))
-        .collect();
+        let counts: serde_json::Map<String, serde_json::Value> = Verdict::ALL
+            .iter()
+            .map(|v| (v.as_str().to_string(), record.count(*v).into()))
+            .collect();
         return say!(
             "{}",
             serde_json::json!({

@@ -189,15 +189,6 @@ pub fn live(u: &LiveUpdate, l: &LiveRun) -> String {
     )
 }
 
-const VERDICTS: [harness::stats::Verdict; 6] = [
-    harness::stats::Verdict::Pass,
-    harness::stats::Verdict::ConditionalPass,
-    harness::stats::Verdict::ConditionalFail,
-    harness::stats::Verdict::Fail,
-    harness::stats::Verdict::Error,
-    harness::stats::Verdict::Skipped,
-];
-
 /// The signature line of a run's page and the compare page.
 fn signature_line(sig: &SignatureStatus) -> Markup {
     let class = match sig {
@@ -243,7 +234,7 @@ pub fn run(r: &Record, sig: &SignatureStatus) -> Result<String, PageError> {
             }
             h2 { "Verdicts" }
             table #verdict-counts { tr { th { "verdict" } th { "points" } }
-                @for v in VERDICTS {
+                @for v in harness::stats::Verdict::ALL {
                     tr { td class=(v.as_str()) { (v.as_str()) }
                          td.n id={ "count-" (v.as_str()) } { (r.count(v)) } } } }
             h2 { "Pictures" }

@@ -35,6 +35,25 @@ pub enum DialError {
     Link(#[from] LinkError),
 }
 
+/// Where the profile puts `quantity` (its step is the dial's resolution).
+fn register_place(
+    rig: &Rig,
+    position: usize,
+    quantity: MeterQuantity,
+) -> Result<crate::profile::Placement, DialError> {
+    rig.positions[position]
+        .profile
+        .register(quantity)
+        .map(|r| r.place.clone())
+        .ok_or_else(|| {
+            RigError::instrument(
+                format!("position {}", position + 1),
+                format!("the profile has no `{quantity}` register"),
+            )
+            .into()
+        })
+}
+
 /// Reads `quantity` and the reference, dwells, reads both again.
 pub async fn register_dial(
     rig: &mut Rig,
@@ -44,13 +63,7 @@ pub async fn register_dial(
     dwell: Duration,
 ) -> Result<RegisterDial, DialError> {
     let name = format!("position {}", position + 1);
-    let place = rig.positions[position]
-        .profile
-        .register(quantity)
-        .map(|r| r.place.clone())
-        .ok_or_else(|| {
-            RigError::instrument(&name, format!("the profile has no `{quantity}` register"))
-        })?;
+    let place = register_place(rig, position, quantity)?;
     let link = rig.positions[position]
         .link
         .as_mut()
@@ -118,13 +131,7 @@ pub async fn register_dial_on_steps(
     dwell_hint: Duration,
 ) -> Result<RegisterDial, DialError> {
     let name = format!("position {}", position + 1);
-    let place = rig.positions[position]
-        .profile
-        .register(quantity)
-        .map(|r| r.place.clone())
-        .ok_or_else(|| {
-            RigError::instrument(&name, format!("the profile has no `{quantity}` register"))
-        })?;
+    let place = register_place(rig, position, quantity)?;
     let step = place.step();
     let steps = steps.max(1);
     // No step within twice the expected time of one (and an hour's grace) is a meter that stopped.

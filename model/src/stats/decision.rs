@@ -17,6 +17,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order the reports count them.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Pass,
+        Verdict::ConditionalPass,
+        Verdict::ConditionalFail,
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::Skipped,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
