@@ -204,16 +204,7 @@ impl TypeA {
                 },
             );
         }
-        let combined = all
-            .iter()
-            .map(|c| c.standard_pct.powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let denominator: f64 = all
-            .iter()
-            .filter_map(|c| c.dof.map(|v| c.standard_pct.powi(4) / v))
-            .sum();
-        let effective_dof = (denominator > 0.0).then(|| combined.powi(4) / denominator);
+        let (combined, effective_dof) = model::stats::uncertainty::combine(&all);
         let k = match k {
             Some(f) => f(effective_dof),
             None => student_t_975(effective_dof),

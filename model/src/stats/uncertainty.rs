@@ -113,20 +113,7 @@ impl Budget {
                 },
             );
         }
-        let combined = all
-            .iter()
-            .map(|c| c.standard_pct.powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let denominator: f64 = all
-            .iter()
-            .filter_map(|c| c.dof.map(|v| c.standard_pct.powi(4) / v))
-            .sum();
-        let effective_dof = if denominator > 0.0 {
-            Some(combined.powi(4) / denominator)
-        } else {
-            None
-        };
+        let (combined, effective_dof) = combine(&all);
         let k = student_t_975(effective_dof);
         Self {
             n,
@@ -140,6 +127,26 @@ impl Budget {
             expanded_pct: k * combined,
         }
     }
+}
+
+/// The combined standard uncertainty of `components` (root sum of squares,
+/// JCGM 100 §5.1.2 with uncorrelated inputs) and its effective degrees of
+/// freedom by Welch–Satterthwaite (JCGM 100 G.4.1); `None` when no
+/// component states its degrees of freedom.
+pub fn combine(components: &[Component]) -> (f64, Option<f64>) {
+    let combined = components
+        .iter()
+        .map(|c| c.standard_pct.powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let denominator: f64 = components
+        .iter()
+        .filter_map(|c| c.dof.map(|v| c.standard_pct.powi(4) / v))
+        .sum();
+    (
+        combined,
+        (denominator > 0.0).then(|| combined.powi(4) / denominator),
+    )
 }
 
 #[cfg(test)]
