@@ -12,11 +12,19 @@
 //! would need more than `[plan] max_point_hours` is planned at that limit and
 //! flagged with the U it reaches. A plan may still fix `resolution_pct` (one
 //! step as that share of the energy, every repetition): the old sizing.
+//!
+//! Where the profile declares a finer register of the counter
+//! (`high_resolution`) or a test mode that shows one (`[test_mode]`), the
+//! planner weighs dials on it too and takes the one that meets the target in
+//! the least rig time (issue 20); a test-mode dial must end before the mode
+//! does. The choice is in the point's title and its planned method.
 
 use std::time::Duration;
 
 use harness::load_point::LoadPoint;
-use harness::measure::{EnergyKind, register_dial, register_dial_on_steps};
+use harness::measure::{
+    DialRegister, EnergyKind, dial_place, register_dial, register_dial_on_steps,
+};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::reference_model::ReferenceQuantity;
@@ -46,7 +54,22 @@ pub struct Params {
     /// them (`measure::register_dial_on_steps`); absent: the plain dial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     on_steps: Option<u32>,
+    /// Which register of the counter the dial reads (absent: its own).
+    #[serde(default, skip_serializing_if = "DialRegister::is_normal")]
+    via: DialRegister,
 }
+
+/// One way to measure a point: the register, which of its registers, the
+/// step a flown dial starts and stops on (none: the plain dial), its
+/// counting model, and the longest dwell it allows (a test mode's time).
+type DialOption = (Q, DialRegister, Option<f64>, Counting, Option<Duration>);
+
+/// The ways a counter can be read, those the profile declares.
+const VIAS: [DialRegister; 3] = [
+    DialRegister::Normal,
+    DialRegister::HighResolution,
+    DialRegister::TestMode,
+];
 
 /// How often the flying dial polls the register: a Modbus read takes tens of
 /// milliseconds, so a second is within any link's reach.
@@ -172,47 +195,76 @@ impl Declares for AccuracyReactive {
                 .map_or(row.limit_pct, |o| o.limit_pct);
             let power = load.reactive_power().0.abs();
             // Two ways to read each register: the plain dial (±1 step) and
-            // the dial flown on the register's steps (±1 poll's energy).
-            let mut options: Vec<(Q, Option<f64>, Counting)> = Vec::new();
+            // the dial flown on the register's steps (±1 poll's energy); on
+            // each register of the counter the profile declares.
+            let mut options: Vec<DialOption> = Vec::new();
+            let rollover = profile.ratings.energy_rollover_wh;
+            let reference_u = ctx.reference_u(ReferenceQuantity::ReactiveEnergy, phi);
             for &reg in &registers {
-                let step = profile.register(reg).map_or(10.0, |d| d.place.step());
-                let step_time = Duration::from_secs_f64(step / power * 3600.0);
-                let reference_u = ctx.reference_u(ReferenceQuantity::ReactiveEnergy, phi);
-                options.push((
-                    reg,
-                    None,
-                    Counting {
-                        method: format!("register method on {reg}, {step} varh step"),
-                        limit_pct,
-                        fixed_u_pct: reference_u,
-                        quanta: vec![step],
-                        power,
-                        overhead: ctx.plan.settle,
-                        min_dwell: Duration::from_secs(1),
-                    },
-                ));
-                options.push((
-                    reg,
-                    Some(step),
-                    Counting {
-                        method: format!(
-                            "register method on {reg} started and stopped on its {step} varh steps, polled every {} s",
-                            POLL.as_secs()
-                        ),
-                        limit_pct,
-                        fixed_u_pct: reference_u,
-                        quanta: vec![power * POLL.as_secs_f64() / 3600.0],
-                        power,
-                        // Settling, and up to one step's wait for the first step.
-                        overhead: ctx.plan.settle + step_time + POLL,
-                        min_dwell: step_time,
-                    },
-                ));
+                for via in VIAS {
+                    let Some(place) = dial_place(profile, reg, via) else {
+                        continue;
+                    };
+                    let step = place.step_planned(rollover);
+                    let step_time = Duration::from_secs_f64(step / power * 3600.0);
+                    let on = match via {
+                        DialRegister::Normal => String::new(),
+                        other => format!(" ({})", other.describe()),
+                    };
+                    // A test mode ends by itself: its dial must end first (a
+                    // minute's margin for the writes that enter and leave it).
+                    let max_dwell = match via {
+                        DialRegister::TestMode => profile
+                            .test_mode
+                            .as_ref()
+                            .map(|t| t.lasts.saturating_sub(Duration::from_secs(60))),
+                        _ => None,
+                    };
+                    options.push((
+                        reg,
+                        via,
+                        None,
+                        Counting {
+                            method: format!(
+                                "register method on {reg}{on}, {} varh step",
+                                harness::quantity::trim_float(step)
+                            ),
+                            limit_pct,
+                            fixed_u_pct: reference_u,
+                            quanta: vec![step],
+                            power,
+                            overhead: ctx.plan.settle,
+                            min_dwell: Duration::from_secs(1),
+                        },
+                        max_dwell,
+                    ));
+                    options.push((
+                        reg,
+                        via,
+                        Some(step),
+                        Counting {
+                            method: format!(
+                                "register method on {reg}{on} started and stopped on its {} varh steps, polled every {} s",
+                                harness::quantity::trim_float(step),
+                                POLL.as_secs()
+                            ),
+                            limit_pct,
+                            fixed_u_pct: reference_u,
+                            quanta: vec![power * POLL.as_secs_f64() / 3600.0],
+                            power,
+                            // Settling, and up to one step's wait for the first step.
+                            overhead: ctx.plan.settle + step_time + POLL,
+                            min_dwell: step_time,
+                        },
+                        // The wait for the first step is in the mode too.
+                        max_dwell.map(|m| m.saturating_sub(step_time + POLL)),
+                    ));
+                }
             }
-            let (register, dwell_s, extra, repetitions, on_steps, planned_u) = match fixed {
+            let (register, via, dwell_s, extra, repetitions, on_steps, planned_u) = match fixed {
                 Some(resolution) => {
                     // The plan fixed the resolution: the old sizing, every repetition.
-                    let (reg, _, c) = &options[0];
+                    let (reg, _, _, c, _) = &options[0];
                     let energy = c.quanta[0] / (resolution / 100.0);
                     let dwell_s = energy / power * 3600.0;
                     let u = Planner::u_after(c, energy);
@@ -226,20 +278,34 @@ impl Declares for AccuracyReactive {
                             format!("resolution_pct = {resolution} fixed by the plan: U {u:.3} %")
                         }),
                     };
-                    (*reg, dwell_s, Duration::ZERO, None, None, planned)
+                    (
+                        *reg,
+                        DialRegister::Normal,
+                        dwell_s,
+                        Duration::ZERO,
+                        None,
+                        None,
+                        planned,
+                    )
                 }
                 None => {
-                    let counting: Vec<Counting> = options.iter().map(|o| o.2.clone()).collect();
-                    let Some((k, mut s)) = planner.cheapest(&counting) else {
+                    let counting: Vec<(Counting, Option<Duration>)> =
+                        options.iter().map(|o| (o.3.clone(), o.4)).collect();
+                    let Some((k, mut s)) = planner.cheapest_within(&counting) else {
                         continue;
                     };
-                    let (reg, on_step, c) = &options[k];
+                    let (reg, via, on_step, c, max_dwell) = &options[k];
                     let mut steps = None;
                     if let Some(step) = on_step {
                         // Whole steps: the dial ends on one.
-                        let n = (power * s.dwell.as_secs_f64() / 3600.0 / step - 1e-9)
+                        let mut n = (power * s.dwell.as_secs_f64() / 3600.0 / step - 1e-9)
                             .ceil()
                             .max(1.0);
+                        // Whole steps within the test mode's time, where there is one.
+                        if let Some(m) = max_dwell {
+                            let fit = (power * m.as_secs_f64() / 3600.0 / step).floor().max(1.0);
+                            n = n.min(fit);
+                        }
                         s.dwell = Duration::from_secs_f64(n * step / power * 3600.0);
                         s.planned.expected_u_pct = Planner::u_after(c, n * step);
                         if s.planned.meets_target() {
@@ -251,6 +317,7 @@ impl Declares for AccuracyReactive {
                     let extra = c.overhead.saturating_sub(ctx.plan.settle);
                     (
                         *reg,
+                        *via,
                         s.dwell.as_secs_f64(),
                         extra,
                         Some(reps),
@@ -263,7 +330,10 @@ impl Declares for AccuracyReactive {
             // Each dial: its dwell, and for a flown dial the wait for its first step.
             let rig_time = ctx.plan.settle
                 + Duration::from_secs_f64((dwell_s + extra.as_secs_f64()) * reps as f64);
-            let title = format!("{} A at {phi:.1}° ({register})", i.0);
+            let title = match via {
+                DialRegister::Normal => format!("{} A at {phi:.1}° ({register})", i.0),
+                other => format!("{} A at {phi:.1}° ({register}, {})", i.0, other.describe()),
+            };
             out.push(
                 Planned::new(
                     id,
@@ -276,6 +346,7 @@ impl Declares for AccuracyReactive {
                         dwell_s,
                         repetitions,
                         on_steps,
+                        via,
                     },
                 )
                 .judged_by(limit)
@@ -301,6 +372,7 @@ impl Declares for AccuracyReactive {
                         steps,
                         POLL,
                         Duration::from_secs_f64(p.dwell_s),
+                        p.via,
                     )
                     .await
                 }
@@ -311,6 +383,7 @@ impl Declares for AccuracyReactive {
                         p.register,
                         EnergyKind::Reactive,
                         Duration::from_secs_f64(p.dwell_s),
+                        p.via,
                     )
                     .await
                 }
@@ -343,7 +416,10 @@ impl Declares for AccuracyReactive {
                 "phase_deg": p.load.phase.0,
                 "register": p.register,
                 "dwell_s": p.dwell_s,
-                "method": "register method (dial test) on the quadrant register",
+                "method": match p.via {
+                    DialRegister::Normal => "register method (dial test) on the quadrant register".to_string(),
+                    other => format!("register method (dial test) on the quadrant register's counter, read on {}", other.describe()),
+                },
             }),
             move |b, limit| {
                 format!(

@@ -12,8 +12,10 @@
 //! from the simulator.
 
 pub mod calibration;
+mod finer_register;
 mod pulse_comparison;
 mod register_method;
 
+pub use finer_register::{DialRegister, dial_place, enter_test_mode, leave_test_mode, read_place};
 pub use pulse_comparison::{EnergyKind, PulseComparison, pulse_comparison, pulses_for_counts};
 pub use register_method::{DialError, RegisterDial, register_dial, register_dial_on_steps};

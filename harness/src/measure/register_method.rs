@@ -1,15 +1,24 @@
 //! The register method (dial test): a meter register's advance over a dwell
 //! against the reference's energy over the same dwell. Its resolution is the
 //! register's step (0.01 kWh on the 4 120 83), so dwells must be long: the
-//! simulated rig makes them free, a real rig pays them in hours.
+//! simulated rig makes them free, a real rig pays them in hours — unless the
+//! profile declares a finer register of the counter or a test mode that shows
+//! one (issue 20), which the dial then reads ([`DialRegister`]).
+//!
+//! The step is the register's real resolution at the counts read
+//! (`Placement::step_at`): one scale step for an integer register, the f32's
+//! last place for a FLOAT32 one (SDM120), which grows with the count.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::finer_register::{
+    DialRegister, dial_place, enter_test_mode, leave_test_mode, read_place,
+};
 use super::pulse_comparison::EnergyKind;
 use crate::modbus::LinkError;
-use crate::profile::MeterQuantity;
+use crate::profile::{MeterQuantity, Placement, RegisterKind};
 use crate::rig::{Rig, RigError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +34,38 @@ pub struct RegisterDial {
     /// register shows completed steps at both ends).
     pub resolution_pct: f64,
     pub dwell_s: f64,
+    /// Which register of the counter was read (absent: its own).
+    #[serde(default, skip_serializing_if = "DialRegister::is_normal")]
+    pub via: DialRegister,
+    /// The register's resolution at the counts read, Wh (varh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
+    /// How that resolution was found: a fixed scale step, or an f32's last
+    /// place at the count read, which grows with the count.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub step_basis: String,
+}
+
+/// The register's resolution at the larger of the two counts, and the
+/// sentence the record carries about it.
+fn resolution(place: &Placement, before: f64, after: f64) -> (f64, String) {
+    let count = before.abs().max(after.abs());
+    let step = place.step_at(count);
+    let basis = match place.coding.kind {
+        RegisterKind::F32 => format!(
+            "FLOAT32 register: the f32's last place at the count read ({} {}), {} {}; it grows with the count (doubles with each power of two)",
+            crate::quantity::trim_float(count / place.unit_factor),
+            place.unit,
+            crate::quantity::trim_float(step / place.unit_factor),
+            place.unit
+        ),
+        kind => format!(
+            "{kind} register: one count of {} {}",
+            crate::quantity::trim_float(place.scale),
+            place.unit
+        ),
+    };
+    (step, basis)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,57 +76,152 @@ pub enum DialError {
     Link(#[from] LinkError),
 }
 
-/// Where the profile puts `quantity` (its step is the dial's resolution).
+/// Where the profile puts `quantity` as `via` reads it (its step is the
+/// dial's resolution).
 fn register_place(
     rig: &Rig,
     position: usize,
     quantity: MeterQuantity,
-) -> Result<crate::profile::Placement, DialError> {
-    rig.positions[position]
-        .profile
-        .register(quantity)
-        .map(|r| r.place.clone())
+    via: DialRegister,
+) -> Result<Placement, DialError> {
+    dial_place(&rig.positions[position].profile, quantity, via)
+        .cloned()
         .ok_or_else(|| {
             RigError::instrument(
                 format!("position {}", position + 1),
-                format!("the profile has no `{quantity}` register"),
+                format!(
+                    "the profile has no `{quantity}` register for {}",
+                    via.describe()
+                ),
             )
             .into()
         })
 }
 
+/// Reads the counter as `via` says.
+async fn read_counter(
+    rig: &mut Rig,
+    position: usize,
+    quantity: MeterQuantity,
+    via: DialRegister,
+    place: &Placement,
+) -> Result<f64, DialError> {
+    let link = rig.positions[position].link.as_mut().ok_or_else(|| {
+        RigError::instrument(format!("position {}", position + 1), "no Modbus link")
+    })?;
+    Ok(match via {
+        DialRegister::Normal => link.read(quantity).await?.canonical(),
+        _ => {
+            read_place(
+                link.as_mut(),
+                &format!("{quantity} ({})", via.describe()),
+                place,
+            )
+            .await?
+        }
+    })
+}
+
+/// Enters the meter's test mode when `via` reads the mode's register.
+async fn enter_if(rig: &mut Rig, position: usize, via: DialRegister) -> Result<(), DialError> {
+    if via != DialRegister::TestMode {
+        return Ok(());
+    }
+    let link = rig.positions[position].link.as_mut().ok_or_else(|| {
+        RigError::instrument(format!("position {}", position + 1), "no Modbus link")
+    })?;
+    enter_test_mode(link.as_mut()).await?;
+    Ok(())
+}
+
+/// Leaves the test mode after a dial in it, whatever the dial's outcome (a
+/// dial dropped by Ctrl-C is covered by the run's end, which leaves it too:
+/// `run::restore`). The dial's own error comes first.
+async fn leave_after(
+    rig: &mut Rig,
+    position: usize,
+    via: DialRegister,
+    dial: Result<RegisterDial, DialError>,
+) -> Result<RegisterDial, DialError> {
+    if via != DialRegister::TestMode {
+        return dial;
+    }
+    let left = match rig.positions[position].link.as_mut() {
+        Some(l) => leave_test_mode(l.as_mut()).await,
+        None => Ok(()),
+    };
+    let d = dial?;
+    left?;
+    Ok(d)
+}
+
+/// The dial must end before the meter leaves its test mode by itself.
+fn fits_mode(
+    rig: &Rig,
+    position: usize,
+    via: DialRegister,
+    dwell: Duration,
+) -> Result<(), DialError> {
+    let lasts = rig.positions[position]
+        .profile
+        .test_mode
+        .as_ref()
+        .map(|t| t.lasts);
+    match (via, lasts) {
+        (DialRegister::TestMode, Some(lasts)) if dwell >= lasts => Err(RigError::instrument(
+            format!("position {}", position + 1),
+            format!(
+                "a dial of {:.0} s does not fit the test mode, which lasts {:.0} s",
+                dwell.as_secs_f64(),
+                lasts.as_secs_f64()
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Reads `quantity` and the reference, dwells, reads both again.
+/// `via`: which register of the counter (its own, a finer one, the test
+/// mode's, the mode entered before and left after).
 pub async fn register_dial(
     rig: &mut Rig,
     position: usize,
     quantity: MeterQuantity,
     kind: EnergyKind,
     dwell: Duration,
+    via: DialRegister,
 ) -> Result<RegisterDial, DialError> {
-    let name = format!("position {}", position + 1);
-    let place = register_place(rig, position, quantity)?;
-    let link = rig.positions[position]
-        .link
-        .as_mut()
-        .ok_or_else(|| RigError::instrument(&name, "no Modbus link"))?;
-    let before = link.read(quantity).await?.canonical();
+    let place = register_place(rig, position, quantity, via)?;
+    fits_mode(rig, position, via, dwell)?;
+    enter_if(rig, position, via).await?;
+    let dial = plain_dial(rig, position, quantity, kind, dwell, via, &place).await;
+    leave_after(rig, position, via, dial).await
+}
+
+async fn plain_dial(
+    rig: &mut Rig,
+    position: usize,
+    quantity: MeterQuantity,
+    kind: EnergyKind,
+    dwell: Duration,
+    via: DialRegister,
+    place: &Placement,
+) -> Result<RegisterDial, DialError> {
+    let before = read_counter(rig, position, quantity, via, place).await?;
     let reference = rig
         .reference
         .as_mut()
         .ok_or_else(|| RigError::instrument("reference", "none"))?;
     let e0 = reference.energy().await?;
     rig.dwell(dwell).await;
-    let link = rig.positions[position]
-        .link
-        .as_mut()
-        .ok_or_else(|| RigError::instrument(&name, "no Modbus link"))?;
-    let after = link.read(quantity).await?.canonical();
+    let after = read_counter(rig, position, quantity, via, place).await?;
     let reference = rig
         .reference
         .as_mut()
         .ok_or_else(|| RigError::instrument("reference", "none"))?;
     let e1 = reference.energy().await?;
-    let step = place.step();
+    let (step, step_basis) = resolution(place, before, after);
     let rollover = rig.positions[position].profile.ratings.energy_rollover_wh;
     let mut meter_energy = after - before;
     if let (true, Some(r)) = (meter_energy < 0.0, rollover) {
@@ -105,6 +241,9 @@ pub async fn register_dial(
         error_pct: (meter_energy - reference_energy) / reference_energy * 100.0,
         resolution_pct: step / reference_energy * 100.0,
         dwell_s: dwell.as_secs_f64(),
+        via,
+        step: Some(step),
+        step_basis,
     })
 }
 
@@ -121,6 +260,7 @@ pub async fn register_dial(
 /// `dwell_hint`: the expected time for `steps` steps, dwelt in one piece
 /// (less 2 %) before polling for the last one. Gives up after `timeout`
 /// waiting for a step (a meter that does not register).
+#[allow(clippy::too_many_arguments)]
 pub async fn register_dial_on_steps(
     rig: &mut Rig,
     position: usize,
@@ -129,20 +269,36 @@ pub async fn register_dial_on_steps(
     steps: u32,
     poll: Duration,
     dwell_hint: Duration,
+    via: DialRegister,
+) -> Result<RegisterDial, DialError> {
+    let place = register_place(rig, position, quantity, via)?;
+    fits_mode(rig, position, via, dwell_hint)?;
+    enter_if(rig, position, via).await?;
+    let dial = flown_dial(
+        rig, position, quantity, kind, steps, poll, dwell_hint, via, &place,
+    )
+    .await;
+    leave_after(rig, position, via, dial).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn flown_dial(
+    rig: &mut Rig,
+    position: usize,
+    quantity: MeterQuantity,
+    kind: EnergyKind,
+    steps: u32,
+    poll: Duration,
+    dwell_hint: Duration,
+    via: DialRegister,
+    place: &Placement,
 ) -> Result<RegisterDial, DialError> {
     let name = format!("position {}", position + 1);
-    let place = register_place(rig, position, quantity)?;
-    let step = place.step();
+    let step = place.step_planned(rig.positions[position].profile.ratings.energy_rollover_wh);
     let steps = steps.max(1);
     // No step within twice the expected time of one (and an hour's grace) is a meter that stopped.
     let per_step = dwell_hint / steps;
     let patience = per_step * 2 + Duration::from_secs(3600);
-    async fn read(rig: &mut Rig, position: usize, q: MeterQuantity) -> Result<f64, DialError> {
-        let link = rig.positions[position].link.as_mut().ok_or_else(|| {
-            RigError::instrument(format!("position {}", position + 1), "no Modbus link")
-        })?;
-        Ok(link.read(q).await?.canonical())
-    }
     async fn energy(rig: &mut Rig, kind: EnergyKind) -> Result<f64, DialError> {
         let reference = rig
             .reference
@@ -156,7 +312,7 @@ pub async fn register_dial_on_steps(
     }
     let stepped = |a: f64, b: f64| (b - a).abs() >= step * 0.5;
     // Start: the first step after now.
-    let first = read(rig, position, quantity).await?;
+    let first = read_counter(rig, position, quantity, via, place).await?;
     let t0 = rig.now();
     let mut before = first;
     while !stepped(first, before) {
@@ -171,13 +327,13 @@ pub async fn register_dial_on_steps(
             .into());
         }
         rig.dwell(poll).await;
-        before = read(rig, position, quantity).await?;
+        before = read_counter(rig, position, quantity, via, place).await?;
     }
     let e0 = energy(rig, kind).await?;
     let started = rig.now();
     let target = before + steps as f64 * step;
     rig.dwell(dwell_hint.mul_f64(0.98)).await;
-    let mut after = read(rig, position, quantity).await?;
+    let mut after = read_counter(rig, position, quantity, via, place).await?;
     let t1 = rig.now();
     while after < target - step * 0.5 {
         if rig.now().secs_f64() - t1.secs_f64() > patience.as_secs_f64() {
@@ -188,7 +344,7 @@ pub async fn register_dial_on_steps(
             .into());
         }
         rig.dwell(poll).await;
-        after = read(rig, position, quantity).await?;
+        after = read_counter(rig, position, quantity, via, place).await?;
     }
     let e1 = energy(rig, kind).await?;
     let mut meter_energy = after - before;
@@ -209,5 +365,12 @@ pub async fn register_dial_on_steps(
         error_pct: (meter_energy - reference_energy) / reference_energy * 100.0,
         resolution_pct: per_poll / reference_energy * 100.0,
         dwell_s: elapsed,
+        via,
+        step: Some(step),
+        step_basis: format!(
+            "started and stopped on the register's steps of {} {}: one poll's energy at each end",
+            crate::quantity::trim_float(step / place.unit_factor),
+            place.unit
+        ),
     })
 }

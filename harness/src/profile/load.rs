@@ -28,6 +28,34 @@ struct RawProfile {
     registers: Vec<RawRegister>,
     #[serde(default)]
     settings: Vec<RawSetting>,
+    test_mode: Option<RawTestMode>,
+}
+
+/// `[test_mode]`: the writes that enter and leave it, how long it lasts,
+/// and the finer registers it shows.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestMode {
+    enter: RawModeWrite,
+    leave: RawModeWrite,
+    #[serde(default)]
+    protected: bool,
+    lasts_min: f64,
+    registers: Vec<RawRegister>,
+}
+
+/// `{ address = 0x2020, code = 1 }`: a holding register and the code written to it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModeWrite {
+    address: i64,
+    #[serde(default = "u16_kind")]
+    kind: RegisterKind,
+    code: f64,
+}
+
+fn u16_kind() -> RegisterKind {
+    RegisterKind::U16
 }
 
 #[derive(Deserialize)]
@@ -137,6 +165,8 @@ struct RawRegister {
     quantity: MeterQuantity,
     #[serde(flatten)]
     place: RawPlace,
+    /// A finer register of the same counter (issue 20).
+    high_resolution: Option<RawPlace>,
 }
 
 #[derive(Deserialize)]
@@ -255,9 +285,24 @@ impl Checker<'_> {
                 base,
                 modbus.as_ref(),
             )?;
+            let high_resolution = r
+                .high_resolution
+                .as_ref()
+                .map(|h| {
+                    self.finer(
+                        &format!("{key}.high_resolution"),
+                        r.quantity,
+                        h,
+                        &place,
+                        base,
+                        modbus.as_ref(),
+                    )
+                })
+                .transpose()?;
             registers.push(RegisterDef {
                 quantity: r.quantity,
                 place,
+                high_resolution,
             });
         }
         let mut settings = Vec::new();
@@ -272,6 +317,20 @@ impl Checker<'_> {
             }
             let place = self.place(&key, &s.place, s.setting.dimension(), base, modbus.as_ref())?;
             settings.push(self.setting(&key, s, place)?);
+        }
+        let test_mode = raw
+            .test_mode
+            .as_ref()
+            .map(|t| self.test_mode(t, &registers, base, modbus.as_ref()))
+            .transpose()?;
+        if test_mode.as_ref().is_some_and(|t| t.protected)
+            && !settings.iter().any(|d| d.setting == MeterSetting::Password)
+        {
+            return Err(self.bad(
+                "test_mode.protected",
+                "true",
+                "a protected test mode needs the profile's `password` setting",
+            ));
         }
         let profile = MeterProfile {
             id: raw.meter.id,
@@ -288,6 +347,7 @@ impl Checker<'_> {
             modbus,
             registers,
             settings,
+            test_mode,
         };
         self.no_overlaps(&profile)?;
         Ok(profile)
@@ -705,6 +765,145 @@ impl Checker<'_> {
         })
     }
 
+    /// A finer register of an energy counter (a `high_resolution` register
+    /// or one a test mode shows): readable, and finer than the counter's own
+    /// register, else the planner would never pick it and a lab has
+    /// mistyped a scale.
+    fn finer(
+        &self,
+        key: &str,
+        quantity: MeterQuantity,
+        p: &RawPlace,
+        coarse: &Placement,
+        base: u16,
+        modbus: Option<&ModbusSpec>,
+    ) -> Result<Placement, ProfileError> {
+        let dim = quantity.dimension();
+        if !matches!(dim, Dimension::ActiveEnergy | Dimension::ReactiveEnergy) {
+            return Err(self.bad(
+                key,
+                quantity,
+                "a finer register is declared for an energy counter only (active_* or reactive_* energy)",
+            ));
+        }
+        let place = self.place(key, p, dim, base, modbus)?;
+        if !place.access.readable() {
+            return Err(self.bad(
+                format!("{key}.access"),
+                "\"w\"",
+                "a finer register must be readable (\"r\" or \"rw\")",
+            ));
+        }
+        let (fine, coarse_step) = (place.step(), coarse.step());
+        if fine >= coarse_step {
+            return Err(self.bad(
+                format!("{key}.scale"),
+                place.scale,
+                format!(
+                    "its step ({} {canon}) must be finer than `{quantity}`'s own ({} {canon})",
+                    crate::quantity::trim_float(fine),
+                    crate::quantity::trim_float(coarse_step),
+                    canon = dim.canonical_unit()
+                ),
+            ));
+        }
+        Ok(place)
+    }
+
+    fn test_mode(
+        &self,
+        t: &RawTestMode,
+        registers: &[RegisterDef],
+        base: u16,
+        modbus: Option<&ModbusSpec>,
+    ) -> Result<TestMode, ProfileError> {
+        let write = |key: &str, w: &RawModeWrite| -> Result<ModeWrite, ProfileError> {
+            let raw = RawPlace {
+                address: w.address,
+                table: Table::Holding,
+                kind: w.kind,
+                word_order: WordOrder::HighFirst,
+                byte_order: ByteOrder::default(),
+                scale: 1.0,
+                unit: String::new(),
+                access: Access::W,
+            };
+            let place = self.place(key, &raw, Dimension::Dimensionless, base, modbus)?;
+            if !w.code.is_finite() || w.code.fract() != 0.0 || place.coding.encode(w.code).is_err()
+            {
+                return Err(self.bad(
+                    format!("{key}.code"),
+                    crate::files::show(w.code),
+                    format!("a whole number that fits a {} register", w.kind),
+                ));
+            }
+            Ok(ModeWrite {
+                place,
+                code: w.code,
+            })
+        };
+        let enter = write("test_mode.enter", &t.enter)?;
+        let leave = write("test_mode.leave", &t.leave)?;
+        if enter.place.address == leave.place.address && enter.code == leave.code {
+            return Err(self.bad(
+                "test_mode.leave.code",
+                crate::files::show(leave.code),
+                "must differ from test_mode.enter's write (the same write cannot enter and leave)",
+            ));
+        }
+        let minutes = self
+            .c()
+            .within("test_mode.lasts_min", t.lasts_min, 1.0..=10_080.0, "min")?;
+        if t.registers.is_empty() {
+            return Err(self.bad(
+                "test_mode.registers",
+                "[]",
+                "a test mode must show at least one finer energy register",
+            ));
+        }
+        let mut out: Vec<RegisterDef> = Vec::new();
+        for (i, r) in t.registers.iter().enumerate() {
+            let key = format!("test_mode.registers[{i}] ({})", r.quantity);
+            if out.iter().any(|d| d.quantity == r.quantity) {
+                return Err(self.bad(
+                    format!("{key}.quantity"),
+                    r.quantity,
+                    "each quantity may appear once",
+                ));
+            }
+            if r.high_resolution.is_some() {
+                return Err(self.bad(
+                    format!("{key}.high_resolution"),
+                    "a register",
+                    "a test-mode register is the fine one: no high_resolution of its own",
+                ));
+            }
+            let coarse = registers
+                .iter()
+                .find(|d| d.quantity == r.quantity)
+                .ok_or_else(|| {
+                    self.bad(
+                        format!("{key}.quantity"),
+                        r.quantity,
+                        "must be a counter the profile's [[registers]] also list (its normal register)",
+                    )
+                })?;
+            let place = self.finer(&key, r.quantity, &r.place, &coarse.place, base, modbus)?;
+            out.push(RegisterDef {
+                quantity: r.quantity,
+                place,
+                high_resolution: None,
+            });
+        }
+        Ok(TestMode {
+            enter,
+            leave,
+            protected: t.protected,
+            lasts: Duration::from_secs_f64(minutes * 60.0),
+            registers: out,
+        })
+    }
+
     fn setting(
         &self,
         key: &str,
@@ -798,7 +997,24 @@ impl Checker<'_> {
     fn no_overlaps(&self, p: &MeterProfile) -> Result<(), ProfileError> {
         let same_table = p.modbus.as_ref().is_some_and(|m| m.input_equals_holding);
         let mut taken: BTreeMap<(Table, u16), String> = BTreeMap::new();
-        for (name, place) in p.placements() {
+        let finer = p.registers.iter().filter_map(|r| {
+            r.high_resolution
+                .as_ref()
+                .map(|h| (format!("{} high_resolution", r.quantity), h))
+        });
+        // The enter and leave writes may share one register (one address, two codes).
+        let mode = p.test_mode.iter().flat_map(|t| {
+            let leave = (t.leave.place.address != t.enter.place.address)
+                .then(|| ("test_mode.leave".to_string(), &t.leave.place));
+            std::iter::once(("test_mode.enter".to_string(), &t.enter.place))
+                .chain(leave)
+                .chain(
+                    t.registers
+                        .iter()
+                        .map(|r| (format!("test_mode.registers ({})", r.quantity), &r.place)),
+                )
+        });
+        for (name, place) in p.placements().chain(finer).chain(mode) {
             let table = if same_table {
                 Table::Holding
             } else {

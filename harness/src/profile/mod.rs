@@ -71,6 +71,11 @@ pub struct MeterProfile {
     pub modbus: Option<ModbusSpec>,
     pub registers: Vec<RegisterDef>,
     pub settings: Vec<SettingDef>,
+    /// A factory test mode that exposes finer energy registers for a
+    /// limited time (`[test_mode]`, issue 20); `None`: the meter has none
+    /// the profile knows of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mode: Option<TestMode>,
 }
 
 /// Ratings as MID Annex V and EN 50470-1 name them.
@@ -324,14 +329,52 @@ impl Placement {
         self.coding.kind.words() as u16
     }
 
-    /// The smallest change the register shows, in canonical units: one scale
-    /// step for an integer register; for a float register, taken as 0.01 of
-    /// its unit (its last bit is finer, but meters display to 0.01).
+    /// The smallest change the register shows, in canonical units, as the
+    /// rig-time planner sizes a dwell with it: one scale step for an integer
+    /// register. A FLOAT32 counter shows its value to the float's last bit,
+    /// and that bit grows with the count, so it is planned at the largest
+    /// count the counter holds before it rolls over (`rollover`, canonical
+    /// units; [`FLOAT_PLANNING_COUNT`] of the register's unit when the profile
+    /// declares none): the worst the register shows on that meter. A FLOAT32
+    /// instantaneous value is taken as 0.01 of its unit (meters display to
+    /// 0.01; its last bit is finer).
     pub fn step(&self) -> f64 {
+        self.step_planned(None)
+    }
+
+    /// [`Placement::step`] with the counter's roll-over, canonical units.
+    pub fn step_planned(&self, rollover: Option<f64>) -> f64 {
         match self.coding.kind {
+            RegisterKind::F32 if self.is_counter() => {
+                let count =
+                    rollover.unwrap_or(FLOAT_PLANNING_COUNT * self.unit_factor * self.scale);
+                self.step_at(count)
+            }
             RegisterKind::F32 => 0.01 * self.unit_factor,
             _ => self.scale * self.unit_factor,
         }
+    }
+
+    /// The register's resolution at `canonical` (the value it shows now), in
+    /// canonical units: one scale step for an integer register, one unit in
+    /// the last place of the f32 that holds `canonical` for a float one.
+    /// What the register method's quantisation uncertainty is taken from.
+    pub fn step_at(&self, canonical: f64) -> f64 {
+        match self.coding.kind {
+            RegisterKind::F32 => {
+                let raw = canonical / self.unit_factor / self.scale;
+                f32_ulp(raw) * self.scale * self.unit_factor
+            }
+            _ => self.scale * self.unit_factor,
+        }
+    }
+
+    /// Whether the unit is one of a counter's (energy, time).
+    fn is_counter(&self) -> bool {
+        [Dimension::ActiveEnergy, Dimension::ReactiveEnergy]
+            .iter()
+            .any(|d| d.units().iter().any(|(u, _)| *u == self.unit))
+            && !self.unit.is_empty()
     }
 
     /// Raw register number for a canonical value. Counters (energy, time) show
@@ -372,11 +415,66 @@ impl Placement {
     }
 }
 
+/// The count a FLOAT32 energy register is planned at when the profile
+/// declares no roll-over (`ratings.energy_rollover_kwh`): 10⁶ of its unit
+/// (1 000 000 kWh), where an f32's last place is 1/16 of the unit. An
+/// assumption, stated in the method the dry-run prints; the record takes the
+/// resolution at the counts actually read.
+pub const FLOAT_PLANNING_COUNT: f64 = 1.0e6;
+
+/// One unit in the last place of the f32 nearest `x`: the gap to the next
+/// float away from zero (IEEE 754 binary32, 24-bit significand), so 2⁻²³ of
+/// the value's power of two; the smallest subnormal at 0.
+pub fn f32_ulp(x: f64) -> f64 {
+    let v = (x as f32).abs();
+    if !v.is_finite() {
+        return f64::INFINITY;
+    }
+    let next = f32::from_bits(v.to_bits() + 1);
+    f64::from(next) - f64::from(v)
+}
+
 /// A named quantity's register.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterDef {
     pub quantity: MeterQuantity,
     pub place: Placement,
+    /// A finer register of the same counter (`high_resolution = { … }`,
+    /// issue 20): the register method reads it instead when the planner
+    /// finds it cheaper. Energy counters only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_resolution: Option<Placement>,
+}
+
+/// A write that switches the meter's test mode: `code` to `place`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModeWrite {
+    pub place: Placement,
+    pub code: f64,
+}
+
+/// A factory test mode (`[test_mode]`, issue 20): entered by one write, left
+/// by another (or by itself after `lasts`), and while it is on the meter
+/// shows finer energy registers. The register method enters it before a
+/// dial and leaves it after, on every exit path, like the source is
+/// switched off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestMode {
+    pub enter: ModeWrite,
+    pub leave: ModeWrite,
+    /// The writes need the password first.
+    pub protected: bool,
+    /// How long the meter stays in the mode before it leaves by itself: no
+    /// dial in the mode may last longer.
+    pub lasts: Duration,
+    /// The finer registers the mode exposes, one per energy quantity.
+    pub registers: Vec<RegisterDef>,
+}
+
+impl TestMode {
+    pub fn register(&self, q: MeterQuantity) -> Option<&RegisterDef> {
+        self.registers.iter().find(|r| r.quantity == q)
+    }
 }
 
 /// A value a setting can take, as the profile writes it.
@@ -475,6 +573,13 @@ fn setting_values_match(a: &SettingValue, b: &SettingValue) -> bool {
 impl MeterProfile {
     pub fn register(&self, q: MeterQuantity) -> Option<&RegisterDef> {
         self.registers.iter().find(|r| r.quantity == q)
+    }
+
+    /// The planning step of `q`'s register ([`Placement::step_planned`] at
+    /// the profile's roll-over), canonical units; `None`: no such register.
+    pub fn register_step(&self, q: MeterQuantity) -> Option<f64> {
+        self.register(q)
+            .map(|r| r.place.step_planned(self.ratings.energy_rollover_wh))
     }
 
     pub fn setting(&self, s: MeterSetting) -> Option<&SettingDef> {

@@ -107,11 +107,24 @@ impl Planner {
     /// `max_point_hours` (including `c.overhead`); cut there, and flagged
     /// with the U it reaches, when the target needs more.
     pub fn size(&self, c: &Counting) -> Sizing {
+        self.size_within(c, None)
+    }
+
+    /// [`Planner::size`] for a method whose dwell cannot exceed
+    /// `max_dwell` (a meter's test mode that ends by itself, issue 20): the
+    /// dwell is capped there too, and flagged as such when the target needs
+    /// more.
+    pub fn size_within(&self, c: &Counting, max_dwell: Option<Duration>) -> Sizing {
         let target = self.target_u(c.limit_pct);
         let q2: f64 = c.quanta.iter().map(|q| q * q).sum();
         let fixed = c.fixed_u_pct / 2.0;
         let room = (target / 2.0).powi(2) - fixed * fixed;
-        let cap = self.max_point.saturating_sub(c.overhead).max(c.min_dwell);
+        let point_cap = self.max_point.saturating_sub(c.overhead);
+        let (cap, cap_is_method) = match max_dwell {
+            Some(m) if m < point_cap => (m, true),
+            _ => (point_cap, false),
+        };
+        let cap = cap.max(c.min_dwell);
         let needed = if room > 0.0 && c.power > 0.0 {
             // (U_t/2)² − u_fixed² = Σ q² / (3 E²) · 100²
             let energy = (q2 / 3.0 / room).sqrt() * 100.0;
@@ -123,6 +136,13 @@ impl Planner {
         };
         let (dwell, flagged) = match needed {
             Some(d) if d <= cap => (d.max(c.min_dwell), None),
+            Some(_) if cap_is_method => (
+                cap,
+                Some(format!(
+                    "needs a longer dwell than the method allows ({} h)",
+                    show_hours(cap)
+                )),
+            ),
             Some(_) => (
                 cap,
                 Some(format!(
@@ -171,10 +191,23 @@ impl Planner {
     /// in the least rig time; when none can, the one reaching the lowest U
     /// at the cap. `None` when `options` is empty.
     pub fn cheapest(&self, options: &[Counting]) -> Option<(usize, Sizing)> {
-        let sized: Vec<(usize, Sizing)> = options
+        let bounded: Vec<(Counting, Option<Duration>)> =
+            options.iter().map(|c| (c.clone(), None)).collect();
+        self.cheapest_within(&bounded)
+    }
+
+    /// [`Planner::cheapest`] over methods that may bound their own dwell
+    /// ([`Planner::size_within`]): the pulse output, the register, a
+    /// higher-resolution register, a test mode's register (issue 20).
+    pub fn cheapest_within(
+        &self,
+        bounded: &[(Counting, Option<Duration>)],
+    ) -> Option<(usize, Sizing)> {
+        let options: Vec<&Counting> = bounded.iter().map(|(c, _)| c).collect();
+        let sized: Vec<(usize, Sizing)> = bounded
             .iter()
             .enumerate()
-            .map(|(i, c)| (i, self.size(c)))
+            .map(|(i, (c, m))| (i, self.size_within(c, *m)))
             .collect();
         let meeting = sized
             .iter()

@@ -111,6 +111,14 @@ pub async fn restore(link: &mut dyn MeterLink, snap: &SettingsSnapshot) -> Resul
     locate(link, snap).await?;
     let comm = is_comm;
     let mut changed = Vec::new();
+    // A dial in the meter's test mode leaves it when it ends; a run stopped
+    // mid-dial (Ctrl-C, a rig fault) leaves it here, as it switches the source off.
+    let mode = link.profile().test_mode.is_some();
+    if mode {
+        crate::measure::leave_test_mode(link)
+            .await
+            .map_err(|e| format!("leaving the test mode: {e}"))?;
+    }
     for (s, want) in snap.values.iter().filter(|(s, _)| !comm(*s)) {
         let now = link
             .read_setting(*s)
@@ -149,10 +157,15 @@ pub async fn restore(link: &mut dyn MeterLink, snap: &SettingsSnapshot) -> Resul
             ));
         }
     }
-    Ok(if changed.is_empty() {
-        "settings unchanged".into()
+    let settings = if changed.is_empty() {
+        "settings unchanged".to_string()
     } else {
         format!("restored {}", changed.join(", "))
+    };
+    Ok(if mode {
+        format!("test mode left; {settings}")
+    } else {
+        settings
     })
 }
 

@@ -166,6 +166,12 @@ pub struct MeterModel {
     s0_dropped: u64,
     import_since_boot: f64,
     average: AveragePower,
+    /// Until when the factory test mode (`[test_mode]`) is on; RAM state,
+    /// so a power loss ends it, and the meter ends it by itself after the
+    /// profile's `lasts_min`.
+    test_mode_until: Option<RigInstant>,
+    /// How many times the test mode was entered (tests look).
+    test_mode_entries: u32,
 }
 
 impl MeterModel {
@@ -228,6 +234,8 @@ impl MeterModel {
             s0_dropped: 0,
             import_since_boot: 0.0,
             average: AveragePower::boot(RigInstant::ZERO),
+            test_mode_until: None,
+            test_mode_entries: 0,
             settings,
             identity,
             faults,
@@ -349,6 +357,7 @@ impl MeterModel {
     fn boot(&mut self) {
         self.boots += 1;
         self.unlocked = false;
+        self.test_mode_until = None;
         self.import_since_boot = 0.0;
         self.average = AveragePower::boot(self.now);
     }
@@ -594,6 +603,29 @@ impl MeterModel {
             | S::AverageMaxReset
             | S::EnergyPreset => return None,
         })
+    }
+
+    /// Enters the profile's test mode for its `lasts` from now (entering
+    /// again restarts that time).
+    pub fn enter_test_mode(&mut self) {
+        if let Some(t) = self.profile.test_mode.as_ref() {
+            self.test_mode_until = Some(self.now + t.lasts);
+            self.test_mode_entries += 1;
+        }
+    }
+
+    pub fn leave_test_mode(&mut self) {
+        self.test_mode_until = None;
+    }
+
+    /// Whether the test mode is on now (its time not yet run out).
+    pub fn in_test_mode(&self) -> bool {
+        self.test_mode_until.is_some_and(|until| self.now < until)
+    }
+
+    /// How many times the test mode has been entered since the meter was made.
+    pub fn test_mode_entries(&self) -> u32 {
+        self.test_mode_entries
     }
 
     /// Writes the password: the right code unlocks protected settings until

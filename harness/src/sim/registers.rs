@@ -11,12 +11,20 @@ use std::collections::BTreeMap;
 use tokio_modbus::ExceptionCode;
 
 use super::meter_model::{MeterModel, Refusal};
-use crate::profile::{MeterProfile, MeterSetting, Placement, SettingValue, Table};
+use crate::profile::{
+    MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table, TestMode,
+};
 
 #[derive(Debug, Clone, Copy)]
 enum Entry {
     Register(usize),
+    /// `registers[i]`'s `high_resolution` register.
+    Finer(usize),
+    /// `test_mode.registers[i]`: served only while the mode is on.
+    TestMode(usize),
     Setting(usize),
+    /// The test mode's enter (and leave, when at the same address) register.
+    ModeSwitch,
 }
 
 /// Wire address → the value that starts there.
@@ -37,8 +45,21 @@ impl RegisterIndex {
         for (i, r) in profile.registers.iter().enumerate() {
             starts.insert((table(r.place.table), r.place.address), Entry::Register(i));
         }
+        for (i, r) in profile.registers.iter().enumerate() {
+            if let Some(h) = &r.high_resolution {
+                starts.insert((table(h.table), h.address), Entry::Finer(i));
+            }
+        }
         for (i, s) in profile.settings.iter().enumerate() {
             starts.insert((table(s.place.table), s.place.address), Entry::Setting(i));
+        }
+        if let Some(t) = &profile.test_mode {
+            for (i, r) in t.registers.iter().enumerate() {
+                starts.insert((table(r.place.table), r.place.address), Entry::TestMode(i));
+            }
+            for w in [&t.enter, &t.leave] {
+                starts.insert((Table::Holding, w.place.address), Entry::ModeSwitch);
+            }
         }
         Self { starts, same_table }
     }
@@ -68,22 +89,29 @@ impl RegisterIndex {
             let (place, words) = match *entry {
                 Entry::Register(i) => {
                     let r = &profile.registers[i];
-                    if !r.place.access.readable() {
+                    serve(model, r.quantity, &r.place)?
+                }
+                Entry::Finer(i) => {
+                    let r = &profile.registers[i];
+                    let place = r
+                        .high_resolution
+                        .as_ref()
+                        .ok_or(ExceptionCode::IllegalDataAddress)?;
+                    serve(model, r.quantity, place)?
+                }
+                Entry::TestMode(i) => {
+                    // Outside the mode the meter does not show them (exception 02).
+                    if !model.in_test_mode() {
                         return Err(ExceptionCode::IllegalDataAddress);
                     }
-                    let counter = r.quantity.dimension().is_counter();
-                    let mut value = model.quantity(r.quantity);
-                    if r.place
-                        .coding
-                        .kind
-                        .raw_range()
-                        .is_some_and(|(lo, _)| lo >= 0.0)
-                    {
-                        // Unsigned registers hold the magnitude; the sign has its own register.
-                        value = value.abs();
-                    }
-                    (&r.place, r.place.encode_saturating(value, counter))
+                    let r = profile
+                        .test_mode
+                        .as_ref()
+                        .and_then(|t| t.registers.get(i))
+                        .ok_or(ExceptionCode::IllegalDataAddress)?;
+                    serve(model, r.quantity, &r.place)?
                 }
+                Entry::ModeSwitch => return Err(ExceptionCode::IllegalDataAddress),
                 Entry::Setting(i) => {
                     let s = &profile.settings[i];
                     if !s.place.access.readable() {
@@ -123,6 +151,14 @@ impl RegisterIndex {
         addr: u16,
         words: &[u16],
     ) -> Result<(), ExceptionCode> {
+        if let Some(t) = &profile.test_mode
+            && matches!(
+                self.starts.get(&(Table::Holding, addr)),
+                Some(Entry::ModeSwitch)
+            )
+        {
+            return switch_test_mode(t, model, addr, words);
+        }
         // Validate the whole request before applying any of it.
         let mut plan: Vec<(usize, f64)> = Vec::new();
         let mut a = addr as usize;
@@ -192,6 +228,57 @@ impl RegisterIndex {
         }
         Ok(())
     }
+}
+
+/// A counter or value as `place` shows it.
+fn serve<'p>(
+    model: &MeterModel,
+    quantity: MeterQuantity,
+    place: &'p Placement,
+) -> Result<(&'p Placement, Vec<u16>), ExceptionCode> {
+    if !place.access.readable() {
+        return Err(ExceptionCode::IllegalDataAddress);
+    }
+    let counter = quantity.dimension().is_counter();
+    let mut value = model.quantity(quantity);
+    if place
+        .coding
+        .kind
+        .raw_range()
+        .is_some_and(|(lo, _)| lo >= 0.0)
+    {
+        // Unsigned registers hold the magnitude; the sign has its own register.
+        value = value.abs();
+    }
+    Ok((place, place.encode_saturating(value, counter)))
+}
+
+/// A write to the test mode's switch: the enter code enters it (after the
+/// password when the profile marks it protected), the leave code leaves it;
+/// any other write there is refused (exception 03) and changes nothing.
+fn switch_test_mode(
+    t: &TestMode,
+    model: &mut MeterModel,
+    addr: u16,
+    words: &[u16],
+) -> Result<(), ExceptionCode> {
+    let code_at = |w: &crate::profile::ModeWrite| {
+        (w.place.address == addr && words.len() == w.place.words() as usize)
+            .then(|| w.place.coding.decode(words).ok())
+            .flatten()
+    };
+    if code_at(&t.enter) == Some(t.enter.code) {
+        if t.protected && !model.is_unlocked() {
+            return Err(ExceptionCode::IllegalDataValue);
+        }
+        model.enter_test_mode();
+        return Ok(());
+    }
+    if code_at(&t.leave) == Some(t.leave.code) {
+        model.leave_test_mode();
+        return Ok(());
+    }
+    Err(ExceptionCode::IllegalDataValue)
 }
 
 fn to_unit(v: &SettingValue, place: &Placement) -> SettingValue {
