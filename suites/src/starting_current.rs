@@ -3,10 +3,14 @@
 //! and keeps registering (three more pulses, each within ±10 % of T); and
 //! the reactive registers advance at the reactive starting current 0.005 Ib
 //! (IEC 62053-23, R). The record holds the expected and measured periods.
+//! The reactive register is watched on the finest register of the counter
+//! the profile declares (a `high_resolution` register, or the test mode's
+//! within its time: issue 20), so the wait for one step is shortest.
 
 use std::time::Duration;
 
 use harness::load_point::LoadPoint;
+use harness::measure::{DialRegister, EnergyKind, dial_place, register_dial};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::pulse_input::PulseChannel;
@@ -32,6 +36,9 @@ pub struct Params {
     /// The plan's reason, when `[[overrides]]` replaced the period tolerance.
     #[serde(default)]
     period_override: Option<String>,
+    /// Which register of the reactive counter is watched (absent: its own).
+    #[serde(default, skip_serializing_if = "DialRegister::is_normal")]
+    via: DialRegister,
 }
 
 impl Declares for StartingCurrent {
@@ -64,6 +71,7 @@ impl Declares for StartingCurrent {
                     factor,
                     tolerance_pct,
                     period_override: period_override.clone(),
+                    via: DialRegister::Normal,
                 },
             )
             .judged_by(lim),
@@ -74,14 +82,45 @@ impl Declares for StartingCurrent {
             .is_some()
         {
             let lr = load_at(r.un, r.iref * 0.005, 90.0, r.fn_default());
-            let step = profile
-                .register(Q::ReactiveQ1Total)
-                .or(profile.register(Q::ReactiveImportTotal))
-                .map_or(10.0, |reg| reg.place.step());
-            let period_s = step / lr.reactive_power().0 * 3600.0;
+            let q = if profile.register(Q::ReactiveQ1Total).is_some() {
+                Q::ReactiveQ1Total
+            } else {
+                Q::ReactiveImportTotal
+            };
+            let power = lr.reactive_power().0;
+            // The finest register whose wait fits: a test mode's only
+            // within its time (a minute's margin for entering and leaving).
+            let (via, step) = [
+                DialRegister::Normal,
+                DialRegister::HighResolution,
+                DialRegister::TestMode,
+            ]
+            .into_iter()
+            .filter_map(|via| {
+                let step = dial_place(profile, q, via)?.step_planned(r.energy_rollover_wh);
+                let wait = Duration::from_secs_f64(step / power * 3600.0 * factor);
+                let fits = via != DialRegister::TestMode
+                    || profile
+                        .test_mode
+                        .as_ref()
+                        .is_some_and(|t| wait + Duration::from_secs(60) <= t.lasts);
+                fits.then_some((via, step))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((DialRegister::Normal, 10.0));
+            let period_s = step / power * 3600.0;
+            let title = match via {
+                DialRegister::Normal => {
+                    format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s")
+                }
+                other => format!(
+                    "0.005 Ib, sin φ 1: one step of {} every {period_s:.0} s",
+                    other.describe()
+                ),
+            };
             out.push(Planned::new(
                 "reactive",
-                format!("0.005 Ib, sin φ 1: one register step every {period_s:.0} s"),
+                title,
                 vec![lr],
                 Duration::from_secs_f64(period_s * (factor + 1.0)),
                 Params {
@@ -91,6 +130,7 @@ impl Declares for StartingCurrent {
                     factor,
                     tolerance_pct,
                     period_override: period_override.clone(),
+                    via,
                 },
             ));
         }
@@ -111,16 +151,31 @@ impl Declares for StartingCurrent {
                 Q::ReactiveImportTotal
             };
             rig.energise(p.load).await?;
-            let before = read(rig, pos, q).await?;
-            rig.dwell(Duration::from_secs_f64(p.period_s * p.factor))
-                .await;
-            let after = read(rig, pos, q).await?;
+            let dwell = Duration::from_secs_f64(p.period_s * p.factor);
+            let (before, after) = if p.via.is_normal() {
+                let before = read(rig, pos, q).await?;
+                rig.dwell(dwell).await;
+                (before, read(rig, pos, q).await?)
+            } else {
+                // The finer register (the test mode entered and left around it).
+                let d = register_dial(rig, pos, q, EnergyKind::Reactive, dwell, p.via)
+                    .await
+                    .map_err(|e| match e {
+                        harness::measure::DialError::Rig(r) => SuiteError::Rig(r),
+                        harness::measure::DialError::Link(l) => SuiteError::Link(l),
+                    })?;
+                (d.before, d.after)
+            };
             let at = rig.now();
             io.sample(
                 at,
                 after - before,
                 "varh",
-                serde_json::json!({ "before": before, "after": after }),
+                if p.via.is_normal() {
+                    serde_json::json!({ "before": before, "after": after })
+                } else {
+                    serde_json::json!({ "before": before, "after": after, "via": p.via })
+                },
             );
             return Ok(Measured::check(
                 after > before,

@@ -177,3 +177,50 @@ async fn a_reactive_error_is_caught_through_the_finer_register() {
         );
     }
 }
+
+/// The reactive starting check (0.005 Ib, sin φ 1) waits for one step of the
+/// finest register the profile declares: 313 s × 1.5 on 0.01 kvarh, a tenth
+/// of it on varh, a hundredth in the test mode. A meter that starts only
+/// above 0.06 A fails it through each register; a good one passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reactive_starting_check_watches_the_finest_register() {
+    let plan = common::plan("guarded-binary", 1, &suites_text(&["starting-current"]));
+    for (meter, via, words) in [
+        ("legrand-412083", "", "register step every 3130 s"),
+        (
+            "examples/legrand-412083-wh",
+            "high_resolution",
+            "one step of its high-resolution register every 313 s",
+        ),
+        (
+            "examples/example-test-mode",
+            "test_mode",
+            "one step of the test mode's register every 31 s",
+        ),
+    ] {
+        let good = common::run(&plan, &common::rig_text(meter, "sim-tcp", 3, 0.02, "")).await;
+        let p = good
+            .points
+            .iter()
+            .find(|p| p.id == "reactive")
+            .expect("reactive point");
+        assert!(p.title.contains(words), "{meter}: {}", p.title);
+        assert!(
+            common::failing(&good).is_empty(),
+            "{meter}: {:?}",
+            common::failing(&good)
+        );
+        let raw = &p.samples[0].raw;
+        assert_eq!(raw["via"].as_str().unwrap_or(""), via, "{meter}: {raw}");
+        let late = common::run(
+            &plan,
+            &common::rig_text(meter, "sim-tcp", 3, 0.02, "starting_current_a = 0.06"),
+        )
+        .await;
+        assert!(
+            common::failing(&late).contains(&"starting-current/reactive".to_string()),
+            "{meter}: {:?}",
+            common::failing(&late)
+        );
+    }
+}
