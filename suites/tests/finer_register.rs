@@ -224,3 +224,30 @@ async fn the_reactive_starting_check_watches_the_finest_register() {
         );
     }
 }
+
+/// Ctrl-C during the test-mode dials (the suite's future dropped, wherever
+/// it was): the run's end writes the mode's leave code, with the settings
+/// restore and under idle voltage, and the record says so. (That the write
+/// ends the mode is `harness/tests/finer_registers.rs`; here the source is
+/// off after the run, and a power loss ends the mode on its own.)
+#[rstest::rstest]
+#[case::early(std::time::Duration::from_millis(1))]
+#[case::mid(std::time::Duration::from_millis(8))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_in_the_test_mode_leaves_it(#[case] after: std::time::Duration) {
+    let (r, _rig) = common::run_keeping_rig(
+        &common::plan("guarded-binary", 1, &suites_text(&["accuracy-reactive"])),
+        &common::rig_text("examples/example-test-mode", "sim-rtu", 5, 0.02, ""),
+        Some(("accuracy-reactive/p1/q1-sin1-0.1ib", after)),
+    )
+    .await;
+    println!("{after:?}: {:?} {:?}", r.status, r.restore);
+    assert!(
+        !r.restore.is_empty()
+            && r.restore
+                .iter()
+                .all(|o| o.restored && o.message.starts_with("test mode left")),
+        "{:?}",
+        r.restore
+    );
+}
