@@ -337,6 +337,42 @@ mod tests {
         assert!(s.dwell < Duration::from_secs(120));
     }
 
+    /// A test mode that ends by itself bounds its method's dwell (issue 20):
+    /// cut there and flagged as such, and then not chosen over a method
+    /// that meets the target; chosen when it meets it faster.
+    #[test]
+    fn a_method_bounded_by_its_own_time_is_cut_there_and_weighed_so() {
+        let p = planner(3.0, 24.0);
+        // 115 var: the 10 varh register needs ≈ 12 h for TUR 3.
+        let coarse = register_at(115.0);
+        let mut mode = register_at(115.0);
+        mode.method = "test mode, 0.1 varh".into();
+        mode.quanta = vec![0.1];
+        let s = p.size_within(&mode, Some(Duration::from_secs(3540)));
+        assert!(s.planned.flagged.is_none(), "{:?}", s.planned);
+        assert!(s.dwell < Duration::from_secs(600), "{:?}", s.dwell);
+        let (i, _) = p
+            .cheapest_within(&[
+                (coarse.clone(), None),
+                (mode.clone(), Some(Duration::from_secs(3540))),
+            ])
+            .expect("two options");
+        assert_eq!(i, 1);
+        // A mode of 10 s cannot reach the target: flagged, and not chosen
+        // when another method meets it.
+        let short = p.size_within(&mode, Some(Duration::from_secs(10)));
+        assert_eq!(short.dwell, Duration::from_secs(10));
+        let why = short.planned.flagged.as_deref().expect("flagged");
+        assert!(why.contains("longer dwell than the method allows"), "{why}");
+        let mut fine = register_at(115.0);
+        fine.quanta = vec![1.0];
+        let (i, s) = p
+            .cheapest_within(&[(fine, None), (mode, Some(Duration::from_secs(10)))])
+            .expect("two options");
+        assert_eq!(i, 0);
+        assert!(s.planned.flagged.is_none());
+    }
+
     #[test]
     fn the_plans_targets_are_read_and_checked_with_key_and_range() {
         let plan = |head: &str| {

@@ -342,6 +342,47 @@ mod tests {
         assert_eq!(m.settings().address, 7);
     }
 
+    /// The example profile's test mode: 1 to 0x2020 enters (after the
+    /// password), 0 leaves; its registers at 0x3000.. only while it is on.
+    #[test]
+    fn the_test_mode_is_entered_only_after_the_password_and_shows_its_registers() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/meters/examples/example-test-mode.toml");
+        let p = Arc::new(crate::profile::load_profile(&path).expect("profile"));
+        let identity = SimIdentity {
+            model_id: 1,
+            serial_number: 1,
+            firmware: "1.00".into(),
+        };
+        let mut m = MeterModel::new(p.clone(), identity, Faults::default(), 1);
+        let idx = RegisterIndex::new(&p);
+        let read = |m: &MeterModel| idx.read(&p, m, Table::Holding, 0x3008, 2);
+        assert_eq!(read(&m), Err(ExceptionCode::IllegalDataAddress));
+        assert_eq!(
+            idx.write(&p, &mut m, 0x2020, &[1]),
+            Err(ExceptionCode::IllegalDataValue),
+            "protected: refused without the password"
+        );
+        assert!(!m.in_test_mode());
+        idx.write(&p, &mut m, 0x2000, &[1000]).expect("password");
+        assert_eq!(
+            idx.write(&p, &mut m, 0x2020, &[7]),
+            Err(ExceptionCode::IllegalDataValue),
+            "neither code"
+        );
+        idx.write(&p, &mut m, 0x2020, &[1]).expect("entered");
+        assert!(m.in_test_mode() && m.test_mode_entries() == 1);
+        assert_eq!(read(&m).expect("shown").len(), 2);
+        idx.write(&p, &mut m, 0x2020, &[0]).expect("left");
+        assert!(!m.in_test_mode());
+        assert_eq!(read(&m), Err(ExceptionCode::IllegalDataAddress));
+        // The switch itself is not a readable register.
+        assert_eq!(
+            idx.read(&p, &m, Table::Holding, 0x2020, 1),
+            Err(ExceptionCode::IllegalDataAddress)
+        );
+    }
+
     #[test]
     fn a_protected_write_without_the_password_changes_nothing() {
         let (p, mut m, idx) = meter();
