@@ -222,7 +222,12 @@ async fn plain_dial(
         .ok_or_else(|| RigError::instrument("reference", "none"))?;
     let e1 = reference.energy().await?;
     let (step, step_basis) = resolution(place, before, after);
-    let rollover = rig.positions[position].profile.ratings.energy_rollover_wh;
+    // The declared roll-over is the counter's own register's; a finer
+    // register's is not declared, so a dial across it shows as a fault.
+    let rollover = via
+        .is_normal()
+        .then_some(rig.positions[position].profile.ratings.energy_rollover_wh)
+        .flatten();
     let mut meter_energy = after - before;
     if let (true, Some(r)) = (meter_energy < 0.0, rollover) {
         meter_energy += r;
@@ -348,7 +353,12 @@ async fn flown_dial(
     }
     let e1 = energy(rig, kind).await?;
     let mut meter_energy = after - before;
-    let rollover = rig.positions[position].profile.ratings.energy_rollover_wh;
+    // The declared roll-over is the counter's own register's; a finer
+    // register's is not declared, so a dial across it shows as a fault.
+    let rollover = via
+        .is_normal()
+        .then_some(rig.positions[position].profile.ratings.energy_rollover_wh)
+        .flatten();
     if let (true, Some(r)) = (meter_energy < 0.0, rollover) {
         meter_energy += r;
     }
