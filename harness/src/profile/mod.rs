@@ -5,8 +5,10 @@
 //! meter without a rebuild. Each profile says how sure its map is.
 //!
 //! Owns: [`MeterProfile`] and its section-by-section loader; every number is
-//! finite and within a stated range when the file loads. May import:
-//! `quantity`, `files`.
+//! finite and within a stated range when the file loads. A counter may have a
+//! finer register (`high_resolution`) and the meter a factory test mode
+//! (`[test_mode]`) that shows finer ones (issue 20); each register's
+//! resolution is [`Placement::step_at`]. May import: `quantity`, `files`.
 
 mod codec;
 mod load;
