@@ -332,19 +332,22 @@ impl Placement {
     }
 
     /// The smallest change the register shows, in canonical units, as the
-    /// rig-time planner sizes a dwell with it: one scale step for an integer
-    /// register. A FLOAT32 counter shows its value to the float's last bit,
-    /// and that bit grows with the count, so it is planned at the largest
-    /// count the counter holds before it rolls over (`rollover`, canonical
-    /// units; [`FLOAT_PLANNING_COUNT`] of the register's unit when the profile
-    /// declares none): the worst the register shows on that meter. A FLOAT32
-    /// instantaneous value is taken as 0.01 of its unit (meters display to
-    /// 0.01; its last bit is finer).
+    /// rig-time planner sizes a dwell with it: [`Placement::step_planned`]
+    /// without a declared roll-over (a FLOAT32 counter at
+    /// [`FLOAT_PLANNING_COUNT`] of its unit). With the profile at hand,
+    /// `MeterProfile::register_step` takes its roll-over into account.
     pub fn step(&self) -> f64 {
         self.step_planned(None)
     }
 
-    /// [`Placement::step`] with the counter's roll-over, canonical units.
+    /// The planning step: one scale step for an integer register. A FLOAT32
+    /// counter shows its value to the float's last bit, and that bit grows
+    /// with the count, so it is planned at the largest count the counter
+    /// holds before it rolls over (`rollover`, canonical units;
+    /// [`FLOAT_PLANNING_COUNT`] of the register's unit when `None`): the
+    /// worst the register shows on that meter. A FLOAT32 instantaneous value
+    /// is taken as 0.01 of its unit (meters display to 0.01; its last bit is
+    /// finer).
     pub fn step_planned(&self, rollover: Option<f64>) -> f64 {
         match self.coding.kind {
             RegisterKind::F32 if self.is_counter() => {
