@@ -64,13 +64,60 @@ pub struct ReferenceModel {
     pub power_factor: f64,
 }
 
+/// `[metrology] reproducibility`: the floor under type A and where it came
+/// from. `studied` and `study` are optional, so rig files written before
+/// them still load; a floor without `studied` is an assumed one, and the
+/// record says so (`declared_floor_statement`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredReproducibility {
+    /// s of a point's mean over the study's set-ups, percent.
+    pub u_pct: f64,
+    /// The study's degrees of freedom (set-ups − 1).
+    pub dof: f64,
+    /// The day the study was run (`metrig study reproducibility` prints it).
+    pub studied: Option<chrono::NaiveDate>,
+    /// Where the study's record (its raw gates and means) is kept.
+    pub study: Option<String>,
+}
+
+impl DeclaredReproducibility {
+    /// The figure type A uses.
+    pub fn floor(&self) -> Reproducibility {
+        Reproducibility {
+            u_pct: self.u_pct,
+            dof: self.dof,
+        }
+    }
+
+    /// What the record says of the floor: "floor … studied on DATE" or
+    /// "… declared without a study".
+    pub fn statement(&self) -> String {
+        match self.studied {
+            Some(d) => format!(
+                "type A floor (rig reproducibility) {} %, {} dof, studied on {d}{}",
+                self.u_pct,
+                self.dof,
+                self.study
+                    .as_deref()
+                    .map(|p| format!(" (study record: {p})"))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "type A floor (rig reproducibility) {} %, {} dof, declared without a study",
+                self.u_pct, self.dof
+            ),
+        }
+    }
+}
+
 /// `[metrology]` of a rig file.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RigMetrology {
     /// The bench's reproducibility of a point's mean error: the floor under
     /// type A (`stats::type_a`).
-    pub reproducibility: Option<Reproducibility>,
+    pub reproducibility: Option<DeclaredReproducibility>,
     /// The reference's uncertainty per quantity; without it, one derived from
     /// `[reference] uncertainty_pct` / `uncertainty_low_pf_pct`
     /// ([`ReferenceModel::from_two_figures`]).
@@ -265,9 +312,11 @@ mod tests {
     #[test]
     fn out_of_range_figures_name_their_key() {
         let mut bad = RigMetrology {
-            reproducibility: Some(Reproducibility {
+            reproducibility: Some(DeclaredReproducibility {
                 u_pct: 0.02,
                 dof: 0.0,
+                studied: None,
+                study: None,
             }),
             reference: None,
         };
@@ -286,5 +335,33 @@ mod tests {
         .expect("parses");
         assert!(parsed.validate().is_ok());
         assert!(toml::from_str::<RigMetrology>("reproducibilty = 1").is_err());
+    }
+
+    /// A study's line (`StudyFigures::rig_line`) loads with its date and
+    /// record; an older line without them still loads, as an assumed floor.
+    #[test]
+    fn a_studied_floor_says_when_and_an_assumed_one_says_so() {
+        let studied: RigMetrology = toml::from_str(
+            "reproducibility = { u_pct = 0.0731, dof = 19, studied = \"2026-12-01\", study = \"reports/out/s.json\" }",
+        )
+        .expect("parses");
+        let r = studied.reproducibility.expect("floor");
+        assert_eq!(r.floor().u_pct, 0.0731);
+        assert!(
+            r.statement().contains("studied on 2026-12-01"),
+            "{}",
+            r.statement()
+        );
+        assert!(r.statement().contains("reports/out/s.json"));
+        let old: RigMetrology =
+            toml::from_str("reproducibility = { u_pct = 0.05, dof = 19 }").expect("parses");
+        let r = old.reproducibility.expect("floor");
+        assert!(r.statement().contains("declared without a study"));
+        assert!(
+            toml::from_str::<RigMetrology>(
+                "reproducibility = { u_pct = 0.05, dof = 19, studied = \"yesterday\" }"
+            )
+            .is_err()
+        );
     }
 }

@@ -37,6 +37,14 @@ pub struct Faults {
     /// (`NOISE_EPOCH` of rig time, and at every change of load).
     #[serde(default)]
     pub noise_pct: f64,
+    /// Correlation time of the meter's error, seconds: with it the error is
+    /// an Ornstein–Uhlenbeck process of standard deviation `noise_pct`,
+    /// correlated exp(−Δt/τ), that runs on through load changes and source
+    /// off/on, instead of independent draws every `NOISE_EPOCH`. A real
+    /// bench's slow components (shunt self-heating, source and reference
+    /// drift, beats with the line) outlast a point's gates (issue 15, item
+    /// 1): only a reproducibility study over repeated set-ups shows them.
+    pub noise_tau_s: Option<f64>,
     /// The current below which the meter registers nothing (a good meter
     /// starts well below Ist).
     pub starting_current_a: Option<f64>,
@@ -161,6 +169,11 @@ impl Faults {
                 self.noise_pct.to_string(),
                 "within 0..=50",
             );
+        }
+        if let Some(t) = self.noise_tau_s
+            && !(t.is_finite() && (1.0..=86_400.0).contains(&t))
+        {
+            return bad("noise_tau_s".into(), t.to_string(), "within 1..=86400 s");
         }
         if let Some(a) = self.starting_current_a
             && !(a.is_finite() && a > 0.0 && a <= 10.0)

@@ -157,6 +157,8 @@ pub struct MeterModel {
     debounce: Duration,
     rng: ChaCha8Rng,
     noise: (f64, f64),
+    /// When `noise` last changed.
+    noise_at: RigInstant,
     next_noise: RigInstant,
     led_acc: PulseAccumulator,
     s0_acc: PulseAccumulator,
@@ -219,6 +221,7 @@ impl MeterModel {
             debounce,
             rng: ChaCha8Rng::seed_from_u64(seed),
             noise: (0.0, 0.0),
+            noise_at: RigInstant::ZERO,
             next_noise: RigInstant::ZERO,
             led_acc: PulseAccumulator::new(led_weight),
             s0_acc: PulseAccumulator::new(settings.s0_weight_wh),
@@ -294,7 +297,47 @@ impl MeterModel {
         } else {
             (0.0, 0.0)
         };
-        self.next_noise = self.now + NOISE_EPOCH;
+        self.noise_at = self.now;
+        self.next_noise = self.now + self.noise_step();
+    }
+
+    /// How often the noise changes: every `NOISE_EPOCH`, or with
+    /// `noise_tau_s` every τ/10 (at most `NOISE_EPOCH`, at least 0.1 s), a
+    /// step at which a gate of a few seconds sees the process as it is.
+    fn noise_step(&self) -> Duration {
+        match self.faults.noise_tau_s {
+            Some(tau) => {
+                Duration::from_secs_f64((tau / 10.0).clamp(0.1, NOISE_EPOCH.as_secs_f64()))
+            }
+            None => NOISE_EPOCH,
+        }
+    }
+
+    /// Moves the Ornstein–Uhlenbeck error (`Faults::noise_tau_s`) on to now
+    /// by its exact transition over Δt: x' = x·ρ + σ·√(1 − ρ²)·z, ρ = e^(−Δt/τ)
+    /// (so the process keeps its σ and its correlation e^(−Δt/τ) however the
+    /// steps fall).
+    fn step_noise(&mut self, tau: f64) {
+        let sd = self.faults.noise_pct;
+        let dt = self.now.secs_f64() - self.noise_at.secs_f64();
+        if sd > 0.0 && dt > 0.0 {
+            let r = (-dt / tau).exp();
+            let w = sd * (1.0 - r * r).sqrt();
+            if let Ok(n) = Normal::new(0.0, 1.0) {
+                let (z0, z1) = (n.sample(&mut self.rng), n.sample(&mut self.rng));
+                self.noise = (r * self.noise.0 + w * z0, r * self.noise.1 + w * z1);
+            }
+        }
+        self.noise_at = self.now;
+        self.next_noise = self.now + self.noise_step();
+    }
+
+    /// The noise's next value: a fresh draw (epochs) or the process moved on.
+    fn next_noise_value(&mut self) {
+        match self.faults.noise_tau_s {
+            Some(tau) => self.step_noise(tau),
+            None => self.redraw_noise(),
+        }
     }
 
     /// The drift of the active error at its age now (`Faults::drift_pct_per_day`).
@@ -335,7 +378,9 @@ impl MeterModel {
             self.powered = false;
             self.power_down();
         }
-        self.redraw_noise();
+        // Epoch noise is redrawn at a change of load; a slow component
+        // (`noise_tau_s`) runs on through it, as a bench's does.
+        self.next_noise_value();
     }
 
     /// Drives the tariff input (T2 = input energised).
@@ -461,7 +506,7 @@ impl MeterModel {
         self.led.release_until(now);
         self.s0.release_until(now);
         if now >= self.next_noise {
-            self.redraw_noise();
+            self.next_noise_value();
         }
         if self.is_up() && now >= self.average.next_tick {
             self.average_tick();
