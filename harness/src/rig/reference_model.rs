@@ -111,6 +111,40 @@ impl DeclaredReproducibility {
     }
 }
 
+/// What a run does with the rig's floor before its first point: the record's
+/// statement (`Ok`, with whether the floor was studied) or the refusal.
+///
+/// A type A floor nobody measured is an assumption a notified body cannot
+/// check: ISO/IEC 17025 §7.6.1 asks that the contributions to uncertainty
+/// be identified and evaluated, and §7.2.2 that a method be validated by
+/// studying its performance. So a `kind = "type-test"` plan on a lab rig
+/// whose floor has no study date (or that declares none) is refused unless
+/// the plan or the command line says why (recorded, as for an overdue
+/// calibration). Other plans, and the simulated rig, run and say so.
+pub fn floor_precondition(
+    declared: Option<&DeclaredReproducibility>,
+    lab_rig: bool,
+    type_test: bool,
+    reason: Option<&str>,
+) -> Result<Option<(String, bool)>, String> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let studied = declared.is_some_and(|d| d.studied.is_some());
+    let text = declared.map(DeclaredReproducibility::statement);
+    if studied || !(lab_rig && type_test) {
+        return Ok(text.map(|t| (t, studied)));
+    }
+    let what = text.unwrap_or_else(|| "no type A floor (rig reproducibility) declared".into());
+    match reason {
+        Some(r) => Ok(Some((
+            format!("{what}; the type test went on because: {r}"),
+            false,
+        ))),
+        None => Err(format!(
+            "{what}: a type test needs the bench's reproducibility measured. Run `metrig study reproducibility --rig RIG` and paste its line under [metrology], or say why the run may go on: `[preconditions] floor_unstudied = \"reason\"` in the plan, or `metrig run --floor-unstudied \"reason\"`"
+        )),
+    }
+}
+
 /// `[metrology]` of a rig file.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -335,6 +369,39 @@ mod tests {
         .expect("parses");
         assert!(parsed.validate().is_ok());
         assert!(toml::from_str::<RigMetrology>("reproducibilty = 1").is_err());
+    }
+
+    #[test]
+    fn a_type_test_on_a_lab_rig_wants_a_studied_floor_or_a_reason() {
+        let assumed: RigMetrology =
+            toml::from_str("reproducibility = { u_pct = 0.05, dof = 19 }").expect("parses");
+        let studied: RigMetrology = toml::from_str(
+            "reproducibility = { u_pct = 0.05, dof = 19, studied = \"2026-12-01\" }",
+        )
+        .expect("parses");
+        let a = assumed.reproducibility.as_ref();
+        let refusal = floor_precondition(a, true, true, None).expect_err("refused");
+        assert!(
+            refusal.contains("metrig study reproducibility"),
+            "{refusal}"
+        );
+        assert!(refusal.contains("--floor-unstudied"), "{refusal}");
+        assert!(floor_precondition(None, true, true, Some("  ")).is_err());
+        let (why, ok) = floor_precondition(a, true, true, Some("study booked for Monday"))
+            .expect("a reason")
+            .expect("recorded");
+        assert!(!ok && why.contains("study booked for Monday") && why.contains("without a study"));
+        // Not a type test, or the simulated rig: it runs, and says so.
+        let (t, ok) = floor_precondition(a, true, false, None)
+            .expect("runs")
+            .expect("said");
+        assert!(!ok && t.contains("declared without a study"));
+        assert!(floor_precondition(a, false, true, None).is_ok());
+        assert_eq!(floor_precondition(None, false, true, None), Ok(None));
+        let (t, ok) = floor_precondition(studied.reproducibility.as_ref(), true, true, None)
+            .expect("studied")
+            .expect("said");
+        assert!(ok && t.contains("studied on 2026-12-01"), "{t}");
     }
 
     /// A study's line (`StudyFigures::rig_line`) loads with its date and

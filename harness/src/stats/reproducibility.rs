@@ -90,7 +90,8 @@ impl StudyFigures {
 
 fn round_up_4(x: f64) -> f64 {
     // 1e-9 absorbs the binary noise of a value already on the 0.0001 grid.
-    ((x * 1e4 - 1e-9).ceil().max(0.0)) / 1e4
+    let r = (x * 1e4 - 1e-9).ceil() / 1e4;
+    if r > 0.0 { r } else { 0.0 }
 }
 
 fn fmt_4(x: f64) -> String {
@@ -175,5 +176,16 @@ mod tests {
         // BENCHMARKS.md §6: 5 gates 30 s apart, τ = 60 s → 0.073 %.
         let mid = sd_of_mean_ou(0.1, 5, 30.0, 60.0);
         assert!((mid - 0.073).abs() < 5e-4, "{mid}");
+    }
+
+    #[test]
+    fn a_bench_without_scatter_declares_zero_not_minus_zero() {
+        let f = StudyFigures::of(&[0.0; 20]).expect("20 set-ups");
+        assert_eq!(f.floor().u_pct.to_bits(), 0f64.to_bits());
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        assert!(
+            f.rig_line(date, None)
+                .starts_with("reproducibility = { u_pct = 0.0, dof = 19,")
+        );
     }
 }
