@@ -315,6 +315,97 @@ fn type_b(p: &reports::record::PointRecord) -> Vec<f64> {
         .collect()
 }
 
+/// A tariff point's verdict recomputed from its raw register readings (the
+/// samples named by stage): energy only in the selected tariff's register
+/// (±1 register step against the total), T1 + T2 = total within two steps
+/// (each register floors on its own), a bounce shorter than the debounce
+/// ignored, the counters unchanged by a power cycle. For the 1 h dwells the
+/// total must also agree with the energy the reference delivered (within
+/// 1 % and two register steps: these points judge the registers' split, not
+/// their accuracy).
+fn tariff_ok(p: &reports::record::PointRecord) -> bool {
+    let stage = |name: &str| {
+        let s = p
+            .samples
+            .iter()
+            .find(|s| s.raw["stage"] == name)
+            .unwrap_or_else(|| panic!("{}: no `{name}` reading", p.key));
+        let f = |k: &str| {
+            s.raw[k]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{}: {k}", p.key))
+        };
+        assert_eq!(s.value, f("total_wh"), "{}: the sample is the total", p.key);
+        (
+            [f("t1_wh"), f("t2_wh"), f("total_wh")],
+            s.raw["reference_wh"].as_f64(),
+            s.raw["active_tariff"].as_f64(),
+            f("step_wh"),
+        )
+    };
+    let (before, _, _, step) = stage("before");
+    let delta = |a: [f64; 3], b: [f64; 3]| [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    match p.id.as_str() {
+        "t1-only" | "t2-only" => {
+            let (start, ref_start, _, _) = stage("start");
+            let (end, ref_end, _, _) = stage("end");
+            let d = delta(start, end);
+            let delivered = ref_end.expect("reference") - ref_start.expect("reference");
+            assert!(
+                (d[2] - delivered).abs() <= 0.01 * delivered + 2.0 * step,
+                "{}: total +{} Wh against the reference's {delivered} Wh",
+                p.key,
+                d[2]
+            );
+            let (active, idle) = if p.id == "t1-only" {
+                (d[0], d[1])
+            } else {
+                (d[1], d[0])
+            };
+            idle == 0.0 && (active - d[2]).abs() <= step + 1e-9 && d[2] > 0.0
+        }
+        "random-switching" => {
+            let (end, _, _, _) = stage("end");
+            let d = delta(before, end);
+            (d[0] + d[1] - d[2]).abs() <= 2.0 * step + 1e-9 && d[0] > 0.0 && d[1] > 0.0
+        }
+        "bounce" => {
+            let (end, _, active, _) = stage("end");
+            end[1] == before[1] && active == Some(1.0)
+        }
+        "power-cycle" => {
+            let (loaded, _, _, _) = stage("loaded");
+            let (after, _, _, _) = stage("after");
+            after == loaded && loaded[1] > before[1]
+        }
+        other => panic!("unknown tariff point {other}"),
+    }
+}
+
+/// A meter that swaps T1 and T2: the tariff points it fails are the ones
+/// the raw readings say it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tariff_verdicts_recomputed_from_raw_readings_catch_a_swapped_tariff() {
+    let r = common::run(
+        &common::plan("non-binary", 1, "[[suites]]\nid = \"tariff\"\n"),
+        &common::rig_text(
+            "legrand-412083",
+            "sim-tcp",
+            5,
+            0.02,
+            "tariff_swapped = true",
+        ),
+    )
+    .await;
+    let mut failed = 0;
+    for p in r.points.iter().filter(|p| p.suite == "tariff") {
+        let ok = tariff_ok(p);
+        assert_eq!(p.verdict == Verdict::Pass, ok, "{}: {}", p.key, p.summary);
+        failed += usize::from(!ok);
+    }
+    assert!(failed >= 2, "t1-only and t2-only fail on a swapped meter");
+}
+
 /// The suites not covered above whose verdict rests on samples, one point
 /// each, recomputed from the record's raw samples with formulas written
 /// here: the figure, its U (type A from the samples, the stated type B
@@ -323,7 +414,7 @@ fn type_b(p: &reports::record::PointRecord) -> Vec<f64> {
 async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
     // The reactive dial at a fixed resolution, so its repetitions (type A)
     // are measured: the planner's step-synchronised dial reads once.
-    let suites = "[[suites]]\nid = \"accuracy-reactive\"\nresolution_pct = 0.5\n[[suites]]\nid = \"average-power\"\n[[suites]]\nid = \"meter-constant\"\n[[suites]]\nid = \"starting-current\"\n[[suites]]\nid = \"no-load\"\n[[suites]]\nid = \"hour-meter\"\n[[suites]]\nid = \"registers\"\n";
+    let suites = "[[suites]]\nid = \"accuracy-reactive\"\nresolution_pct = 0.5\n[[suites]]\nid = \"average-power\"\n[[suites]]\nid = \"meter-constant\"\n[[suites]]\nid = \"starting-current\"\n[[suites]]\nid = \"no-load\"\n[[suites]]\nid = \"hour-meter\"\n[[suites]]\nid = \"registers\"\n[[suites]]\nid = \"tariff\"\n";
     let r = noisy_run(suites, 4, 11).await;
     let first = |suite: &str| {
         r.points
@@ -334,7 +425,7 @@ async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
     };
     let near = |a: f64, b: f64, what: &str| assert!((a - b).abs() < 1e-9, "{what}: {a} vs {b}");
     let ran: std::collections::BTreeSet<&str> = r.points.iter().map(|p| p.suite.as_str()).collect();
-    assert_eq!(ran.len(), 7, "{ran:?}");
+    assert_eq!(ran.len(), 8, "{ran:?}");
 
     // Accuracy (reactive), register method: e = (ΔE_meter − ΔE_ref)/ΔE_ref · 100.
     let p = first("accuracy-reactive");
@@ -435,6 +526,19 @@ async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
     let ok = h[1] == h[0] && (h[2] - h[1] - 3600.0).abs() <= 60.0 && h[3] == 0.0;
     near(p.samples[0].value, h[2] - h[1], &p.key);
     assert_eq!(p.verdict == Verdict::Pass, ok, "{}", p.summary);
+
+    // Tariff: every point's verdict from its raw T1/T2/total readings.
+    let tariff: Vec<_> = r.points.iter().filter(|p| p.suite == "tariff").collect();
+    assert_eq!(
+        tariff.len(),
+        5,
+        "t1-only, t2-only, random-switching, bounce, power-cycle"
+    );
+    for p in tariff {
+        let ok = tariff_ok(p);
+        assert_eq!(p.verdict == Verdict::Pass, ok, "{}: {}", p.key, p.summary);
+        assert!(ok, "a good meter's tariff input works: {}", p.summary);
+    }
 
     // Registers, partial reset: the partial register clears, the total does not move.
     let p = r
