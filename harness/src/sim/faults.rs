@@ -365,6 +365,36 @@ mod tests {
         );
     }
 
+    /// `noise_tau_s` is range-checked like its neighbours: 1..=86400 s.
+    #[test]
+    fn a_noise_correlation_time_out_of_range_is_refused_by_name() {
+        let path = std::path::Path::new("rig.toml");
+        let c = crate::files::Checker::new(path);
+        for bad in [0.5, 0.0, -3.0, 1e6, f64::NAN] {
+            let f = Faults {
+                noise_pct: 0.1,
+                noise_tau_s: Some(bad),
+                ..Faults::default()
+            };
+            let e = f
+                .validate(&c, "positions[0].sim.faults.")
+                .expect_err("refused");
+            let text = e.to_string();
+            assert!(
+                text.contains("positions[0].sim.faults.noise_tau_s"),
+                "{text}"
+            );
+            assert!(text.contains("1..=86400 s"), "{text}");
+        }
+        let ok = Faults {
+            noise_pct: 0.1,
+            noise_tau_s: Some(60.0),
+            ..Faults::default()
+        };
+        assert!(ok.validate(&c, "").is_ok());
+        assert!(!ok.is_good());
+    }
+
     #[test]
     fn reactive_sin_notation() {
         let l = PowerFactor::parse("0.5L").expect("valid").angle_from_sin();

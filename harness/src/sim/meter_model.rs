@@ -782,3 +782,76 @@ fn other(t: Tariff) -> Tariff {
         Tariff::T2 => Tariff::T1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::quantity::{PowerFactor, Volts};
+
+    fn meter(faults: Faults) -> MeterModel {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
+        let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
+        let identity = SimIdentity {
+            model_id: 412083,
+            serial_number: 1,
+            firmware: "1.00".into(),
+        };
+        MeterModel::new(profile, identity, faults, 7)
+    }
+
+    /// The active error, percent, `n` times `every` seconds apart, the load
+    /// changing between 1 A and 2 A at every reading.
+    fn errors(faults: Faults, n: usize, every: f64) -> Vec<f64> {
+        let mut m = meter(faults);
+        let mut out = Vec::new();
+        for i in 0..n {
+            let amps = if i % 2 == 0 { 1.0 } else { 2.0 };
+            let lp = LoadPoint::new(
+                Volts(230.0),
+                Amps(amps),
+                PowerFactor::UNITY,
+                crate::quantity::Hertz(50.0),
+            );
+            m.set_input(Some(lp));
+            m.advance_to(RigInstant(Duration::from_secs_f64(every * (i + 1) as f64)));
+            let (p, _) = m.registered_power();
+            out.push((p / lp.active_power().0 - 1.0) * 100.0);
+        }
+        out
+    }
+
+    fn sd_and_lag1(x: &[f64]) -> (f64, f64) {
+        let n = x.len() as f64;
+        let m = x.iter().sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+        let cov = x.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / (n - 1.0);
+        (var.sqrt(), cov / var)
+    }
+
+    /// `noise_tau_s`: the error keeps σ = `noise_pct` and correlates
+    /// e^(−Δt/τ) across load changes (e^(−0.5) = 0.61 at 30 s for τ = 60 s,
+    /// nothing left at 600 s); epoch noise redraws at every load change.
+    #[test]
+    fn a_slow_noise_component_outlasts_load_changes() {
+        let slow = Faults {
+            noise_pct: 0.1,
+            noise_tau_s: Some(60.0),
+            ..Faults::default()
+        };
+        let (sd, r30) = sd_and_lag1(&errors(slow.clone(), 3000, 30.0));
+        assert!((sd - 0.1).abs() < 0.012, "σ {sd}");
+        assert!(((-0.5f64).exp() - r30).abs() < 0.06, "lag 30 s: {r30}");
+        let (_, r600) = sd_and_lag1(&errors(slow, 1500, 600.0));
+        assert!(r600.abs() < 0.08, "lag 600 s: {r600}");
+        let epochs = Faults {
+            noise_pct: 0.1,
+            ..Faults::default()
+        };
+        let (sd, r) = sd_and_lag1(&errors(epochs, 3000, 3.0));
+        assert!((sd - 0.1).abs() < 0.01, "σ {sd}");
+        assert!(r.abs() < 0.06, "epoch noise redrawn at a load change: {r}");
+    }
+}
