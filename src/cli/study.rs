@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use harness::load_point::LoadPoint;
 use harness::quantity::PowerFactor;
@@ -128,8 +127,8 @@ async fn reproducibility(args: ReproducibilityArgs) -> anyhow::Result<ExitCode> 
         reps: args.reps,
         min_span_s,
         gate_counts,
-        settle: Duration::from_secs_f64(settle_s),
-        rest: Duration::from_secs_f64(rest_s),
+        settle_s,
+        rest_s,
     };
     let rig_ref = FileRef::of(&args.rig);
     let started_at = chrono::Utc::now();

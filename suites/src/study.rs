@@ -38,10 +38,10 @@ pub struct StudyPlan {
     pub min_span_s: f64,
     /// Reference counts a gate (the plans' `gate_counts`).
     pub gate_counts: f64,
-    /// Settling after the load is applied (the plan's `settle_s`).
-    pub settle: Duration,
-    /// Source off between set-ups.
-    pub rest: Duration,
+    /// Settling after the load is applied, seconds (the plan's `settle_s`).
+    pub settle_s: f64,
+    /// Source off between set-ups, seconds.
+    pub rest_s: f64,
 }
 
 /// One set-up's gates and their mean error.
@@ -86,10 +86,15 @@ pub async fn reproducibility(
     let mut out = Vec::new();
     for k in 1..=plan.setups {
         rig.off().await?;
-        rig.dwell(plan.rest).await;
+        rig.dwell(Duration::from_secs_f64(plan.rest_s.max(0.0)))
+            .await;
         rig.prepare_point(&format!("study/reproducibility/setup-{k}"));
-        let reference_u_pct =
-            crate::common::settle_with_reference(rig, plan.settle, plan.load).await?;
+        let reference_u_pct = crate::common::settle_with_reference(
+            rig,
+            Duration::from_secs_f64(plan.settle_s.max(0.0)),
+            plan.load,
+        )
+        .await?;
         let mut gates: Vec<PulseComparison> = Vec::new();
         for _ in 0..plan.reps.max(1) {
             if let Some(last) = gates.last() {

@@ -100,8 +100,8 @@ async fn studied_metrology(noise: &str) -> (String, f64) {
         reps: 5,
         min_span_s: harness::stats::type_a::default_min_span_s(5),
         gate_counts: 10_000.0,
-        settle: std::time::Duration::from_secs(30),
-        rest: std::time::Duration::from_secs(60),
+        settle_s: 30.0,
+        rest_s: 60.0,
     };
     let setups = suites::study::reproducibility(&mut rig, &plan, |_| {})
         .await
