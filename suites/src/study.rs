@@ -127,3 +127,14 @@ pub async fn reproducibility(
     }
     Ok(out)
 }
+
+/// The study's figures (s of the set-ups' means, K − 1 dof) from its set-ups.
+pub fn figures(
+    setups: &[Setup],
+) -> Result<
+    harness::stats::reproducibility::StudyFigures,
+    harness::stats::reproducibility::StudyError,
+> {
+    let means: Vec<f64> = setups.iter().map(|s| s.mean_pct).collect();
+    harness::stats::reproducibility::StudyFigures::of(&means)
+}

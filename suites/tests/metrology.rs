@@ -3,6 +3,8 @@
 //! recomputed from the record's raw samples by formulas written here.
 
 mod common;
+#[path = "../../harness/tests/support/scpi_emulator.rs"]
+mod scpi_emulator;
 
 use std::path::Path;
 
@@ -594,5 +596,151 @@ async fn a_wide_tolerance_needs_an_override_with_its_reason() {
         p.summary.contains("± 12 %") && p.summary.contains("LP-7"),
         "{}",
         p.summary
+    );
+}
+
+/// The lab rig file `fixtures/rigs/lab-scpi-tcp.toml` pointed at the SCPI
+/// emulator (source, reference, error calculator) and its Modbus TCP meter.
+fn lab_rig(emu: &scpi_emulator::Emulator) -> (std::path::PathBuf, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/lab-scpi-tcp.toml");
+    let text = std::fs::read_to_string(&path)
+        .expect("lab rig")
+        .replace("192.168.10.20:5025", &emu.scpi.to_string())
+        .replace("192.168.10.30:502", &emu.modbus.to_string());
+    (path, text)
+}
+
+/// A type test of the lab rig's measurements (stopped once it has started).
+const LAB_TYPE_TEST: &str = "[plan]\nname = \"lab type test\"\nkind = \"type-test\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 1\nwarm_up_s = 0\nsettle_s = 0\n[[suites]]\nid = \"measurements\"\n";
+
+/// The run's record, or the message of a run that never started.
+async fn lab_run(
+    rig_path: &Path,
+    rig_text: &str,
+    plan_text: &str,
+) -> Result<reports::Record, String> {
+    let config = harness::station::parse_rig(rig_text, rig_path).expect("valid lab rig");
+    let suites = suites::all();
+    let plan =
+        harness::run::parse_plan(plan_text, Path::new("lab.toml"), &suites::ids()).expect("plan");
+    let mut rig = harness::rig::Rig::open(config)
+        .await
+        .expect("the lab rig opens");
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// Keeps the events, and stops the run once it has started: what is
+    /// looked at here is what the run records before its first point.
+    struct KeepAndStop(
+        std::sync::Arc<std::sync::Mutex<Vec<harness::run::RunEvent>>>,
+        std::sync::Arc<harness::run::CancelHandle>,
+    );
+    impl harness::run::Listener for KeepAndStop {
+        fn on_event(&mut self, e: &harness::run::RunEvent) {
+            if matches!(e, harness::run::RunEvent::RunStarted(_)) {
+                self.1.cancel();
+            }
+            self.0.lock().expect("lock").push(e.clone());
+        }
+    }
+    let (keep, cancel) = harness::run::cancel_pair();
+    let mut listeners: Vec<Box<dyn harness::run::Listener>> = vec![Box::new(KeepAndStop(
+        events.clone(),
+        std::sync::Arc::new(keep),
+    ))];
+    let req = harness::run::RunRequest {
+        plan: &plan,
+        suites: &suites,
+        run_id: "lab".into(),
+        resume: None,
+        only: None,
+        cancel,
+    };
+    let summary = harness::run::run(req, &mut rig, &mut listeners)
+        .await
+        .map_err(|e| e.to_string())?;
+    let events = events.lock().expect("lock").clone();
+    reports::Record::from_events(&events).ok_or(summary.message)
+}
+
+/// On a lab rig: the study measures through the real drivers (the SCPI
+/// source switched off and on between set-ups, the error calculator gating
+/// each gate), and a type test is refused while the rig's floor has no study
+/// date, runs when the plan says why (recorded), and runs when the floor
+/// names its study (recorded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_lab_rig_the_study_runs_through_the_drivers_and_a_type_test_wants_its_date() {
+    use harness::load_point::LoadPoint;
+    use harness::quantity::PowerFactor;
+    let profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
+    let emu = scpi_emulator::start(&profile, Default::default()).await;
+    let (path, text) = lab_rig(&emu);
+
+    let config = harness::station::parse_rig(&text, &path).expect("valid lab rig");
+    let mut rig = harness::rig::Rig::open(config).await.expect("opens");
+    let r = rig.positions[0].profile.ratings.clone();
+    let plan = suites::study::StudyPlan {
+        position: 0,
+        load: LoadPoint::new(r.un, r.imax, PowerFactor::UNITY, r.fn_default()),
+        setups: 5,
+        reps: 2,
+        min_span_s: 0.0,
+        gate_counts: 10_000.0,
+        settle_s: 0.0,
+        rest_s: 0.0,
+    };
+    let setups = suites::study::reproducibility(&mut rig, &plan, |_| {}).await;
+    rig.off().await.expect("source off");
+    let setups = setups.expect("the study runs through the drivers");
+    assert_eq!(setups.len(), 5);
+    for s in &setups {
+        assert_eq!(s.gates.len(), 2);
+        assert!(s.mean_pct.abs() < 0.02, "a good meter: {}", s.mean_pct);
+    }
+    let cmds = emu.commands.lock().expect("lock").clone();
+    let count = |what: &str| cmds.iter().filter(|c| c.eq_ignore_ascii_case(what)).count();
+    assert!(
+        count("ECAL:STAR") >= 10,
+        "every gate through the error calculator"
+    );
+    assert!(count("OUTP OFF") >= 5, "the source off before every set-up");
+
+    let refused = lab_run(&path, &text, LAB_TYPE_TEST).await;
+    match refused {
+        Err(why) => {
+            assert!(why.contains("declared without a study"), "{why}");
+            assert!(why.contains("metrig study reproducibility"), "{why}");
+        }
+        Ok(r) => panic!("expected a refusal, got a run: {:?}", r.status),
+    }
+    let excused = format!(
+        "{LAB_TYPE_TEST}[preconditions]\nfloor_unstudied = \"the study is booked for next week\"\n"
+    );
+    let rec = lab_run(&path, &text, &excused)
+        .await
+        .expect("runs with a reason");
+    assert!(
+        rec.findings.iter().any(|f| f
+            .text
+            .contains("the type test went on because: the study is booked")),
+        "{:?}",
+        rec.findings
+    );
+    let f = suites::study::figures(&setups).expect("five set-ups");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+    let studied = text.replace(
+        "reproducibility = { u_pct = 0.05, dof = 19 }",
+        &f.rig_line(date, Some("reports/out/lab-study.json")),
+    );
+    assert_ne!(studied, text, "the study's line replaces the example");
+    let rec = lab_run(&path, &studied, LAB_TYPE_TEST)
+        .await
+        .expect("a studied floor runs");
+    assert!(
+        rec.findings
+            .iter()
+            .any(|f| f.text.contains("studied on 2026-12-01")
+                && f.text.contains("reports/out/lab-study.json")),
+        "{:?}",
+        rec.findings
     );
 }
