@@ -148,7 +148,7 @@ async fn reproducibility(args: ReproducibilityArgs) -> anyhow::Result<ExitCode> 
     }
     let mut rig = Rig::open(config).await?;
     let json = args.json;
-    let measured = suites::study::reproducibility(&mut rig, &plan, |s: &Setup| {
+    let study = suites::study::reproducibility(&mut rig, &plan, |s: &Setup| {
         if !json {
             let _ = say!(
                 "set-up {:>3}: mean {:+.4} %  (gates {})",
@@ -161,9 +161,15 @@ async fn reproducibility(args: ReproducibilityArgs) -> anyhow::Result<ExitCode> 
                     .join(" ")
             );
         }
-    })
-    .await;
-    // Every exit path switches the source off.
+    });
+    // Ctrl-C or SIGTERM stops the study (a lab study takes an hour or more);
+    // every exit path switches the source off.
+    let measured = tokio::select! {
+        r = study => r.map_err(anyhow::Error::from),
+        _ = super::wait_for_stop() => Err(anyhow::anyhow!(
+            "the study was stopped before its last set-up; nothing was written"
+        )),
+    };
     let off = rig.off().await;
     let setups = measured?;
     off?;
