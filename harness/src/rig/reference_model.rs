@@ -76,9 +76,24 @@ pub struct DeclaredReproducibility {
     /// The study's degrees of freedom (set-ups − 1).
     pub dof: f64,
     /// The day the study was run (`metrig study reproducibility` prints it).
+    #[serde(default, deserialize_with = "study_date")]
     pub studied: Option<chrono::NaiveDate>,
     /// Where the study's record (its raw gates and means) is kept.
     pub study: Option<String>,
+}
+
+/// `studied = "YYYY-MM-DD"`, with an error that says so.
+fn study_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let text = String::deserialize(d)?;
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`studied` = \"{text}\": the study's date as \"YYYY-MM-DD\" ({e})"
+            ))
+        })
 }
 
 impl DeclaredReproducibility {
