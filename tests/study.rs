@@ -124,4 +124,18 @@ fn bad_study_arguments_name_the_argument_and_its_range() {
         assert_eq!(code, 2, "{all:?}: {stdout}{err}");
         assert!(err.contains(needle), "{all:?}: {err}");
     }
+    // A load beyond the meter's ratings: refused by the rig's safety check
+    // before anything is energised, exit 2 as for `run`.
+    let (code, stdout, err) = metrig(&[
+        "study",
+        "reproducibility",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--load",
+        "230V 500A 1",
+        "--out",
+        "/dev/null/never",
+    ]);
+    assert_eq!(code, 2, "{stdout}{err}");
+    assert!(err.contains("exceeds"), "{err}");
 }

@@ -34,7 +34,7 @@ pub struct ReproducibilityArgs {
     /// Which position (1-based).
     #[arg(long, default_value_t = 1)]
     position: usize,
-    /// The load point, e.g. "230 V 63 A PF 1" (default: Un, Imax, PF 1, fn
+    /// The load point, e.g. "230V 63A 1 50Hz" or "230V 10A 0.5L" (default: Un, Imax, PF 1, fn
     /// of the position's meter, where slow components are largest).
     #[arg(long)]
     load: Option<String>,
@@ -165,7 +165,11 @@ async fn reproducibility(args: ReproducibilityArgs) -> anyhow::Result<ExitCode> 
     // Ctrl-C or SIGTERM stops the study (a lab study takes an hour or more);
     // every exit path switches the source off.
     let measured = tokio::select! {
-        r = study => r.map_err(anyhow::Error::from),
+        // A rig error keeps its own type, so that the exit code table sees it.
+        r = study => r.map_err(|e| match e {
+            harness::run::SuiteError::Rig(rig) => anyhow::Error::from(rig),
+            other => anyhow::Error::from(other),
+        }),
         _ = super::wait_for_stop() => Err(anyhow::anyhow!(
             "the study was stopped before its last set-up; nothing was written"
         )),
