@@ -105,6 +105,13 @@ fn the_type_test_plan_finishes_on_the_simulated_rig_and_writes_every_report() {
     );
     assert!(rec["plan"]["sha256"].as_str().expect("hash").len() == 64);
     assert_eq!(rec["meters"][0]["said"]["firmware"], "1.02");
+    // Issue 15: the record says where the type A floor came from.
+    let said = rec.to_string();
+    assert!(
+        said.contains("studied on 2026-12-01")
+            && said.contains("fixtures/rigs/studies/sim-reproducibility-2026-12-01.json"),
+        "the record names the floor's study"
+    );
     let points = rec["points"].as_array().expect("points");
     assert!(points.len() >= 32);
     for p in points {

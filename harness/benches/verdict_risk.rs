@@ -9,9 +9,16 @@
 //! `TypeA` (lag-1 n_eff), `SequentialRule::look` and the plan's
 //! `DecisionRule` — exactly as `suites/src/error_point.rs` does.
 //!
+//! The floor under type A is the one the rig's own reproducibility study
+//! measures for each noise model (`metrig study reproducibility`'s
+//! procedure: 20 set-ups of 5 gates, its arithmetic `StudyFigures`), drawn
+//! afresh for every seed: the risk includes the chance that the study itself
+//! came out low. Without a floor, for comparison.
+//!
 //!   cargo bench -p metrig-harness --bench verdict_risk         (4 000 seeds a cell)
 //!   METRIG_SEEDS=200 cargo bench -p metrig-harness --bench verdict_risk
 
+use harness::stats::reproducibility::StudyFigures;
 use harness::stats::type_a::default_min_span_s;
 use harness::stats::{Component, DecisionRule, Reproducibility, SequentialRule, TypeA, Verdict};
 use rand_chacha::ChaCha8Rng;
@@ -34,72 +41,87 @@ struct Plan {
     consecutive: bool,
 }
 
+/// The noise of the gates.
 #[derive(Clone, Copy)]
-enum Noise {
+enum Model {
     Independent,
-    /// Ornstein–Uhlenbeck, correlation exp(−Δt/τ).
+    /// Ornstein–Uhlenbeck, correlation exp(−Δt/τ) (`noise_tau_s` on the simulator).
     Correlated(f64),
-    /// The same, on a rig that declares its reproducibility of a point's
-    /// mean (the true figure for this timing, as a 20-setup study gives it).
-    CorrelatedWithFloor(f64),
-    /// The same, on a rig that declares the floor the shipped rig files
-    /// declare (`fixtures/rigs/sim.toml`, `[metrology] reproducibility`),
-    /// whatever the true figure for this timing is.
-    CorrelatedWithShippedFloor(f64, Reproducibility),
 }
 
-impl Noise {
+impl Model {
     fn name(self) -> String {
         match self {
-            Noise::Independent => "independent".into(),
-            Noise::Correlated(t) => format!("correlated τ = {t:.0} s"),
-            Noise::CorrelatedWithFloor(t) => {
-                format!("correlated τ = {t:.0} s, rig declares its reproducibility (19 dof)")
-            }
-            Noise::CorrelatedWithShippedFloor(t, f) => format!(
-                "correlated τ = {t:.0} s, the shipped rigs' floor ({} %, {} dof)",
-                f.u_pct, f.dof
-            ),
+            Model::Independent => "independent".into(),
+            Model::Correlated(t) => format!("correlated τ = {t:.0} s"),
         }
     }
 
     fn tau(self) -> Option<f64> {
         match self {
-            Noise::Independent => None,
-            Noise::Correlated(t)
-            | Noise::CorrelatedWithFloor(t)
-            | Noise::CorrelatedWithShippedFloor(t, _) => Some(t),
+            Model::Independent => None,
+            Model::Correlated(t) => Some(t),
+        }
+    }
+
+    /// `n` gate errors (unit σ) `spacing` seconds apart.
+    fn draw(self, n: u32, spacing: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+        let normal = Normal::new(0.0, 1.0).expect("unit normal");
+        let mut x = normal.sample(rng);
+        let mut out = vec![x];
+        for _ in 1..n {
+            x = match self.tau() {
+                None => normal.sample(rng),
+                Some(tau) => {
+                    let r = (-spacing / tau).exp();
+                    r * x + (1.0 - r * r).sqrt() * normal.sample(rng)
+                }
+            };
+            out.push(x);
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Noise {
+    model: Model,
+    /// The rig declares the floor its own reproducibility study measured.
+    studied_floor: bool,
+}
+
+impl Noise {
+    fn name(self) -> String {
+        if self.studied_floor {
+            format!(
+                "{}, floor from the rig's study ({STUDY_SETUPS} set-ups, {} dof)",
+                self.model.name(),
+                STUDY_SETUPS - 1
+            )
+        } else {
+            format!("{}, no floor", self.model.name())
         }
     }
 }
 
-/// The standard deviation of the mean of `n` results `spacing` apart under
-/// correlation exp(−Δt/τ): σ/n · √(Σᵢ Σⱼ ρ^|i−j|).
-fn sd_of_mean(n: u32, spacing: f64, tau: f64) -> f64 {
-    let r = (-spacing / tau).exp();
-    let mut sum = 0.0;
-    for i in 0..n {
-        for j in 0..n {
-            sum += r.powi((i as i32 - j as i32).abs());
-        }
-    }
-    SIGMA * sum.sqrt() / f64::from(n)
-}
+/// `metrig study reproducibility`'s defaults: 20 set-ups of 5 gates over
+/// the default span for 5 gates (30 s apart), each set-up a fresh start of
+/// the noise (the simulator reseeds per set-up as a run does per point).
+const STUDY_SETUPS: usize = 20;
+const STUDY_REPS: u32 = 5;
 
-/// `[metrology] reproducibility` of the shipped `fixtures/rigs/sim.toml`.
-fn shipped_floor() -> Reproducibility {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rigs/sim.toml");
-    let text = std::fs::read_to_string(&path).expect("fixtures/rigs/sim.toml");
-    let doc: toml::Table = toml::from_str(&text).expect("the shipped rig parses");
-    let r = &doc["metrology"]["reproducibility"];
-    Reproducibility {
-        u_pct: r["u_pct"].as_float().expect("u_pct"),
-        dof: r["dof"]
-            .as_integer()
-            .map(|d| d as f64)
-            .or_else(|| r["dof"].as_float())
-            .expect("dof"),
-    }
+/// The floor a study of this noise model measures on one occasion: the
+/// study's own arithmetic (`StudyFigures`) on 20 set-ups' means drawn from
+/// the model, so the risk below includes the study's sampling scatter.
+fn studied_floor(model: Model, rng: &mut ChaCha8Rng) -> Reproducibility {
+    let spacing = default_min_span_s(STUDY_REPS) / f64::from(STUDY_REPS - 1);
+    let means: Vec<f64> = (0..STUDY_SETUPS)
+        .map(|_| {
+            let g = model.draw(STUDY_REPS, spacing, rng);
+            SIGMA * g.iter().sum::<f64>() / f64::from(STUDY_REPS)
+        })
+        .collect();
+    StudyFigures::of(&means).expect("20 set-ups").floor()
 }
 
 fn components() -> Vec<Component> {
@@ -111,7 +133,6 @@ fn components() -> Vec<Component> {
 
 /// One point's verdict for a meter whose true error is `mu`.
 fn judge(plan: Plan, noise: Noise, mu: f64, rng: &mut ChaCha8Rng) -> Verdict {
-    let normal = Normal::new(0.0, 1.0).expect("unit normal");
     let span = default_min_span_s(plan.reps);
     let spacing = if plan.consecutive || plan.reps < 2 {
         GATE_S
@@ -119,27 +140,11 @@ fn judge(plan: Plan, noise: Noise, mu: f64, rng: &mut ChaCha8Rng) -> Verdict {
         (span / f64::from(plan.reps - 1)).max(GATE_S)
     };
     let rule = SequentialRule::new(plan.reps).with_min_span(span / 2.0);
-    let floor = match noise {
-        Noise::CorrelatedWithFloor(tau) => Some(Reproducibility {
-            u_pct: sd_of_mean(plan.reps, spacing, tau),
-            dof: 19.0,
-        }),
-        Noise::CorrelatedWithShippedFloor(_, f) => Some(f),
-        _ => None,
-    };
+    let floor = noise.studied_floor.then(|| studied_floor(noise.model, rng));
     let seq = plan.sequential.then_some(&rule);
+    let draws = noise.model.draw(plan.reps, spacing, rng);
     let mut errors = Vec::new();
-    let mut x = normal.sample(rng);
-    for i in 0..plan.reps {
-        if i > 0 {
-            x = match noise.tau() {
-                None => normal.sample(rng),
-                Some(tau) => {
-                    let r = (-spacing / tau).exp();
-                    r * x + (1.0 - r * r).sqrt() * normal.sample(rng)
-                }
-            };
-        }
+    for x in draws {
         errors.push(mu + SIGMA * x);
         let n = errors.len() as u32;
         if let Some(rule) = seq
@@ -217,13 +222,19 @@ fn main() {
             consecutive: true,
         },
     ];
-    let noises = [
-        Noise::Independent,
-        Noise::Correlated(10.0),
-        Noise::Correlated(60.0),
-        Noise::CorrelatedWithFloor(60.0),
-        Noise::CorrelatedWithShippedFloor(60.0, shipped_floor()),
-    ];
+    let mut noises = Vec::new();
+    for studied_floor in [false, true] {
+        for model in [
+            Model::Independent,
+            Model::Correlated(10.0),
+            Model::Correlated(60.0),
+        ] {
+            noises.push(Noise {
+                model,
+                studied_floor,
+            });
+        }
+    }
     let started = std::time::Instant::now();
     println!(
         "{seeds} seeds a cell; limit ±{LIMIT} %, σ = {SIGMA} % per gate, gates {GATE_S} s, default span max(120 s, 30 s × (n − 1))"
@@ -233,13 +244,8 @@ fn main() {
     );
     println!("|---|---|---|---|---|");
     for plan in plans {
-        for noise in noises {
-            if plan.consecutive
-                && matches!(
-                    noise,
-                    Noise::CorrelatedWithFloor(_) | Noise::CorrelatedWithShippedFloor(..)
-                )
-            {
+        for &noise in &noises {
+            if plan.consecutive && noise.studied_floor {
                 continue; // the old way had no floor to declare
             }
             let mut at_limit = 0;

@@ -23,6 +23,7 @@ mod sign;
 mod sim;
 mod station;
 mod store;
+mod study;
 mod terminal;
 mod trend;
 mod verify;
@@ -145,6 +146,10 @@ enum Command {
         /// reason (kept in the record).
         #[arg(long, value_name = "REASON")]
         calibration_overdue: Option<String>,
+        /// Run a type test on a lab rig whose type A floor has no study date
+        /// (`metrig study reproducibility`), for this reason (kept in the record).
+        #[arg(long, value_name = "REASON")]
+        floor_unstudied: Option<String>,
         #[command(flatten)]
         facts: run::ReportFactsArgs,
     },
@@ -198,6 +203,12 @@ enum Command {
         #[command(subcommand)]
         command: store::StoreCommand,
     },
+    /// Studies of the rig itself: `reproducibility` measures the type A
+    /// floor its rig file declares.
+    Study {
+        #[command(subcommand)]
+        command: study::StudyCommand,
+    },
     /// Say whether a run folder is intact: its journal's hash chain, its
     /// record and reports, its signature (exit 0 intact, 5 not).
     Verify {
@@ -250,6 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store,
             accept_changes,
             calibration_overdue,
+            floor_unstudied,
             facts,
         } => {
             run::run(run::RunArgs {
@@ -265,6 +277,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 store,
                 accept_changes,
                 calibration_overdue,
+                floor_unstudied,
                 facts,
             })
             .await
@@ -288,6 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trend(args) => trend::run(args),
         Command::Station(args) => station::run(args).await,
         Command::Store { command } => store::run(command),
+        Command::Study { command } => study::run(command).await,
         Command::Verify { dir, key } => verify::run(&dir, key.as_deref()),
         Command::Sign(args) => sign::run(args),
         Command::Completions { shell } => {

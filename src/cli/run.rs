@@ -36,6 +36,7 @@ pub struct RunArgs {
     pub accept_changes: bool,
     /// Why the run may go on with an instrument past its calibration date.
     pub calibration_overdue: Option<String>,
+    pub floor_unstudied: Option<String>,
     /// The lab and per-run facts of the report (issue 19).
     pub facts: ReportFactsArgs,
 }
@@ -282,6 +283,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
     if let Some(reason) = &args.calibration_overdue {
         plan.preconditions.calibration_overdue = Some(format!("{reason} (command line)"));
+    }
+    if let Some(reason) = &args.floor_unstudied {
+        plan.preconditions.floor_unstudied = Some(format!("{reason} (command line)"));
     }
     // A resumed run's facts are in its journal already.
     let continuing = args.resume.is_some() || args.rerun_failed.is_some();

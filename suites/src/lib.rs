@@ -24,6 +24,7 @@ pub mod registers;
 pub mod repeatability;
 pub mod s0_pulse;
 pub mod starting_current;
+pub mod study;
 pub mod tariff;
 pub mod tolerance;
 

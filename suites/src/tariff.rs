@@ -55,6 +55,49 @@ async fn energies(rig: &mut Rig, pos: usize) -> Result<[f64; 3], SuiteError> {
     ])
 }
 
+/// The reference's active-energy register, Wh, when the rig has a reference
+/// (the energy it delivered between two readings is their difference).
+async fn reference_wh(rig: &mut Rig) -> Result<Option<f64>, SuiteError> {
+    match rig.reference.as_mut() {
+        Some(r) => Ok(Some(r.energy().await?.active.0)),
+        None => Ok(None),
+    }
+}
+
+/// Reads T1, T2 and the total (and the reference's energy) and records them
+/// as a raw sample named `stage`, so the verdict can be recomputed from the
+/// record (issue 15: every figure back to raw samples). The sample's value
+/// is the total register, Wh.
+async fn reading(
+    rig: &mut Rig,
+    io: &mut harness::run::PointIo<'_>,
+    pos: usize,
+    stage: &str,
+    step_wh: f64,
+) -> Result<[f64; 3], SuiteError> {
+    let e = energies(rig, pos).await?;
+    let reference = reference_wh(rig).await?;
+    let active = match rig.positions[pos].profile.register(Q::ActiveTariff) {
+        Some(_) => Some(read(rig, pos, Q::ActiveTariff).await?),
+        None => None,
+    };
+    io.sample(
+        rig.now(),
+        e[2],
+        "Wh",
+        serde_json::json!({
+            "stage": stage,
+            "t1_wh": e[0],
+            "t2_wh": e[1],
+            "total_wh": e[2],
+            "reference_wh": reference,
+            "active_tariff": active,
+            "step_wh": step_wh,
+        }),
+    );
+    Ok(e)
+}
+
 impl Declares for TariffSuite {
     const TITLE: &'static str = "Tariff input: T1/T2 registers, switching, bounce, power cycle";
     type Params = Params;
@@ -127,14 +170,14 @@ impl Declares for TariffSuite {
         rig.energise(p.load).await?;
         select(rig, pos, Tariff::T1).await?;
         rig.dwell(settle).await;
-        let before = energies(rig, pos).await?;
+        let before = reading(rig, io, pos, "before", step).await?;
         let (ok, summary) = match p.check {
             Check::OnlyActive(t) => {
                 select(rig, pos, t).await?;
                 rig.dwell(settle).await;
-                let start = energies(rig, pos).await?;
+                let start = reading(rig, io, pos, "start", step).await?;
                 rig.dwell(Duration::from_secs(3600)).await;
-                let end = energies(rig, pos).await?;
+                let end = reading(rig, io, pos, "end", step).await?;
                 let d: Vec<f64> = (0..3).map(|i| end[i] - start[i]).collect();
                 let (active, idle) = match t {
                     Tariff::T1 => (d[0], d[1]),
@@ -169,7 +212,7 @@ impl Declares for TariffSuite {
                     select(rig, pos, t).await?;
                 }
                 rig.dwell(settle).await;
-                let end = energies(rig, pos).await?;
+                let end = reading(rig, io, pos, "end", step).await?;
                 let (d1, d2, dt) = (end[0] - before[0], end[1] - before[1], end[2] - before[2]);
                 // Each register floors on its own: the sum may trail the total by up to two steps.
                 (
@@ -185,7 +228,7 @@ impl Declares for TariffSuite {
                 rig.dwell(Duration::from_millis(p.debounce_ms / 2)).await;
                 select(rig, pos, Tariff::T1).await?;
                 rig.dwell(Duration::from_secs(3600)).await;
-                let end = energies(rig, pos).await?;
+                let end = reading(rig, io, pos, "end", step).await?;
                 let active = read(rig, pos, Q::ActiveTariff).await?;
                 (
                     end[1] == before[1] && active == 1.0,
@@ -200,12 +243,12 @@ impl Declares for TariffSuite {
             Check::PowerCycle => {
                 select(rig, pos, Tariff::T2).await?;
                 rig.dwell(Duration::from_secs(3600)).await;
-                let loaded = energies(rig, pos).await?;
+                let loaded = reading(rig, io, pos, "loaded", step).await?;
                 rig.off().await?;
                 rig.dwell(Duration::from_secs(60)).await;
                 energise_no_current(rig, pos).await?;
                 rig.dwell(settle).await;
-                let after = energies(rig, pos).await?;
+                let after = reading(rig, io, pos, "after", step).await?;
                 (
                     after == loaded && loaded[1] > before[1],
                     format!(

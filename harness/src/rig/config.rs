@@ -65,7 +65,10 @@ pub struct RigConfig {
 impl RigConfig {
     /// The bench's declared reproducibility of a point's mean (type A floor).
     pub fn reproducibility(&self) -> Option<crate::stats::Reproducibility> {
-        self.metrology.reproducibility
+        self.metrology
+            .reproducibility
+            .as_ref()
+            .map(super::reference_model::DeclaredReproducibility::floor)
     }
 
     /// The reference's uncertainty model per quantity: the declared one, or

@@ -64,13 +64,109 @@ pub struct ReferenceModel {
     pub power_factor: f64,
 }
 
+/// `[metrology] reproducibility`: the floor under type A and where it came
+/// from. `studied` and `study` are optional, so rig files written before
+/// them still load; a floor without `studied` is an assumed one, and the
+/// record says so (`declared_floor_statement`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredReproducibility {
+    /// s of a point's mean over the study's set-ups, percent.
+    pub u_pct: f64,
+    /// The study's degrees of freedom (set-ups − 1).
+    pub dof: f64,
+    /// The day the study was run (`metrig study reproducibility` prints it).
+    #[serde(default, deserialize_with = "study_date")]
+    pub studied: Option<chrono::NaiveDate>,
+    /// Where the study's record (its raw gates and means) is kept.
+    pub study: Option<String>,
+}
+
+/// `studied = "YYYY-MM-DD"`, with an error that says so.
+fn study_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let text = String::deserialize(d)?;
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`studied` = \"{text}\": the study's date as \"YYYY-MM-DD\" ({e})"
+            ))
+        })
+}
+
+impl DeclaredReproducibility {
+    /// The figure type A uses.
+    pub fn floor(&self) -> Reproducibility {
+        Reproducibility {
+            u_pct: self.u_pct,
+            dof: self.dof,
+        }
+    }
+
+    /// What the record says of the floor: "floor … studied on DATE" or
+    /// "… declared without a study".
+    pub fn statement(&self) -> String {
+        match self.studied {
+            Some(d) => format!(
+                "type A floor (rig reproducibility) {} %, {} dof, studied on {d}{}",
+                self.u_pct,
+                self.dof,
+                self.study
+                    .as_deref()
+                    .map(|p| format!(" (study record: {p})"))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "type A floor (rig reproducibility) {} %, {} dof, declared without a study",
+                self.u_pct, self.dof
+            ),
+        }
+    }
+}
+
+/// What a run does with the rig's floor before its first point: the record's
+/// statement (`Ok`, with whether the floor was studied) or the refusal.
+///
+/// A type A floor nobody measured is an assumption a notified body cannot
+/// check: ISO/IEC 17025 §7.6.1 asks that the contributions to uncertainty
+/// be identified and evaluated, and §7.2.2 that a method be validated by
+/// studying its performance. So a `kind = "type-test"` plan on a lab rig
+/// whose floor has no study date (or that declares none) is refused unless
+/// the plan or the command line says why (recorded, as for an overdue
+/// calibration). Other plans, and the simulated rig, run and say so.
+pub fn floor_precondition(
+    declared: Option<&DeclaredReproducibility>,
+    lab_rig: bool,
+    type_test: bool,
+    reason: Option<&str>,
+) -> Result<Option<(String, bool)>, String> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let studied = declared.is_some_and(|d| d.studied.is_some());
+    let text = declared.map(DeclaredReproducibility::statement);
+    if studied || !(lab_rig && type_test) {
+        return Ok(text.map(|t| (t, studied)));
+    }
+    let what = text.unwrap_or_else(|| "no type A floor (rig reproducibility) declared".into());
+    match reason {
+        Some(r) => Ok(Some((
+            format!("{what}; the type test went on because: {r}"),
+            false,
+        ))),
+        None => Err(format!(
+            "{what}: a type test needs the bench's reproducibility measured. Run `metrig study reproducibility --rig RIG` and paste its line under [metrology], or say why the run may go on: `[preconditions] floor_unstudied = \"reason\"` in the plan, or `metrig run --floor-unstudied \"reason\"`"
+        )),
+    }
+}
+
 /// `[metrology]` of a rig file.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RigMetrology {
     /// The bench's reproducibility of a point's mean error: the floor under
     /// type A (`stats::type_a`).
-    pub reproducibility: Option<Reproducibility>,
+    pub reproducibility: Option<DeclaredReproducibility>,
     /// The reference's uncertainty per quantity; without it, one derived from
     /// `[reference] uncertainty_pct` / `uncertainty_low_pf_pct`
     /// ([`ReferenceModel::from_two_figures`]).
@@ -265,9 +361,11 @@ mod tests {
     #[test]
     fn out_of_range_figures_name_their_key() {
         let mut bad = RigMetrology {
-            reproducibility: Some(Reproducibility {
+            reproducibility: Some(DeclaredReproducibility {
                 u_pct: 0.02,
                 dof: 0.0,
+                studied: None,
+                study: None,
             }),
             reference: None,
         };
@@ -286,5 +384,66 @@ mod tests {
         .expect("parses");
         assert!(parsed.validate().is_ok());
         assert!(toml::from_str::<RigMetrology>("reproducibilty = 1").is_err());
+    }
+
+    #[test]
+    fn a_type_test_on_a_lab_rig_wants_a_studied_floor_or_a_reason() {
+        let assumed: RigMetrology =
+            toml::from_str("reproducibility = { u_pct = 0.05, dof = 19 }").expect("parses");
+        let studied: RigMetrology = toml::from_str(
+            "reproducibility = { u_pct = 0.05, dof = 19, studied = \"2026-12-01\" }",
+        )
+        .expect("parses");
+        let a = assumed.reproducibility.as_ref();
+        let refusal = floor_precondition(a, true, true, None).expect_err("refused");
+        assert!(
+            refusal.contains("metrig study reproducibility"),
+            "{refusal}"
+        );
+        assert!(refusal.contains("--floor-unstudied"), "{refusal}");
+        assert!(floor_precondition(None, true, true, Some("  ")).is_err());
+        let (why, ok) = floor_precondition(a, true, true, Some("study booked for Monday"))
+            .expect("a reason")
+            .expect("recorded");
+        assert!(!ok && why.contains("study booked for Monday") && why.contains("without a study"));
+        // Not a type test, or the simulated rig: it runs, and says so.
+        let (t, ok) = floor_precondition(a, true, false, None)
+            .expect("runs")
+            .expect("said");
+        assert!(!ok && t.contains("declared without a study"));
+        assert!(floor_precondition(a, false, true, None).is_ok());
+        assert_eq!(floor_precondition(None, false, true, None), Ok(None));
+        let (t, ok) = floor_precondition(studied.reproducibility.as_ref(), true, true, None)
+            .expect("studied")
+            .expect("said");
+        assert!(ok && t.contains("studied on 2026-12-01"), "{t}");
+    }
+
+    /// A study's line (`StudyFigures::rig_line`) loads with its date and
+    /// record; an older line without them still loads, as an assumed floor.
+    #[test]
+    fn a_studied_floor_says_when_and_an_assumed_one_says_so() {
+        let studied: RigMetrology = toml::from_str(
+            "reproducibility = { u_pct = 0.0731, dof = 19, studied = \"2026-12-01\", study = \"reports/out/s.json\" }",
+        )
+        .expect("parses");
+        let r = studied.reproducibility.expect("floor");
+        assert_eq!(r.floor().u_pct, 0.0731);
+        assert!(
+            r.statement().contains("studied on 2026-12-01"),
+            "{}",
+            r.statement()
+        );
+        assert!(r.statement().contains("reports/out/s.json"));
+        let old: RigMetrology =
+            toml::from_str("reproducibility = { u_pct = 0.05, dof = 19 }").expect("parses");
+        let r = old.reproducibility.expect("floor");
+        assert!(r.statement().contains("declared without a study"));
+        assert!(
+            toml::from_str::<RigMetrology>(
+                "reproducibility = { u_pct = 0.05, dof = 19, studied = \"yesterday\" }"
+            )
+            .is_err()
+        );
     }
 }

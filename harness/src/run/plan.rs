@@ -375,6 +375,10 @@ pub struct Preconditions {
     /// date (`measure::calibration`); without it such a run is refused.
     #[serde(default)]
     pub calibration_overdue: Option<String>,
+    /// Why a type test may run on a lab rig whose type A floor has no
+    /// study date (`rig::reference_model::floor_precondition`).
+    #[serde(default)]
+    pub floor_unstudied: Option<String>,
 }
 
 /// The firmware gate's settings (`metrig compare`).

@@ -104,6 +104,14 @@ pub(crate) async fn start(
         req.plan.preconditions.calibration_overdue.as_deref(),
     )
     .map_err(RunError::Precondition)?;
+    // Issue 15: the floor under type A, studied or assumed, said in the record.
+    let floor = crate::rig::reference_model::floor_precondition(
+        rig.config.metrology.reproducibility.as_ref(),
+        rig.config.kind == crate::rig::RigKind::Lab,
+        req.plan.kind == super::plan::PlanKind::TypeTest,
+        req.plan.preconditions.floor_unstudied.as_deref(),
+    )
+    .map_err(RunError::Precondition)?;
     emit(RunEvent::RunStarted(Box::new(RunHeader {
         run_id: req.run_id.clone(),
         started_at: now_utc(),
@@ -127,6 +135,19 @@ pub(crate) async fn start(
         reference_conditions: req.plan.conditions.clone(),
         standards: req.plan.report.standards.clone(),
     })));
+    if let Some((text, studied)) = floor {
+        emit(RunEvent::Finding {
+            finding: super::events::Finding {
+                key: None,
+                severity: if studied {
+                    super::events::Severity::Info
+                } else {
+                    super::events::Severity::Warning
+                },
+                text,
+            },
+        });
+    }
     if let Some(text) = calibration {
         emit(RunEvent::Finding {
             finding: super::events::Finding {

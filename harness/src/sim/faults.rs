@@ -37,6 +37,14 @@ pub struct Faults {
     /// (`NOISE_EPOCH` of rig time, and at every change of load).
     #[serde(default)]
     pub noise_pct: f64,
+    /// Correlation time of the meter's error, seconds: with it the error is
+    /// an Ornstein–Uhlenbeck process of standard deviation `noise_pct`,
+    /// correlated exp(−Δt/τ), that runs on through load changes and source
+    /// off/on, instead of independent draws every `NOISE_EPOCH`. A real
+    /// bench's slow components (shunt self-heating, source and reference
+    /// drift, beats with the line) outlast a point's gates (issue 15, item
+    /// 1): only a reproducibility study over repeated set-ups shows them.
+    pub noise_tau_s: Option<f64>,
     /// The current below which the meter registers nothing (a good meter
     /// starts well below Ist).
     pub starting_current_a: Option<f64>,
@@ -161,6 +169,11 @@ impl Faults {
                 self.noise_pct.to_string(),
                 "within 0..=50",
             );
+        }
+        if let Some(t) = self.noise_tau_s
+            && !(t.is_finite() && (1.0..=86_400.0).contains(&t))
+        {
+            return bad("noise_tau_s".into(), t.to_string(), "within 1..=86400 s");
         }
         if let Some(a) = self.starting_current_a
             && !(a.is_finite() && a > 0.0 && a <= 10.0)
@@ -350,6 +363,36 @@ mod tests {
             0.0,
             "pf not listed"
         );
+    }
+
+    /// `noise_tau_s` is range-checked like its neighbours: 1..=86400 s.
+    #[test]
+    fn a_noise_correlation_time_out_of_range_is_refused_by_name() {
+        let path = std::path::Path::new("rig.toml");
+        let c = crate::files::Checker::new(path);
+        for bad in [0.5, 0.0, -3.0, 1e6, f64::NAN] {
+            let f = Faults {
+                noise_pct: 0.1,
+                noise_tau_s: Some(bad),
+                ..Faults::default()
+            };
+            let e = f
+                .validate(&c, "positions[0].sim.faults.")
+                .expect_err("refused");
+            let text = e.to_string();
+            assert!(
+                text.contains("positions[0].sim.faults.noise_tau_s"),
+                "{text}"
+            );
+            assert!(text.contains("1..=86400 s"), "{text}");
+        }
+        let ok = Faults {
+            noise_pct: 0.1,
+            noise_tau_s: Some(60.0),
+            ..Faults::default()
+        };
+        assert!(ok.validate(&c, "").is_ok());
+        assert!(!ok.is_good());
     }
 
     #[test]

@@ -157,6 +157,8 @@ pub struct MeterModel {
     debounce: Duration,
     rng: ChaCha8Rng,
     noise: (f64, f64),
+    /// When `noise` last changed.
+    noise_at: RigInstant,
     next_noise: RigInstant,
     led_acc: PulseAccumulator,
     s0_acc: PulseAccumulator,
@@ -225,6 +227,7 @@ impl MeterModel {
             debounce,
             rng: ChaCha8Rng::seed_from_u64(seed),
             noise: (0.0, 0.0),
+            noise_at: RigInstant::ZERO,
             next_noise: RigInstant::ZERO,
             led_acc: PulseAccumulator::new(led_weight),
             s0_acc: PulseAccumulator::new(settings.s0_weight_wh),
@@ -302,7 +305,47 @@ impl MeterModel {
         } else {
             (0.0, 0.0)
         };
-        self.next_noise = self.now + NOISE_EPOCH;
+        self.noise_at = self.now;
+        self.next_noise = self.now + self.noise_step();
+    }
+
+    /// How often the noise changes: every `NOISE_EPOCH`, or with
+    /// `noise_tau_s` every τ/10 (at most `NOISE_EPOCH`, at least 0.1 s), a
+    /// step at which a gate of a few seconds sees the process as it is.
+    fn noise_step(&self) -> Duration {
+        match self.faults.noise_tau_s {
+            Some(tau) => {
+                Duration::from_secs_f64((tau / 10.0).clamp(0.1, NOISE_EPOCH.as_secs_f64()))
+            }
+            None => NOISE_EPOCH,
+        }
+    }
+
+    /// Moves the Ornstein–Uhlenbeck error (`Faults::noise_tau_s`) on to now
+    /// by its exact transition over Δt: x' = x·ρ + σ·√(1 − ρ²)·z, ρ = e^(−Δt/τ)
+    /// (so the process keeps its σ and its correlation e^(−Δt/τ) however the
+    /// steps fall).
+    fn step_noise(&mut self, tau: f64) {
+        let sd = self.faults.noise_pct;
+        let dt = self.now.secs_f64() - self.noise_at.secs_f64();
+        if sd > 0.0 && dt > 0.0 {
+            let r = (-dt / tau).exp();
+            let w = sd * (1.0 - r * r).sqrt();
+            if let Ok(n) = Normal::new(0.0, 1.0) {
+                let (z0, z1) = (n.sample(&mut self.rng), n.sample(&mut self.rng));
+                self.noise = (r * self.noise.0 + w * z0, r * self.noise.1 + w * z1);
+            }
+        }
+        self.noise_at = self.now;
+        self.next_noise = self.now + self.noise_step();
+    }
+
+    /// The noise's next value: a fresh draw (epochs) or the process moved on.
+    fn next_noise_value(&mut self) {
+        match self.faults.noise_tau_s {
+            Some(tau) => self.step_noise(tau),
+            None => self.redraw_noise(),
+        }
     }
 
     /// The drift of the active error at its age now (`Faults::drift_pct_per_day`).
@@ -343,7 +386,9 @@ impl MeterModel {
             self.powered = false;
             self.power_down();
         }
-        self.redraw_noise();
+        // Epoch noise is redrawn at a change of load; a slow component
+        // (`noise_tau_s`) runs on through it, as a bench's does.
+        self.next_noise_value();
     }
 
     /// Drives the tariff input (T2 = input energised).
@@ -470,7 +515,7 @@ impl MeterModel {
         self.led.release_until(now);
         self.s0.release_until(now);
         if now >= self.next_noise {
-            self.redraw_noise();
+            self.next_noise_value();
         }
         if self.is_up() && now >= self.average.next_tick {
             self.average_tick();
@@ -767,5 +812,78 @@ fn other(t: Tariff) -> Tariff {
     match t {
         Tariff::T1 => Tariff::T2,
         Tariff::T2 => Tariff::T1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::quantity::{PowerFactor, Volts};
+
+    fn meter(faults: Faults) -> MeterModel {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
+        let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
+        let identity = SimIdentity {
+            model_id: 412083,
+            serial_number: 1,
+            firmware: "1.00".into(),
+        };
+        MeterModel::new(profile, identity, faults, 7)
+    }
+
+    /// The active error, percent, `n` times `every` seconds apart, the load
+    /// changing between 1 A and 2 A at every reading.
+    fn errors(faults: Faults, n: usize, every: f64) -> Vec<f64> {
+        let mut m = meter(faults);
+        let mut out = Vec::new();
+        for i in 0..n {
+            let amps = if i % 2 == 0 { 1.0 } else { 2.0 };
+            let lp = LoadPoint::new(
+                Volts(230.0),
+                Amps(amps),
+                PowerFactor::UNITY,
+                crate::quantity::Hertz(50.0),
+            );
+            m.set_input(Some(lp));
+            m.advance_to(RigInstant(Duration::from_secs_f64(every * (i + 1) as f64)));
+            let (p, _) = m.registered_power();
+            out.push((p / lp.active_power().0 - 1.0) * 100.0);
+        }
+        out
+    }
+
+    fn sd_and_lag1(x: &[f64]) -> (f64, f64) {
+        let n = x.len() as f64;
+        let m = x.iter().sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+        let cov = x.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / (n - 1.0);
+        (var.sqrt(), cov / var)
+    }
+
+    /// `noise_tau_s`: the error keeps σ = `noise_pct` and correlates
+    /// e^(−Δt/τ) across load changes (e^(−0.5) = 0.61 at 30 s for τ = 60 s,
+    /// nothing left at 600 s); epoch noise redraws at every load change.
+    #[test]
+    fn a_slow_noise_component_outlasts_load_changes() {
+        let slow = Faults {
+            noise_pct: 0.1,
+            noise_tau_s: Some(60.0),
+            ..Faults::default()
+        };
+        let (sd, r30) = sd_and_lag1(&errors(slow.clone(), 3000, 30.0));
+        assert!((sd - 0.1).abs() < 0.012, "σ {sd}");
+        assert!(((-0.5f64).exp() - r30).abs() < 0.06, "lag 30 s: {r30}");
+        let (_, r600) = sd_and_lag1(&errors(slow, 1500, 600.0));
+        assert!(r600.abs() < 0.08, "lag 600 s: {r600}");
+        let epochs = Faults {
+            noise_pct: 0.1,
+            ..Faults::default()
+        };
+        let (sd, r) = sd_and_lag1(&errors(epochs, 3000, 3.0));
+        assert!((sd - 0.1).abs() < 0.01, "σ {sd}");
+        assert!(r.abs() < 0.06, "epoch noise redrawn at a load change: {r}");
     }
 }

@@ -865,7 +865,7 @@ mod tests {
         (path, text.replace(SHIPPED_FLOOR, ""))
     }
 
-    const SHIPPED_FLOOR: &str = "[metrology]\nreproducibility = { u_pct = 0.05, dof = 19 }\n";
+    const SHIPPED_FLOOR: &str = "[metrology]\nreproducibility = { u_pct = 0.0, dof = 19, studied = \"2026-12-01\", study = \"fixtures/rigs/studies/sim-reproducibility-2026-12-01.json\" }\n";
 
     /// Issue 15: `[metrology]` reaches `RigConfig`; without it the reference
     /// model is the one the two `[reference]` figures imply.
@@ -879,7 +879,16 @@ mod tests {
         );
         let declared = parse(&file, &path).expect("shipped rig");
         let floor = declared.config.reproducibility().expect("floor");
-        assert_eq!((floor.u_pct, floor.dof), (0.05, 19.0));
+        assert_eq!(
+            (floor.u_pct, floor.dof),
+            (0.0, 19.0),
+            "measured by its study"
+        );
+        let declared_floor = declared.config.metrology.reproducibility.as_ref();
+        assert_eq!(
+            declared_floor.and_then(|d| d.studied),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        );
         let plain = parse(&text, &path).expect("shipped rig without [metrology]");
         assert_eq!(plain.config.reproducibility(), None);
         let implied = plain.config.reference_model();

@@ -2,10 +2,12 @@
 //! (ILAC-G8:09/2019) and the two-sample test the firmware gate uses live in
 //! `model` (the record carries them) and are re-exported here; sequential
 //! stopping, correlation-aware type A and the χ² bound on a spread, which
-//! only the harness and suites need, stay here.
-//! May import: `model` and statrs only.
+//! only the harness and suites need, stay here, with the arithmetic of the
+//! reproducibility study that gives the rig's type A floor.
+//! May import: `model`, statrs and chrono (a study's date) only.
 
 pub mod chi_square;
+pub mod reproducibility;
 pub mod sequential;
 pub mod type_a;
 
