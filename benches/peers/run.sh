@@ -64,10 +64,11 @@ metrig=target/release/metrig
 events=""
 if perf stat -x, -e task-clock,context-switches,raw_syscalls:sys_enter true >/dev/null 2>&1; then
   events="task-clock,context-switches,raw_syscalls:sys_enter"
-  if ! perf stat -x, -e instructions:u,instructions:k,cycles true 2>&1 >/dev/null |
-    grep -q "not supported\|not counted"; then
-    events+=",instructions:u,instructions:k,cycles"
-  fi
+  hw=$(perf stat -x, -e instructions:u,instructions:k,cycles true 2>&1 >/dev/null || true)
+  case $hw in
+    *"not supported"* | *"not counted"*) ;;
+    *) events+=",instructions:u,instructions:k,cycles" ;;
+  esac
 fi
 echo "perf events: ${events:-none (perf missing or not allowed)}"
 

@@ -78,7 +78,9 @@ pub const RETARGET_SETTLE: Duration = Duration::from_millis(20);
 /// instructions a transaction).
 enum Client {
     Modbus(Context),
-    Tcp(TcpClient),
+    /// Boxed, as tokio-modbus boxes its context: every `Wire` that owns a
+    /// transport would be 40 bytes larger.
+    Tcp(Box<TcpClient>),
 }
 
 impl Client {
@@ -270,9 +272,9 @@ impl ModbusTransport {
                 Port::Serial { stream, .. } => Client::Modbus(
                     tokio_modbus::client::rtu::attach_slave(stream.clone(), Slave(self.unit)),
                 ),
-                Port::Tcp { addr } => {
-                    Client::Tcp(TcpClient::new(connect(*addr, self.timeout).await?))
-                }
+                Port::Tcp { addr } => Client::Tcp(Box::new(TcpClient::new(
+                    connect(*addr, self.timeout).await?,
+                ))),
                 Port::RtuOverTcp { addr } => {
                     let stream = connect(*addr, self.timeout).await?;
                     Client::Modbus(tokio_modbus::client::rtu::attach_slave(
