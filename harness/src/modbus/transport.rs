@@ -74,8 +74,8 @@ async fn connect(addr: SocketAddr, timeout: Duration) -> Result<tokio::net::TcpS
 pub const RETARGET_SETTLE: Duration = Duration::from_millis(20);
 
 /// The client on the port: tokio-modbus's over a serial line or RTU over
-/// TCP, metrig's own over Modbus TCP (`tcp_client`: a seventh of the
-/// instructions a transaction).
+/// TCP, metrig's own over Modbus TCP (`tcp_client`: without tokio-modbus's
+/// framing, a fifth fewer user-space instructions a transaction).
 enum Client {
     Modbus(Context),
     /// Boxed, as tokio-modbus boxes its context: every `Wire` that owns a
