@@ -14,6 +14,7 @@ mod pdu;
 mod port;
 pub mod rtu_frame;
 mod shared_line;
+mod tcp_client;
 pub mod timing;
 mod traffic;
 mod transport;
@@ -22,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 pub use self::crc::{append_crc, crc_ok, crc16};
 pub use pdu::{
-    PduError, decode_request, decode_response, describe_response, encode_exception, encode_request,
-    encode_request_into, encode_response, encode_response_into, exception_code_u8, rtu_request_len,
+    PduError, decode_request, decode_response, describe_response, encode_exception,
+    encode_exception_into, encode_request, encode_request_into, encode_response,
+    encode_response_into, exception_code_u8, rtu_request_len,
 };
 pub use port::{LineControl, LineTiming, Port, SharedSerial, SimulatedLine};
 pub use rtu_frame::{RawReply, ReplyFrame, RtuFrame, Transmission};

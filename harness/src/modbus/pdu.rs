@@ -160,7 +160,15 @@ pub fn exception_code_u8(code: ExceptionCode) -> u8 {
 }
 
 pub fn encode_exception(function: u8, code: ExceptionCode) -> Vec<u8> {
-    vec![function | 0x80, u8::from(code)]
+    let mut out = Vec::with_capacity(2);
+    encode_exception_into(function, code, &mut out);
+    out
+}
+
+/// [`encode_exception`] appended to `out`: the TCP server writes the whole
+/// reply frame into one buffer.
+pub fn encode_exception_into(function: u8, code: ExceptionCode, out: &mut Vec<u8>) {
+    out.extend_from_slice(&[function | 0x80, u8::from(code)]);
 }
 
 pub fn encode_response(resp: &Response) -> Vec<u8> {

@@ -576,27 +576,34 @@ impl MeterModel {
     pub fn quantity(&self, q: MeterQuantity) -> f64 {
         use MeterQuantity as Q;
         let lp = self.input.filter(|_| self.is_up());
-        let (p, r) = self.registered_power();
-        let s = (p * p + r * r).sqrt();
+        // The registered powers only where a quantity needs them: the
+        // Modbus server reads voltage and current at every request.
+        let power = || {
+            let (p, r) = self.registered_power();
+            (p, r, (p * p + r * r).sqrt())
+        };
         let c = &self.counters;
         match q {
             Q::Voltage => lp.map_or(0.0, |l| l.voltage.0),
             Q::Current => lp.map_or(0.0, |l| l.current.0),
             Q::Frequency => lp.map_or(0.0, |l| l.frequency.0),
-            Q::ActivePower => p,
-            Q::ReactivePower => r,
-            Q::ApparentPower => s,
+            Q::ActivePower => power().0,
+            Q::ReactivePower => power().1,
+            Q::ApparentPower => power().2,
             Q::PowerFactor => {
-                if s > 0.0 {
-                    p.abs() / s
-                } else {
-                    1.0
-                }
+                let (p, _, s) = power();
+                if s > 0.0 { p.abs() / s } else { 1.0 }
             }
-            Q::PhaseAngle => r.atan2(p).to_degrees(),
-            Q::ActivePowerSign => f64::from(u8::from(p < 0.0)),
-            Q::ReactivePowerSign => f64::from(u8::from(r < 0.0)),
-            Q::PfSector => f64::from(u8::from((p >= 0.0) != (r >= 0.0))),
+            Q::PhaseAngle => {
+                let (p, r, _) = power();
+                r.atan2(p).to_degrees()
+            }
+            Q::ActivePowerSign => f64::from(u8::from(power().0 < 0.0)),
+            Q::ReactivePowerSign => f64::from(u8::from(power().1 < 0.0)),
+            Q::PfSector => {
+                let (p, r, _) = power();
+                f64::from(u8::from((p >= 0.0) != (r >= 0.0)))
+            }
             Q::ActiveTariff => match self.active_tariff {
                 Tariff::T1 => 1.0,
                 Tariff::T2 => 2.0,
