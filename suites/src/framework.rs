@@ -6,6 +6,10 @@
 //! overrides, and hands what was measured to `harness::run::judge`, which
 //! applies the plan's decision rule and builds the outcome.
 //!
+//! Each suite also declares the parameters its plan entry may carry
+//! (`Declares::PARAMS`); plan validation takes them from the catalogue
+//! (`crate::catalogue`).
+//!
 //! Owns: the `Declares` trait, `Planned`, `Limit`, and `Framed`, the
 //! adapter that makes a declaring suite a runner's `Suite`.
 //! May import: harness (run, rig, profile), the suite id and the limit rows.
@@ -16,7 +20,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{
+    Measured, Param, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -125,6 +131,10 @@ pub struct Bench<'a, 'io> {
 /// (`crate::suite`) gives it its id.
 pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
     const TITLE: &'static str;
+    /// The parameters the suite reads from its `[[suites]]` entry, with
+    /// their ranges: plan validation checks every entry against them
+    /// (`harness::run::params`), so they are declared here and nowhere else.
+    const PARAMS: &'static [Param] = &[];
     /// The suite's private parameters of a point, kept in the record.
     type Params: Serialize + DeserializeOwned + Send + Sync;
 
@@ -198,6 +208,10 @@ impl<S: Declares> Suite for Framed<S> {
         S::TITLE
     }
 
+    fn params(&self) -> &'static [Param] {
+        S::PARAMS
+    }
+
     fn concurrent_positions(&self) -> bool {
         self.suite.concurrent_positions()
     }
@@ -242,7 +256,7 @@ mod tests {
     const PLAN: &str = "[plan]\nname = \"t\"\ndescription = \"t\"\ndecision_rule = \"simple-acceptance\"\nrepetitions = 1\n\n[[suites]]\nid = \"accuracy-active\"\n\n[[overrides]]\ntable = \"en50470-3-class-b\"\nrow = \"itr-imax-pf1\"\nlimit_pct = 0.5\nreason = \"the lab's tighter class\"\n";
 
     fn with_ctx<R>(f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
-        let plan = parse_plan(PLAN, Path::new("t.toml"), &SuiteId::names()).expect("plan");
+        let plan = parse_plan(PLAN, Path::new("t.toml"), &crate::catalogue()).expect("plan");
         let params = toml::Table::new();
         let ctx = PlanContext {
             plan: &plan,

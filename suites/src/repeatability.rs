@@ -6,7 +6,7 @@
 
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
-use harness::run::{Measured, PlanContext, PointOutcome, SuiteError};
+use harness::run::{Measured, Param, PlanContext, PointOutcome, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component, SigmaInterval, Verdict};
@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::load;
 use crate::error_point::{
-    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+    DEFAULT_GATE_COUNTS, GATE_COUNTS, Gate, MIN_SPAN, gate_pulses, measure_errors, min_span_s,
+    spread_time,
 };
 use crate::limits::rules;
 
@@ -32,13 +33,17 @@ pub struct Params {
     min_span_s: f64,
 }
 
+/// `results`: how many results the spread is taken over.
+const RESULTS: Param = Param::whole("results", 3.0, 1000.0, "results");
+
 impl Declares for Repeatability {
     const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
+    const PARAMS: &'static [Param] = &[MIN_SPAN, GATE_COUNTS, RESULTS];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
-        let n = ctx.number("results", 10.0)? as u32;
+        let counts = ctx.number(GATE_COUNTS.key, DEFAULT_GATE_COUNTS)?;
+        let n = ctx.number(RESULTS.key, 10.0)? as u32;
         if !(3..=1000).contains(&n) {
             return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
         }

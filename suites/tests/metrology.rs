@@ -387,7 +387,7 @@ async fn a_wide_tolerance_needs_an_override_with_its_reason() {
     let parsed = harness::run::parse_plan(
         "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n[[suites]]\nid = \"starting-current\"\nperiod_tolerance_pct = 60\n",
         Path::new("wide.toml"),
-        &suites::ids(),
+        &suites::catalogue(),
     );
     let plan = parsed.expect("the plan parses; the suite checks its parameter");
     let config = harness::station::parse_rig(

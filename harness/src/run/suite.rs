@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::events::{Finding, RunEvent, Sample, Severity};
+use super::params::{Declaration, Param};
 use super::plan::Plan;
 use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
@@ -205,6 +206,18 @@ impl PointIo<'_> {
 pub trait Suite: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &'static str;
     fn title(&self) -> &'static str;
+    /// The parameters this suite reads from its `[[suites]]` entry, with
+    /// their ranges: plan validation checks an entry against them.
+    fn params(&self) -> &'static [Param] {
+        &[]
+    }
+    /// What plan validation knows of this suite (`run::params`).
+    fn declaration(&self) -> Declaration {
+        Declaration {
+            id: self.id(),
+            params: self.params(),
+        }
+    }
     /// Whether one point may be measured on every position at once (one
     /// load on the series circuit, each position gated on its own pulses).
     /// A suite that changes what the positions share (the RS485 bus's line

@@ -14,7 +14,9 @@ use std::time::Duration;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
 use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Severity, SuiteError};
+use harness::run::{
+    Measured, Param, PlanContext, PointIo, PointOutcome, PointSpec, Severity, SuiteError,
+};
 use harness::stats::Verdict;
 use serde::{Deserialize, Serialize};
 
@@ -133,9 +135,17 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
         .is_some_and(|d| d.place.access.readable() && d.place.access.writable())
 }
 
+/// `requests`: requests per response-time block.
+const REQUESTS: Param = Param::whole("requests", 1.0, 1_000_000.0, "requests");
+
+/// `deviations`: whether a deviation from the register map is a finding or
+/// fails the point.
+const DEVIATIONS: Param = Param::choice("deviations", &["finding", "fail"]);
+
 impl Declares for ModbusSuite {
     const TITLE: &'static str =
         "Modbus: response time, settings matrix, exceptions and malformed frames";
+    const PARAMS: &'static [Param] = &[REQUESTS, DEVIATIONS];
     type Params = Params;
 
     /// The settings matrix changes the bus's line settings and the
@@ -146,14 +156,14 @@ impl Declares for ModbusSuite {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let requests = ctx.number("requests", f64::from(DEFAULT_REQUESTS))?;
+        let requests = ctx.number(REQUESTS.key, f64::from(DEFAULT_REQUESTS))?;
         if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
             return Err(SuiteError::Plan(format!(
                 "parameter `requests` = {requests}: a whole number within 1..=1000000"
             )));
         }
         let requests = requests as u32;
-        let strict = match ctx.params.get("deviations") {
+        let strict = match ctx.params.get(DEVIATIONS.key) {
             None => false,
             Some(toml::Value::String(s)) if s == "finding" => false,
             Some(toml::Value::String(s)) if s == "fail" => true,
