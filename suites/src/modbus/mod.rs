@@ -14,10 +14,7 @@ use std::time::Duration;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
 use harness::rig::Rig;
-use harness::run::{
-    Measured, Param, PlanContext, PointIo, PointOutcome, PointSpec, Severity, SuiteError,
-};
-use harness::stats::Verdict;
+use harness::run::{Measured, Param, PlanContext, PointIo, PointSpec, Severity, SuiteError};
 use serde::{Deserialize, Serialize};
 
 pub use protocol::BACK_TO_BACK;
@@ -262,12 +259,12 @@ impl Declares for ModbusSuite {
         Ok(out)
     }
 
-    /// The modbus checks reach their verdicts by their own rules (a block
-    /// decided early, a deviation the datasheet allows): the framework
-    /// records them as judged.
+    /// Each check says what it saw; the framework judges it (`run::judge`:
+    /// the worst response time against the limit, a deviation as a finding
+    /// or a failure, a protocol rule met or not).
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
-        self.check(point, p, rig, io).await.map(Measured::Judged)
+        self.check(point, p, rig, io).await
     }
 }
 
@@ -278,7 +275,7 @@ impl ModbusSuite {
         p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
+    ) -> Measure {
         let position = point.position;
         let profile = rig
             .positions
@@ -301,20 +298,20 @@ impl ModbusSuite {
             }
             Check::Line { line } => {
                 let r = settings_matrix::line(link(rig, position)?.as_mut(), *line).await?;
-                Ok(judge_deviation(r, p.strict, io))
+                Ok(deviating(r, p.strict, io))
             }
             Check::Address { address } => {
                 if let Some(other) = neighbours(rig, position)
                     .into_iter()
                     .find(|(_, unit)| unit == address)
                 {
-                    return Ok(PointOutcome::skipped(format!(
+                    return Ok(Measured::not_applicable(format!(
                         "address {address} is position {}'s on this RS485 line: two meters there would both answer (V1.02 §2.1); try it with the meter alone on its line",
                         other.0 + 1
                     )));
                 }
                 let r = settings_matrix::address(link(rig, position)?.as_mut(), *address).await?;
-                Ok(judge_deviation(r, p.strict, io))
+                Ok(deviating(r, p.strict, io))
             }
             Check::Protocol { rule } => {
                 let rule = rules::rule(rule)
@@ -353,25 +350,19 @@ fn neighbours(rig: &Rig, position: usize) -> Vec<(usize, u8)> {
         .collect()
 }
 
-/// A deviation the datasheet allows is a finding; in a strict plan it fails
-/// the point.
-fn judge_deviation(
-    r: settings_matrix::MatrixResult,
-    strict: bool,
-    io: &mut PointIo<'_>,
-) -> PointOutcome {
-    let mut outcome = r.outcome;
-    if let Some(d) = r.deviation {
-        io.finding(Severity::Deviation, d.text.clone());
-        if strict {
-            outcome.verdict = Verdict::Fail;
-            outcome.summary = format!("{} — fails: {}", outcome.summary, d.text);
-        } else {
-            outcome.summary = format!("{} — finding: {}", outcome.summary, d.text);
-        }
-        if let Some(obj) = outcome.details.as_object_mut() {
-            obj.insert("deviation".into(), serde_json::Value::String(d.text));
-        }
+/// A deviation the datasheet allows is reported as a finding; the
+/// framework judges it a finding, or a failure in a strict plan
+/// (`deviations = "fail"`).
+fn deviating(r: settings_matrix::MatrixResult, strict: bool, io: &mut PointIo<'_>) -> Measured {
+    let deviation = r.deviation.map(|d| d.text);
+    if let Some(d) = &deviation {
+        io.finding(Severity::Deviation, d.clone());
     }
-    outcome
+    Measured::Deviating {
+        ok: r.ok,
+        summary: r.summary,
+        details: r.details,
+        deviation,
+        deviation_fails: strict,
+    }
 }
