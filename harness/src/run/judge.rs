@@ -155,19 +155,15 @@ pub fn judge(measured: Measured, limit: Option<&LimitRef>, rule: DecisionRule) -
             details,
         } => {
             let Some(limit) = limit.map(|l| l.limit_pct) else {
+                let what = format!(
+                    "measured {:+.4} % ± {:.4} %",
+                    budget.mean_pct, budget.expanded_pct
+                );
                 return PointOutcome {
-                    verdict: Verdict::Error,
                     mean_error_pct: Some(budget.mean_pct),
                     expanded_uncertainty_pct: Some(budget.expanded_pct),
-                    limit_pct: None,
-                    summary: format!(
-                        "measured {:+.4} % ± {:.4} %, but the point has no limit row to judge it against: {}",
-                        budget.mean_pct,
-                        budget.expanded_pct,
-                        Verdict::Error
-                    ),
                     budget: Some(budget),
-                    details,
+                    ..unjudged(what, details)
                 };
             };
             let verdict = rule.decide(budget.mean_pct, budget.expanded_pct, limit);
@@ -231,15 +227,7 @@ pub fn judge(measured: Measured, limit: Option<&LimitRef>, rule: DecisionRule) -
             details,
         } => {
             let Some(limit) = limit.map(|l| l.limit_pct) else {
-                return PointOutcome {
-                    verdict: Verdict::Error,
-                    summary: format!(
-                        "{summary}, but the point has no limit row to judge it against: {}",
-                        Verdict::Error
-                    ),
-                    details,
-                    ..PointOutcome::skipped("")
-                };
+                return unjudged(summary, details);
             };
             PointOutcome {
                 verdict: if misses == 0 && worst <= limit {
@@ -266,6 +254,23 @@ pub fn judge(measured: Measured, limit: Option<&LimitRef>, rule: DecisionRule) -
     }
 }
 
+/// A point measured (`what`) but without a limit row to judge it against:
+/// `error`, never `fail` — nothing was shown to be out of limits.
+fn unjudged(what: String, details: serde_json::Value) -> PointOutcome {
+    PointOutcome {
+        verdict: Verdict::Error,
+        mean_error_pct: None,
+        expanded_uncertainty_pct: None,
+        limit_pct: None,
+        budget: None,
+        summary: format!(
+            "{what}, but the point has no limit row to judge it against: {}",
+            Verdict::Error
+        ),
+        details,
+    }
+}
+
 /// A spread s of `n` results against an upper limit on σ: the χ² interval
 /// of σ decides by the plan's rule, and the record's "U" is how far the
 /// interval's upper bound lies above s (an upper limit on σ has no
@@ -280,14 +285,11 @@ fn spread(
 ) -> PointOutcome {
     let Some(limit) = limit.map(|l| l.limit_pct) else {
         return PointOutcome {
-            verdict: Verdict::Error,
             mean_error_pct: Some(s),
-            summary: format!(
-                "s = {s:.4} % from {n} results, but the point has no limit row to judge it against: {}",
-                Verdict::Error
-            ),
-            details: serde_json::json!({ "std_dev_pct": s, "results": n }),
-            ..PointOutcome::skipped("")
+            ..unjudged(
+                format!("s = {s:.4} % from {n} results"),
+                serde_json::json!({ "std_dev_pct": s, "results": n }),
+            )
         };
     };
     let interval = SigmaInterval::of(s, n);

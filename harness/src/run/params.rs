@@ -56,28 +56,28 @@ impl Param {
 
     /// A finite number within `low..=high`, in `unit`.
     pub const fn number(key: &'static str, low: f64, high: f64, unit: &'static str) -> Self {
+        let whole = false;
         Self::of(
             key,
             ParamKind::Number {
                 low,
                 high,
                 unit,
-                whole: false,
+                whole,
             },
         )
     }
 
     /// A whole number within `low..=high`, in `unit`.
     pub const fn whole(key: &'static str, low: f64, high: f64, unit: &'static str) -> Self {
-        Self::of(
-            key,
-            ParamKind::Number {
-                low,
-                high,
-                unit,
-                whole: true,
-            },
-        )
+        Self::number(key, low, high, unit).in_whole_numbers()
+    }
+
+    const fn in_whole_numbers(mut self) -> Self {
+        if let ParamKind::Number { whole, .. } = &mut self.kind {
+            *whole = true;
+        }
+        self
     }
 
     /// `true` or `false`.

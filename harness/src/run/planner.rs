@@ -21,7 +21,7 @@
 use std::time::Duration;
 
 use super::plan::PlanTargets;
-use super::suite::PlannedU;
+use model::point::PlannedU;
 
 /// The plan's targets, ready to size points with.
 #[derive(Debug, Clone, Copy, PartialEq)]
