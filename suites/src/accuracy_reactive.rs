@@ -344,7 +344,7 @@ impl Declares for AccuracyReactive {
             b,
             serde_json::json!({
                 "current_a": p.load.current.0,
-                "sin_phi": harness::sim::faults::reactive_sin(p.load.phase).notation(),
+                "sin_phi": harness::quantity::PowerFactor::sin_of(p.load.phase).notation(),
                 "phase_deg": p.load.phase.0,
                 "register": p.register,
                 "dwell_s": p.dwell_s,

@@ -5,9 +5,11 @@
 //! `model` (PointSpec, PointOutcome, LimitRef, Sample, Finding, events).
 //! `plan` checks a plan against the suites' declarations (`params`), which
 //! each `Suite` gives; neither imports `suite`.
-//! May import: `rig`, `profile`, `measure`, `stats` and `model`; never a
-//! driver or the simulator by name. Also here: the journal that survives `kill -9`, putting meters'
-//! settings back, and the plan file.
+//! Owns: the run and its parts above, the plan file and the suites'
+//! parameter declarations (`params`), the framework's judges (`judge`), the
+//! journal that survives `kill -9`, putting meters' settings back.
+//! May import: `rig`, `profile`, `measure`, `stats`, `modbus`, `files` and
+//! `model`; never a driver, the simulator or `station` by name.
 
 mod cancel;
 pub mod events;

@@ -3,6 +3,7 @@
 //! `model` (the record carries them) and are re-exported here; sequential
 //! stopping, correlation-aware type A and the χ² bound on a spread, which
 //! only the harness and suites need, stay here.
+//! Owns: sequential stopping, type A over correlated gates, the χ² interval.
 //! May import: `model` and statrs only.
 
 pub mod chi_square;

@@ -4,6 +4,12 @@
 //! get (Modbus over Serial Line V1.02, Application Protocol V1.1b3;
 //! `limits::modbus`). Deviations the datasheet allows (a 10-bit character,
 //! addresses 248..255) are findings unless the plan says `deviations = "fail"`.
+//!
+//! Owns: the modbus suite's points, and what each check saw: response
+//! times (`response_time`), the settings matrix (`settings_matrix`), the
+//! protocol rules (`protocol`). The framework judges them
+//! (`harness::run::Measured`). May import: `harness` (run, rig, modbus,
+//! profile), the suite's limit rows (`limits::modbus`); never the simulator.
 
 mod protocol;
 mod response_time;
