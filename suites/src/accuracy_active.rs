@@ -107,7 +107,7 @@ impl Declares for AccuracyActive {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let counts = ctx.number(GATE_COUNTS.key, DEFAULT_GATE_COUNTS)?;
+        let counts = ctx.number_of(&GATE_COUNTS, DEFAULT_GATE_COUNTS)?;
         let influence = ctx.flag(INFLUENCE.key, true)?;
         let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();

@@ -103,7 +103,7 @@ impl Declares for AccuracyReactive {
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let fixed = match ctx.params.get(RESOLUTION.key) {
-            Some(_) => Some(ctx.number(RESOLUTION.key, 0.1)?),
+            Some(_) => Some(ctx.number_of(&RESOLUTION, 0.1)?),
             None => None,
         };
         let planner = ctx.planner();

@@ -256,8 +256,12 @@ mod tests {
     const PLAN: &str = "[plan]\nname = \"t\"\ndescription = \"t\"\ndecision_rule = \"simple-acceptance\"\nrepetitions = 1\n\n[[suites]]\nid = \"accuracy-active\"\n\n[[overrides]]\ntable = \"en50470-3-class-b\"\nrow = \"itr-imax-pf1\"\nlimit_pct = 0.5\nreason = \"the lab's tighter class\"\n";
 
     fn with_ctx<R>(f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
+        with_params("", f)
+    }
+
+    fn with_params<R>(params: &str, f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
         let plan = parse_plan(PLAN, Path::new("t.toml"), &crate::catalogue()).expect("plan");
-        let params = toml::Table::new();
+        let params: toml::Table = toml::from_str(params).expect("params");
         let ctx = PlanContext {
             plan: &plan,
             params: &params,
@@ -299,6 +303,28 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("registers/p1/bad"), "{text}");
         assert!(matches!(err, SuiteError::Plan(_)));
+    }
+
+    #[test]
+    fn a_declared_parameter_is_read_within_its_declared_range() {
+        let results = Param::whole("results", 3.0, 1000.0, "results");
+        assert_eq!(
+            with_params("", |c| c.number_of(&results, 10.0)).ok(),
+            Some(10.0)
+        );
+        assert_eq!(
+            with_params("results = 12", |c| c.number_of(&results, 10.0)).ok(),
+            Some(12.0)
+        );
+        for bad in [
+            "results = 2",
+            "results = 12.5",
+            "results = inf",
+            "results = \"x\"",
+        ] {
+            let e = with_params(bad, |c| c.number_of(&results, 10.0)).expect_err(bad);
+            assert!(e.to_string().contains("`results`"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Declares for NoLoad {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let factor = ctx.number(FACTOR.key, 1.0)?;
+        let factor = ctx.number_of(&FACTOR, 1.0)?;
         if !(1.0..=10.0).contains(&factor) {
             return Err(SuiteError::Plan(format!(
                 "factor = {factor}: within 1..=10"

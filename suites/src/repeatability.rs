@@ -6,7 +6,7 @@
 
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
-use harness::run::{Measured, Param, PlanContext, SuiteError};
+use harness::run::{Measured, Param, PlanContext};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -41,11 +41,8 @@ impl Declares for Repeatability {
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let counts = ctx.number(GATE_COUNTS.key, DEFAULT_GATE_COUNTS)?;
-        let n = ctx.number(RESULTS.key, 10.0)? as u32;
-        if !(3..=1000).contains(&n) {
-            return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
-        }
+        let counts = ctx.number_of(&GATE_COUNTS, DEFAULT_GATE_COUNTS)?;
+        let n = ctx.number_of(&RESULTS, 10.0)? as u32;
         let span = min_span_s(ctx, n)?;
         let mut out = Vec::new();
         let r = &profile.ratings;

@@ -118,8 +118,8 @@ impl Declares for S0Pulse {
                 .collect()
         } else {
             vec![(
-                ctx.number(WEIGHT.key, s0.weight_default.0)?,
-                ctx.number(DURATION.key, s0.duration_default.as_secs_f64() * 1000.0)?,
+                ctx.number_of(&WEIGHT, s0.weight_default.0)?,
+                ctx.number_of(&DURATION, s0.duration_default.as_secs_f64() * 1000.0)?,
             )]
         };
         // Settings of one weight run one after another at that weight's load
@@ -328,7 +328,7 @@ fn gated_point(
     settable: bool,
 ) -> Result<Planned<Params>, SuiteError> {
     let r = &profile.ratings;
-    let rate = ctx.number(CLAIMED_LOSS_RATE.key, gate::DEFAULT_CLAIMED_LOSS_RATE)?;
+    let rate = ctx.number_of(&CLAIMED_LOSS_RATE, gate::DEFAULT_CLAIMED_LOSS_RATE)?;
     let g = gate::Gate::for_rate(rate);
     let fits = |&(w, d): &(f64, f64)| {
         let i = (w * 3600.0 / (3.0 * (d + 30.0) / 1000.0) / r.un.0).clamp(r.imin.0, r.imax.0);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::events::{Finding, RunEvent, Sample, Severity};
-use super::params::{Declaration, Param};
+use super::params::{Declaration, Param, ParamKind};
 use super::plan::Plan;
 use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
@@ -59,6 +59,29 @@ impl PlanContext<'_> {
                 "parameter `{key}` = {v}: a number"
             ))),
         }
+    }
+
+    /// The declared numeric parameter `param`, or `default`, within the
+    /// range the suite declared for it. Plan validation refuses an entry
+    /// out of range first (`run::params`); a context built another way gets
+    /// the same bound here, from the same declaration.
+    pub fn number_of(&self, param: &Param, default: f64) -> Result<f64, SuiteError> {
+        let v = self.number(param.key, default)?;
+        if let ParamKind::Number {
+            low,
+            high,
+            unit,
+            whole,
+        } = param.kind
+            && !(v.is_finite() && (low..=high).contains(&v) && (!whole || v.fract() == 0.0))
+        {
+            let what = if whole { "a whole number" } else { "a number" };
+            return Err(SuiteError::Plan(format!(
+                "parameter `{}` = {v}: {what} within {low}..={high} {unit}",
+                param.key
+            )));
+        }
+        Ok(v)
     }
 
     pub fn flag(&self, key: &str, default: bool) -> Result<bool, SuiteError> {

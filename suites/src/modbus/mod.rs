@@ -159,13 +159,7 @@ impl Declares for ModbusSuite {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let requests = ctx.number(REQUESTS.key, f64::from(DEFAULT_REQUESTS))?;
-        if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
-            return Err(SuiteError::Plan(format!(
-                "parameter `requests` = {requests}: a whole number within 1..=1000000"
-            )));
-        }
-        let requests = requests as u32;
+        let requests = ctx.number_of(&REQUESTS, f64::from(DEFAULT_REQUESTS))? as u32;
         let strict = match ctx.params.get(DEVIATIONS.key) {
             None => false,
             Some(toml::Value::String(s)) if s == "finding" => false,
