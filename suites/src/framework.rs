@@ -328,6 +328,16 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_choice_is_one_of_its_options() {
+        let deviations = Param::choice("deviations", &["finding", "fail"]);
+        let read = |p: &str| with_params(p, |c| c.choice_of(&deviations, "finding"));
+        assert_eq!(read("").ok(), Some("finding"));
+        assert_eq!(read("deviations = \"fail\"").ok(), Some("fail"));
+        let e = read("deviations = \"warn\"").expect_err("not an option");
+        assert!(e.to_string().contains("[\"finding\", \"fail\"]"), "{e}");
+    }
+
+    #[test]
     fn a_point_without_a_row_declares_no_limit() {
         let spec = with_ctx(|ctx| {
             spec(

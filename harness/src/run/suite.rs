@@ -84,6 +84,30 @@ impl PlanContext<'_> {
         Ok(v)
     }
 
+    /// The declared choice `param`, or `default`: one of its declared options.
+    pub fn choice_of(
+        &self,
+        param: &Param,
+        default: &'static str,
+    ) -> Result<&'static str, SuiteError> {
+        let options = match param.kind {
+            ParamKind::Choice(options) => options,
+            _ => &[],
+        };
+        match self.params.get(param.key) {
+            None => Ok(default),
+            Some(toml::Value::String(s)) if options.contains(&s.as_str()) => Ok(options
+                .iter()
+                .find(|o| **o == s)
+                .copied()
+                .unwrap_or(default)),
+            Some(v) => Err(SuiteError::Plan(format!(
+                "parameter `{}` = {v}: one of {options:?}",
+                param.key
+            ))),
+        }
+    }
+
     pub fn flag(&self, key: &str, default: bool) -> Result<bool, SuiteError> {
         match self.params.get(key) {
             None => Ok(default),

@@ -160,16 +160,7 @@ impl Declares for ModbusSuite {
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let requests = ctx.number_of(&REQUESTS, f64::from(DEFAULT_REQUESTS))? as u32;
-        let strict = match ctx.params.get(DEVIATIONS.key) {
-            None => false,
-            Some(toml::Value::String(s)) if s == "finding" => false,
-            Some(toml::Value::String(s)) if s == "fail" => true,
-            Some(v) => {
-                return Err(SuiteError::Plan(format!(
-                    "parameter `deviations` = {v}: \"finding\" or \"fail\""
-                )));
-            }
-        };
+        let strict = ctx.choice_of(&DEVIATIONS, "finding")? == "fail";
         let mut out = Vec::new();
         let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
             return Ok(out);
