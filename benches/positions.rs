@@ -54,8 +54,11 @@ fn peak_rss_mb() -> f64 {
 
 async fn one(n: usize) {
     let suites = suites::all();
-    let mut plan =
-        load_plan(Path::new("fixtures/plans/nightly.toml"), &suites::ids()).expect("plan");
+    let mut plan = load_plan(
+        Path::new("fixtures/plans/nightly.toml"),
+        &suites::catalogue(),
+    )
+    .expect("plan");
     if let Ok(only) = std::env::var("METRIG_SUITES") {
         let only: Vec<&str> = only.split(',').map(str::trim).collect();
         plan.suites.retain(|s| only.contains(&s.id.as_str()));

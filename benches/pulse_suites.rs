@@ -31,7 +31,7 @@ fn main() {
         let mut total = 0.0;
         for id in ["starting-current", "no-load", "s0-pulse", "led-constant", "tariff", "hour-meter"] {
             let plan_text = format!("[plan]\nname = \"bench\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 5\nsettle_s = 5\n[[suites]]\nid = \"{id}\"\n");
-            let plan = parse_plan(&plan_text, Path::new("bench.toml"), &suites::ids()).expect("plan");
+            let plan = parse_plan(&plan_text, Path::new("bench.toml"), &suites::catalogue()).expect("plan");
             let mut rig = Rig::open(load_rig(&root.join("fixtures/rigs/sim.toml")).expect("rig")).await.expect("opens");
             let (_keep, cancel) = cancel_pair();
             let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(Count(0))];

@@ -68,7 +68,7 @@ impl std::fmt::Display for Decided {
 /// (rig seconds, decisions with their limits) of one run.
 async fn run(plan_text: &str, error: f64, seed: u64) -> (f64, Vec<(Decided, f64)>) {
     let suites = suites::all();
-    let plan = parse_plan(plan_text, Path::new("bench.toml"), &suites::ids()).expect("plan");
+    let plan = parse_plan(plan_text, Path::new("bench.toml"), &suites::catalogue()).expect("plan");
     let rig_text = format!(
         "[rig]\nname = \"bench\"\nkind = \"sim\"\nseed = {seed}\n[source]\nkind = \"sim\"\nmax_voltage_v = 300\nmax_current_a = 100\nfrequency_hz = [45, 65]\n[reference]\nkind = \"sim\"\n[[positions]]\nmeter = \"fixtures/meters/legrand-412083.toml\"\nlink = {{ kind = \"sim-tcp\" }}\n[positions.sim.faults]\n{}\n",
         curve(error)

@@ -15,7 +15,7 @@ async fn main() {
     let suites = suites::all();
     let plan = load_plan(
         Path::new("fixtures/plans/type-test-class-b.toml"),
-        &suites::ids(),
+        &suites::catalogue(),
     )
     .expect("plan");
     let mut walls = Vec::new();

@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| harness::fuzzing::plan_file(data));
+fuzz_target!(|data: &[u8]| harness::fuzzing::plan_file(data, &suites::catalogue()));

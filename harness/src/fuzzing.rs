@@ -66,11 +66,13 @@ pub fn meter_file(data: &[u8]) {
         crate::profile::parse_profile(&String::from_utf8_lossy(data), Path::new("fuzz-meter.toml"));
 }
 
-/// A plan's text.
-pub fn plan_file(data: &[u8]) {
+/// A plan's text, checked against `catalogue` (the fuzz target passes the
+/// suites' own declarations, `suites::catalogue()`, so their parameter
+/// checks are explored too).
+pub fn plan_file(data: &[u8], catalogue: &[crate::run::Declaration]) {
     let _ = crate::run::parse_plan(
         &String::from_utf8_lossy(data),
         Path::new("fuzz-plan.toml"),
-        &model::SuiteId::names(),
+        catalogue,
     );
 }

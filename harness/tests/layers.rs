@@ -7,9 +7,9 @@
 //! Run it alone with `cargo test -p metrig-harness --test layers -- --nocapture`:
 //! it prints the graph it found.
 //!
-//! `run` is left out of the cycle check inside its own folder
-//! (`run/events.rs` ↔ `run/suite.rs` belongs to the runner split); between
-//! top-level modules nothing is exempt.
+//! Inside each folder the same holds one level down: no two modules of one
+//! folder (`run/plan.rs`, `run/suite.rs`, `rig/lockstep/`…) import each
+//! other, directly or round a circle. Nothing is exempt.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -203,6 +203,107 @@ fn no_two_harness_modules_import_each_other() {
             cycle.join(" -> ")
         );
     }
+}
+
+/// The folder and module a file two levels down belongs to:
+/// `run/plan.rs` → (run, plan), `rig/lockstep/x.rs` → (rig, lockstep);
+/// `None` for a top-level file or a folder's own `mod.rs`.
+fn submodule_of(file: &Path) -> Option<(String, String)> {
+    let rel = file.strip_prefix(src()).expect("under src");
+    let parts: Vec<&str> = rel
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect();
+    match parts.as_slice() {
+        [_] | [_, "mod.rs"] => None,
+        [folder, sub, ..] => Some((folder.to_string(), sub.trim_end_matches(".rs").to_string())),
+        [] => None,
+    }
+}
+
+/// The names `text` reaches after `prefix`, single (`prefix` x) or grouped
+/// (`prefix`{x, y::z}); a match inside a longer `super::` chain is not one.
+fn after(text: &str, prefix: &str) -> BTreeSet<String> {
+    let ident = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = BTreeSet::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(prefix) {
+        let at = from + i;
+        from = at + prefix.len();
+        let rest = &text[from..];
+        if text[..at].ends_with("::") || rest.starts_with("super::") {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            found.extend(group[..end].split(',').map(ident));
+        } else {
+            found.insert(ident(rest));
+        }
+    }
+    found
+}
+
+/// Folder → (module → the modules of the same folder it names), through
+/// `super::` paths that climb to the folder and `crate::<folder>::` paths.
+fn folder_graphs() -> BTreeMap<String, Graph> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let subs: BTreeSet<(String, String)> = files.iter().filter_map(|f| submodule_of(f)).collect();
+    let mut out: BTreeMap<String, Graph> = BTreeMap::new();
+    for f in &files {
+        let Some((folder, me)) = submodule_of(f) else {
+            continue;
+        };
+        let rel = f.strip_prefix(src()).expect("under src");
+        let is_mod = f.file_name().is_some_and(|n| n == "mod.rs");
+        let climb = rel.components().count() - 1 - usize::from(is_mod);
+        let text = code_only(&std::fs::read_to_string(f).expect("readable"));
+        let mut named = after(&text, &"super::".repeat(climb));
+        named.extend(after(&text, &format!("crate::{folder}::")));
+        named.retain(|n| *n != me && subs.contains(&(folder.clone(), n.clone())));
+        out.entry(folder)
+            .or_default()
+            .entry(me)
+            .or_default()
+            .extend(named);
+    }
+    out
+}
+
+#[test]
+fn no_two_modules_of_one_folder_import_each_other() {
+    let graphs = folder_graphs();
+    assert!(
+        graphs
+            .get("run")
+            .and_then(|g| g.get("schedule"))
+            .is_some_and(|d| d.contains("plan") && d.contains("suite")),
+        "the scanner sees run/schedule.rs name plan and suite: {graphs:?}"
+    );
+    let mut circles = Vec::new();
+    for (folder, g) in &graphs {
+        for (m, deps) in g {
+            if !deps.is_empty() {
+                println!(
+                    "{folder}/{m} -> {}",
+                    deps.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        if let Some(cycle) = find_cycle(g) {
+            circles.push(format!("{folder}: {}", cycle.join(" -> ")));
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "import circles inside a folder: {circles:#?}"
+    );
 }
 
 #[test]

@@ -118,9 +118,9 @@ async fn run_probe(
     Result<harness::run::RunSummary, harness::run::RunError>,
     Vec<RunEvent>,
 ) {
-    let plan = parse_plan("[plan]\nname = \"probe\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 1\nsettle_s = 1\n[[suites]]\nid = \"probe\"\n", std::path::Path::new("probe.toml"), &["probe"]).expect("plan");
-    let mut rig = common::open_sim("legrand-412083", "sim-tcp", "").await;
     let suites: Vec<Arc<dyn Suite>> = vec![Arc::new(Probe(b))];
+    let plan = parse_plan("[plan]\nname = \"probe\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 1\nsettle_s = 1\n[[suites]]\nid = \"probe\"\n", std::path::Path::new("probe.toml"), &[suites[0].declaration()]).expect("plan");
+    let mut rig = common::open_sim("legrand-412083", "sim-tcp", "").await;
     let (handle, cancel) = cancel_pair();
     if b == Behaviour::Hangs {
         tokio::spawn(async move {
@@ -242,14 +242,14 @@ async fn a_point_beyond_the_ratings_is_refused_before_anything_is_energised() {
             unreachable!("never run")
         }
     }
+    let suites: Vec<Arc<dyn Suite>> = vec![Arc::new(Hot)];
     let plan = parse_plan(
         "[plan]\nname = \"hot\"\ndecision_rule = \"non-binary\"\n[[suites]]\nid = \"hot\"\n",
         std::path::Path::new("hot.toml"),
-        &["hot"],
+        &[suites[0].declaration()],
     )
     .expect("plan");
     let mut rig = common::open_sim("legrand-412083", "sim-tcp", "").await;
-    let suites: Vec<Arc<dyn Suite>> = vec![Arc::new(Hot)];
     let mut listeners: Vec<Box<dyn Listener>> = Vec::new();
     let req = RunRequest {
         plan: &plan,

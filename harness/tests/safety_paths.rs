@@ -139,7 +139,7 @@ async fn run_script(steps: Vec<Step>) {
     let plan = parse_plan(
         "[plan]\nname = \"safety\"\ndecision_rule = \"simple-acceptance\"\nrepetitions = 1\nsettle_s = 0\nwarm_up_s = 0\n[[suites]]\nid = \"scripted\"\n",
         Path::new("safety-plan.toml"),
-        &["scripted"],
+        &[suites[0].declaration()],
     )
     .expect("plan");
     let events = Arc::new(Mutex::new(Vec::new()));

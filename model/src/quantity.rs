@@ -305,6 +305,23 @@ impl PowerFactor {
         Self { magnitude, lag }
     }
 
+    /// sin φ as the reactive tables read it (IEC 62053-23; 0.5L: 30°
+    /// lagging): what the simulator's error curves and a reactive point's
+    /// record both name.
+    pub fn sin_of(angle: PhaseAngle) -> Self {
+        let s = angle.sin();
+        let c = angle.cos();
+        let magnitude = (s.abs() * 1e6).round() / 1e6;
+        let lag = if magnitude >= 1.0 || c == 0.0 {
+            None
+        } else if (s >= 0.0) == (c > 0.0) {
+            Some(Lag::L)
+        } else {
+            Some(Lag::C)
+        };
+        Self { magnitude, lag }
+    }
+
     /// The tables' text for this power factor.
     pub fn notation(self) -> String {
         let m = trim_float(self.magnitude);

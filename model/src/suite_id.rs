@@ -1,7 +1,8 @@
 //! Suite ids: the names plans, records and reports use. They are a contract
 //! with labs' plan files and other tools: never rename one. Each id is
 //! written once, here; the suites' registry (`suites::all`), plan validation
-//! (`suites::ids`) and the plan fuzz target all read this enum.
+//! (`suites::catalogue`, each suite's declaration under its id) and the plan
+//! fuzz target all read this enum.
 
 use serde::{Deserialize, Serialize};
 

@@ -41,7 +41,7 @@ fn settings(candidate: &Path, c: &Record, given: Option<&Path>) -> Result<Compar
         }
         let found = FileRef::of(path);
         if found.sha256 == c.plan.sha256 {
-            return harness::run::load_plan(path, &suites::ids())
+            return harness::run::load_plan(path, &suites::catalogue())
                 .map(|p| p.compare)
                 .map_err(|e| e.to_string());
         }

@@ -179,7 +179,7 @@ async fn check(rig: &mut Rig, screen: &mut Screen) -> std::io::Result<usize> {
 /// meters' ratings, as the runner checks them before energising.
 fn ranges(rig: &Rig, plan_file: &Path, screen: &mut Screen) -> std::io::Result<usize> {
     let suites = suites::all();
-    let plan = match harness::run::load_plan(plan_file, &suites::ids()) {
+    let plan = match harness::run::load_plan(plan_file, &suites::catalogue()) {
         Ok(p) => p,
         Err(e) => {
             screen.say("FAIL", format!("plan: {e}"))?;

@@ -1,4 +1,10 @@
 //! The command line: one file a subcommand.
+//!
+//! Owns: argument parsing, screens and exit codes (anyhow at this edge only).
+//! May import: every crate of the workspace; it opens rigs through
+//! `harness::station`. `sim` and `flash` name the simulator and the probe
+//! driver directly: serving a simulated meter alone and listing probes are
+//! what those commands are.
 
 /// Prints a line to stdout, returning an error instead of panicking when
 /// stdout is closed (`metrig read ... | head`).

@@ -279,8 +279,8 @@ fn earlier_events(
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let suites = suites::all();
-    let ids = suites::ids();
-    let mut plan = load_plan(&args.plan, &ids).map_err(|e| usage(e.to_string()))?;
+    let catalogue: Vec<_> = suites.iter().map(|s| s.declaration()).collect();
+    let mut plan = load_plan(&args.plan, &catalogue).map_err(|e| usage(e.to_string()))?;
     if let Some(reason) = &args.calibration_overdue {
         plan.preconditions.calibration_overdue = Some(format!("{reason} (command line)"));
     }

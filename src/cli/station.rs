@@ -51,7 +51,7 @@ pub async fn run(args: StationArgs) -> anyhow::Result<ExitCode> {
 /// The compare page's thresholds: the `[compare]` table of a plan, read
 /// with the suites this binary knows (as `metrig compare` reads it).
 fn plan_compare(path: &std::path::Path) -> Result<harness::run::plan::CompareSettings, String> {
-    harness::run::load_plan(path, &suites::ids())
+    harness::run::load_plan(path, &suites::catalogue())
         .map(|p| p.compare)
         .map_err(|e| e.to_string())
 }

@@ -10,6 +10,11 @@
 //! Safe by default: bound to 127.0.0.1; bound beyond loopback it requires a
 //! token and refuses to start without one ([`check_bind`]); every string
 //! from a meter, a plan or a file is escaped by maud at render time.
+//!
+//! Owns: the routes, the SSE hub, the token check and the page templates.
+//! May import: `store` (everything it shows), `reports` (the shared
+//! fragments and plots) and `harness` (the run's types); never `suites` or
+//! anything that opens a rig.
 
 pub mod auth;
 pub mod hub;

@@ -4,6 +4,12 @@
 //! run's own proof; the store is an index over them for history, trends and
 //! the firmware gate, and can always be rebuilt from the folders
 //! (`metrig store import`, `metrig store sync`).
+//!
+//! Owns: the schema and its migrations, writing runs, the history, trend
+//! and stored-record queries, the live runs' progress rows.
+//! May import: `model`, `reports` (the record it stores) and `harness`
+//! (the run's events, as a listener); never `suites`, the station page or
+//! the command line.
 
 pub mod check;
 pub mod config;

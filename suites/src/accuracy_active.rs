@@ -12,13 +12,14 @@ use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::quantity::{Amps, Hertz, PowerFactor, Volts};
 use harness::rig::reference_model::ReferenceQuantity;
-use harness::run::{Measured, PlanContext, PlannedU};
+use harness::run::{Measured, Param, PlanContext, PlannedU};
 use harness::stats::{Budget, Component};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::error_point::{
-    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+    DEFAULT_GATE_COUNTS, GATE_COUNTS, Gate, MIN_SPAN, gate_pulses, measure_errors, min_span_s,
+    spread_time,
 };
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use crate::limits::{Row, class_b};
@@ -97,13 +98,17 @@ fn pf_name(pf: &str) -> String {
     format!("pf{pf}")
 }
 
+/// `influence`: whether the influence-quantity points are planned.
+const INFLUENCE: Param = Param::flag("influence");
+
 impl Declares for AccuracyActive {
     const TITLE: &'static str = "Active energy accuracy, EN 50470-3 class B";
+    const PARAMS: &'static [Param] = &[GATE_COUNTS, INFLUENCE, MIN_SPAN];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
-        let influence = ctx.flag("influence", true)?;
+        let counts = ctx.number_of(&GATE_COUNTS, DEFAULT_GATE_COUNTS)?;
+        let influence = ctx.flag(INFLUENCE.key, true)?;
         let span = min_span_s(ctx, ctx.repetitions)?;
         let mut out = Vec::new();
         let r = &profile.ratings;

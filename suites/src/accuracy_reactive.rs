@@ -29,7 +29,7 @@ use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::reference_model::ReferenceQuantity;
 use harness::run::planner::{Counting, Planner};
-use harness::run::{Measured, PlanContext, PlannedU, SuiteError};
+use harness::run::{Measured, Param, PlanContext, PlannedU, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
@@ -115,13 +115,18 @@ fn register_for(profile: &harness::profile::MeterProfile, phase_deg: f64) -> Opt
     profile.register(by_sign).map(|_| by_sign)
 }
 
+/// `resolution_pct`: a fixed register resolution per point instead of the
+/// planner's sizing.
+const RESOLUTION: Param = Param::number("resolution_pct", 0.001, 1.0, "%");
+
 impl Declares for AccuracyReactive {
     const TITLE: &'static str = "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants";
+    const PARAMS: &'static [Param] = &[RESOLUTION];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let fixed = match ctx.params.get("resolution_pct") {
-            Some(_) => Some(ctx.number("resolution_pct", 0.1)?),
+        let fixed = match ctx.params.get(RESOLUTION.key) {
+            Some(_) => Some(ctx.number_of(&RESOLUTION, 0.1)?),
             None => None,
         };
         let planner = ctx.planner();
@@ -412,7 +417,7 @@ impl Declares for AccuracyReactive {
             b,
             serde_json::json!({
                 "current_a": p.load.current.0,
-                "sin_phi": harness::sim::faults::reactive_sin(p.load.phase).notation(),
+                "sin_phi": harness::quantity::PowerFactor::sin_of(p.load.phase).notation(),
                 "phase_deg": p.load.phase.0,
                 "register": p.register,
                 "dwell_s": p.dwell_s,

@@ -1,12 +1,11 @@
-//! Small pieces every suite uses: building a point, judging a check that is
-//! simply met or not, finding a position's link.
+//! Small pieces every suite uses: building a point, finding a position's
+//! link.
 
 use harness::load_point::LoadPoint;
 use harness::quantity::{Amps, Hertz, PhaseAngle, PowerFactor, Volts};
 use harness::rig::Rig;
 use harness::rig::meter_link::MeterLink;
-use harness::run::{PointOutcome, SuiteError};
-use harness::stats::Verdict;
+use harness::run::SuiteError;
 
 pub fn load(u: Volts, i: Amps, pf: &str, f: Hertz) -> LoadPoint {
     LoadPoint::new(
@@ -24,19 +23,6 @@ pub fn load_at(u: Volts, i: Amps, phase_deg: f64, f: Hertz) -> LoadPoint {
         current: i,
         phase: PhaseAngle(phase_deg),
         frequency: f,
-    }
-}
-
-/// A check with no statistics: met, or not.
-pub fn check(ok: bool, summary: impl Into<String>, details: serde_json::Value) -> PointOutcome {
-    PointOutcome {
-        verdict: if ok { Verdict::Pass } else { Verdict::Fail },
-        mean_error_pct: None,
-        expanded_uncertainty_pct: None,
-        limit_pct: None,
-        budget: None,
-        summary: summary.into(),
-        details,
     }
 }
 

@@ -7,13 +7,25 @@ use harness::measure::{EnergyKind, PulseComparison, pulse_comparison, pulses_for
 use harness::quantity::{MeterConstant, PulseWeight, Watts};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{PointIo, SuiteError};
+use harness::run::{Param, PointIo, SuiteError};
 use harness::stats::type_a::{DEFAULT_MIN_SPAN_S, default_min_span_s};
 use harness::stats::{Budget, Component, TypeA};
 
 /// Reference counts per gate when the plan does not say: ±1 count is then
 /// 0.01 %, a hundredth of the tightest class B limit (shared/standards.md).
 pub const DEFAULT_GATE_COUNTS: f64 = 10_000.0;
+
+/// `gate_counts`: reference counts per gate.
+pub const GATE_COUNTS: Param = Param::number(
+    "gate_counts",
+    100.0,
+    10_000_000.0,
+    "reference counts per gate",
+);
+
+/// `min_span_s` (issue 15): the rig time one point's gates are spread over
+/// (`stats::type_a`).
+pub const MIN_SPAN: Param = Param::number("min_span_s", 0.0, 3600.0, "s of rig time");
 
 /// The pulses per gate for a meter output of `weight` against the reference.
 pub fn gate_pulses(counts: f64, reference: Option<MeterConstant>, weight: PulseWeight) -> usize {
@@ -34,14 +46,7 @@ pub fn gate_time(p: Watts, weight: PulseWeight, n: usize, reps: u32) -> Duration
 /// rig time one point's gates are spread over (`stats::type_a`), within
 /// 0 ..= 3600 s; by default max(120 s, 30 s × (reps − 1)).
 pub fn min_span_s(ctx: &harness::run::PlanContext<'_>, reps: u32) -> Result<f64, SuiteError> {
-    let default = default_min_span_s(reps);
-    let v = ctx.number("min_span_s", default)?;
-    if !(0.0..=3600.0).contains(&v) {
-        return Err(SuiteError::Plan(format!(
-            "parameter `min_span_s` = {v}: within 0..=3600 s (default {default} s for {reps} gates, stats/type_a.rs)"
-        )));
-    }
-    Ok(v)
+    ctx.number_of(&MIN_SPAN, default_min_span_s(reps))
 }
 
 /// Serde default for a point's `min_span_s` (points recorded before it existed).

@@ -6,6 +6,10 @@
 //! overrides, and hands what was measured to `harness::run::judge`, which
 //! applies the plan's decision rule and builds the outcome.
 //!
+//! Each suite also declares the parameters its plan entry may carry
+//! (`Declares::PARAMS`); plan validation takes them from the catalogue
+//! (`crate::catalogue`).
+//!
 //! Owns: the `Declares` trait, `Planned`, `Limit`, and `Framed`, the
 //! adapter that makes a declaring suite a runner's `Suite`.
 //! May import: harness (run, rig, profile), the suite id and the limit rows.
@@ -16,7 +20,9 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError};
+use harness::run::{
+    Measured, Param, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -125,6 +131,10 @@ pub struct Bench<'a, 'io> {
 /// (`crate::suite`) gives it its id.
 pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
     const TITLE: &'static str;
+    /// The parameters the suite reads from its `[[suites]]` entry, with
+    /// their ranges: plan validation checks every entry against them
+    /// (`harness::run::params`), so they are declared here and nowhere else.
+    const PARAMS: &'static [Param] = &[];
     /// The suite's private parameters of a point, kept in the record.
     type Params: Serialize + DeserializeOwned + Send + Sync;
 
@@ -198,6 +208,10 @@ impl<S: Declares> Suite for Framed<S> {
         S::TITLE
     }
 
+    fn params(&self) -> &'static [Param] {
+        S::PARAMS
+    }
+
     fn concurrent_positions(&self) -> bool {
         self.suite.concurrent_positions()
     }
@@ -242,8 +256,12 @@ mod tests {
     const PLAN: &str = "[plan]\nname = \"t\"\ndescription = \"t\"\ndecision_rule = \"simple-acceptance\"\nrepetitions = 1\n\n[[suites]]\nid = \"accuracy-active\"\n\n[[overrides]]\ntable = \"en50470-3-class-b\"\nrow = \"itr-imax-pf1\"\nlimit_pct = 0.5\nreason = \"the lab's tighter class\"\n";
 
     fn with_ctx<R>(f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
-        let plan = parse_plan(PLAN, Path::new("t.toml"), &SuiteId::names()).expect("plan");
-        let params = toml::Table::new();
+        with_params("", f)
+    }
+
+    fn with_params<R>(params: &str, f: impl FnOnce(&PlanContext<'_>) -> R) -> R {
+        let plan = parse_plan(PLAN, Path::new("t.toml"), &crate::catalogue()).expect("plan");
+        let params: toml::Table = toml::from_str(params).expect("params");
         let ctx = PlanContext {
             plan: &plan,
             params: &params,
@@ -285,6 +303,38 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("registers/p1/bad"), "{text}");
         assert!(matches!(err, SuiteError::Plan(_)));
+    }
+
+    #[test]
+    fn a_declared_parameter_is_read_within_its_declared_range() {
+        let results = Param::whole("results", 3.0, 1000.0, "results");
+        assert_eq!(
+            with_params("", |c| c.number_of(&results, 10.0)).ok(),
+            Some(10.0)
+        );
+        assert_eq!(
+            with_params("results = 12", |c| c.number_of(&results, 10.0)).ok(),
+            Some(12.0)
+        );
+        for bad in [
+            "results = 2",
+            "results = 12.5",
+            "results = inf",
+            "results = \"x\"",
+        ] {
+            let e = with_params(bad, |c| c.number_of(&results, 10.0)).expect_err(bad);
+            assert!(e.to_string().contains("`results`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_declared_choice_is_one_of_its_options() {
+        let deviations = Param::choice("deviations", &["finding", "fail"]);
+        let read = |p: &str| with_params(p, |c| c.choice_of(&deviations, "finding"));
+        assert_eq!(read("").ok(), Some("finding"));
+        assert_eq!(read("deviations = \"fail\"").ok(), Some("fail"));
+        let e = read("deviations = \"warn\"").expect_err("not an option");
+        assert!(e.to_string().contains("[\"finding\", \"fail\"]"), "{e}");
     }
 
     #[test]

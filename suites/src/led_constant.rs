@@ -6,14 +6,14 @@
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::quantity::PulseWeight;
-use harness::run::{Measured, PlanContext};
+use harness::run::{Measured, Param, PlanContext};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
 use crate::error_point::{
-    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+    DEFAULT_GATE_COUNTS, Gate, MIN_SPAN, gate_pulses, measure_errors, min_span_s, spread_time,
 };
 use crate::limits::class_b;
 
@@ -32,6 +32,7 @@ pub struct Params {
 
 impl Declares for LedConstant {
     const TITLE: &'static str = "LED constant against the reference";
+    const PARAMS: &'static [Param] = &[MIN_SPAN];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {

@@ -62,9 +62,10 @@ pub fn all() -> Vec<Arc<dyn Suite>> {
     SuiteId::ALL.iter().map(|&id| suite(id)).collect()
 }
 
-/// The ids of the suites built in, for plan validation.
-pub fn ids() -> Vec<&'static str> {
-    SuiteId::names()
+/// What plan validation checks a plan against: every built-in suite's id
+/// and the parameters it declares (`framework::Declares::PARAMS`).
+pub fn catalogue() -> Vec<harness::run::Declaration> {
+    all().iter().map(|s| s.declaration()).collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::quantity::Amps;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, SuiteError};
+use harness::run::{Measured, Param, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -39,12 +39,16 @@ pub fn delta_t_min(k: f64, m: f64, un: f64, ist: f64, imax: f64) -> (f64, f64) {
     (600e3 / (k * m * un * ist), 600e6 / (k * m * un * imax))
 }
 
+/// `factor`: the test time, as a multiple of the standard's minimum.
+const FACTOR: Param = Param::number("factor", 1.0, 10.0, "× the minimum test time");
+
 impl Declares for NoLoad {
     const TITLE: &'static str = "No-load condition: at most one pulse at 1.15 Un with no current";
+    const PARAMS: &'static [Param] = &[FACTOR];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let factor = ctx.number("factor", 1.0)?;
+        let factor = ctx.number_of(&FACTOR, 1.0)?;
         if !(1.0..=10.0).contains(&factor) {
             return Err(SuiteError::Plan(format!(
                 "factor = {factor}: within 1..=10"

@@ -6,15 +6,15 @@
 
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
-use harness::run::{Measured, PlanContext, PointOutcome, SuiteError};
+use harness::run::{Measured, Param, PlanContext};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
-use harness::stats::{Budget, Component, SigmaInterval, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::common::load;
 use crate::error_point::{
-    DEFAULT_GATE_COUNTS, Gate, gate_pulses, measure_errors, min_span_s, spread_time,
+    DEFAULT_GATE_COUNTS, GATE_COUNTS, Gate, MIN_SPAN, gate_pulses, measure_errors, min_span_s,
+    spread_time,
 };
 use crate::limits::rules;
 
@@ -32,16 +32,17 @@ pub struct Params {
     min_span_s: f64,
 }
 
+/// `results`: how many results the spread is taken over.
+const RESULTS: Param = Param::whole("results", 3.0, 1000.0, "results");
+
 impl Declares for Repeatability {
     const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
+    const PARAMS: &'static [Param] = &[MIN_SPAN, GATE_COUNTS, RESULTS];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
-        let n = ctx.number("results", 10.0)? as u32;
-        if !(3..=1000).contains(&n) {
-            return Err(SuiteError::Plan(format!("results = {n}: within 3..=1000")));
-        }
+        let counts = ctx.number_of(&GATE_COUNTS, DEFAULT_GATE_COUNTS)?;
+        let n = ctx.number_of(&RESULTS, 10.0)? as u32;
         let span = min_span_s(ctx, n)?;
         let mut out = Vec::new();
         let r = &profile.ratings;
@@ -100,58 +101,13 @@ impl Declares for Repeatability {
             p.min_span_s,
         )
         .await?;
-        let s = run.budget.std_dev_pct;
-        let n = run.budget.n;
-        let Some(limit) = point.limit.as_ref().map(|l| l.limit_pct) else {
-            return Ok(Measured::Judged(PointOutcome {
-                verdict: Verdict::Error,
-                mean_error_pct: Some(s),
-                expanded_uncertainty_pct: None,
-                limit_pct: None,
-                summary: format!(
-                    "s = {s:.4} % from {n} results, but the point has no limit row to judge it against: {}",
-                    Verdict::Error
-                ),
-                details: serde_json::json!({ "std_dev_pct": s, "results": n }),
-                budget: None,
-            }));
-        };
-        // Judged by the suite, not the framework: an upper limit on σ takes
-        // the χ² interval (ISO 3534-1), not a symmetric budget on s.
-        let interval = SigmaInterval::of(s, n);
-        let verdict = interval.map_or(Verdict::Error, |i| i.decide(io.decision_rule, limit));
-        let (upper, lower) = interval.map_or((f64::NAN, f64::NAN), |i| (i.upper, i.lower));
-        // The record's "U" of an upper limit on σ: how far the χ² bound lies above s.
-        let margin = upper - s;
-        let b = Budget {
-            n: 1,
-            mean_pct: s,
-            std_dev_pct: 0.0,
-            type_a_pct: 0.0,
-            components: vec![Component {
-                name: format!(
-                    "χ² interval of σ from {n} results ({} dof): {lower:.4} % … {upper:.4} %",
-                    n.saturating_sub(1)
-                ),
-                standard_pct: margin / 2.0,
-                dof: Some(n.saturating_sub(1) as f64),
-            }],
-            combined_pct: margin / 2.0,
-            effective_dof: Some(n.saturating_sub(1) as f64),
-            coverage_factor: 2.0,
-            expanded_pct: margin,
-        };
-        Ok(Measured::Judged(PointOutcome {
-            verdict,
-            mean_error_pct: Some(s),
-            expanded_uncertainty_pct: Some(margin),
-            limit_pct: Some(limit),
-            summary: format!(
-                "s = {s:.4} % from {n} results (mean {:+.4} %), 95 % χ² interval of σ {lower:.4} … {upper:.4} %, limit {limit} %: {verdict}",
-                run.budget.mean_pct
-            ),
-            details: serde_json::json!({ "std_dev_pct": s, "sigma_lower_pct": lower, "sigma_upper_pct": upper, "interval": "chi-square 95 % two-sided (ISO 3534-1)", "mean_pct": run.budget.mean_pct, "results": run.budget.n, "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
-            budget: Some(b),
-        }))
+        // The framework judges the spread on the χ² interval of σ
+        // (`Measured::Spread`): an upper limit on σ, not a budget on s.
+        Ok(Measured::Spread {
+            std_dev_pct: run.budget.std_dev_pct,
+            results: run.budget.n,
+            mean_pct: run.budget.mean_pct,
+            details: serde_json::json!({ "histograms": [{ "title": "error of each result", "unit": "%", "values": run.gates.iter().map(|g| g.error_pct).collect::<Vec<_>>() }] }),
+        })
     }
 }

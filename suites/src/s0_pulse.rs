@@ -22,7 +22,7 @@ use harness::profile::{MeterSetting, SettingValue};
 use harness::quantity::Amps;
 use harness::rig::pulse_input::{PulseChannel, PulseTrain};
 use harness::run::events::Severity;
-use harness::run::{Measured, PlanContext, SuiteError};
+use harness::run::{Measured, Param, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -82,9 +82,20 @@ pub fn pulses_for(period_s: f64, weight_check: bool) -> usize {
     ((TIMING_BUDGET_S / period_s).floor() as usize).clamp(least, PULSES_PER_SETTING)
 }
 
+/// `weight_wh`, `duration_ms`: the S0 setting tested on a meter whose
+/// weight and duration cannot be set over its link.
+const WEIGHT: Param = Param::number("weight_wh", 0.001, 1000.0, "Wh");
+const DURATION: Param = Param::number("duration_ms", 1.0, 10_000.0, "ms");
+
+/// `claimed_loss_rate`: the lost-pulse rate the gated count must rule out
+/// (`gate::Gate::for_rate`).
+const CLAIMED_LOSS_RATE: Param =
+    Param::number("claimed_loss_rate", 1e-5, 0.05, "lost pulses per pulse");
+
 impl Declares for S0Pulse {
     const TITLE: &'static str =
         "S0 pulse output: duration, tON/tOFF, no lost pulse, overload behaviour";
+    const PARAMS: &'static [Param] = &[WEIGHT, DURATION, CLAIMED_LOSS_RATE];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
@@ -107,8 +118,8 @@ impl Declares for S0Pulse {
                 .collect()
         } else {
             vec![(
-                ctx.number("weight_wh", s0.weight_default.0)?,
-                ctx.number("duration_ms", s0.duration_default.as_secs_f64() * 1000.0)?,
+                ctx.number_of(&WEIGHT, s0.weight_default.0)?,
+                ctx.number_of(&DURATION, s0.duration_default.as_secs_f64() * 1000.0)?,
             )]
         };
         // Settings of one weight run one after another at that weight's load
@@ -317,7 +328,7 @@ fn gated_point(
     settable: bool,
 ) -> Result<Planned<Params>, SuiteError> {
     let r = &profile.ratings;
-    let rate = ctx.number("claimed_loss_rate", gate::DEFAULT_CLAIMED_LOSS_RATE)?;
+    let rate = ctx.number_of(&CLAIMED_LOSS_RATE, gate::DEFAULT_CLAIMED_LOSS_RATE)?;
     let g = gate::Gate::for_rate(rate);
     let fits = |&(w, d): &(f64, f64)| {
         let i = (w * 3600.0 / (3.0 * (d + 30.0) / 1000.0) / r.un.0).clamp(r.imin.0, r.imax.0);

@@ -14,7 +14,7 @@ use harness::measure::{DialRegister, EnergyKind, dial_place, register_dial};
 use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::pulse_input::PulseChannel;
-use harness::run::{Measured, PlanContext, SuiteError};
+use harness::run::{Measured, Param, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -41,15 +41,27 @@ pub struct Params {
     via: DialRegister,
 }
 
+/// `first_pulse_factor`: how late the first pulse may come, bounded by
+/// its table row (a wider one goes through `[[overrides]]`).
+pub const FIRST_PULSE_FACTOR: Param =
+    Param::number("first_pulse_factor", 1.0, 10.0, "× the expected period")
+        .bounded_by(pulses::START_FACTOR.table, pulses::START_FACTOR.id);
+
+/// `period_tolerance_pct`: how far the pulse period may stray, bounded by
+/// its table row.
+pub const PERIOD_TOLERANCE: Param = Param::number("period_tolerance_pct", 0.1, 100.0, "%")
+    .bounded_by(pulses::START_PERIOD.table, pulses::START_PERIOD.id);
+
 impl Declares for StartingCurrent {
     const TITLE: &'static str = "Starting current: the meter starts at Ist and keeps registering";
+    const PARAMS: &'static [Param] = &[FIRST_PULSE_FACTOR, PERIOD_TOLERANCE];
     type Params = Params;
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         // Both widen a verdict when raised: within the standard's figure
         // unless `[[overrides]]` says why (suites/src/tolerance.rs).
-        let factor = tolerance(ctx, "first_pulse_factor", &pulses::START_FACTOR, 1.0)?;
-        let tolerance_pct = tolerance(ctx, "period_tolerance_pct", &pulses::START_PERIOD, 0.1)?;
+        let factor = tolerance(ctx, &FIRST_PULSE_FACTOR, &pulses::START_FACTOR, 1.0)?;
+        let tolerance_pct = tolerance(ctx, &PERIOD_TOLERANCE, &pulses::START_PERIOD, 0.1)?;
         let period_override = override_note(ctx, &pulses::START_PERIOD);
         let mut out = Vec::new();
         let r = &profile.ratings;

@@ -2,7 +2,7 @@
 //! extreme numbers (1e-300, 1e300, negative, 0, …) passed validation must
 //! also plan its points, and have them checked against the rig's limits,
 //! without a panic (a `Duration::from_secs_f64` on an endless period was the
-//! failure seen). `harness/tests/extreme_values.rs` checks the loading.
+//! failure seen). `suites/tests/extreme_values.rs` checks the loading.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,8 @@ const EXTREMES: [f64; 6] = [1e-300, 1e300, -1.0, 0.0, 1e-9, 1e9];
 /// fine, a panic is not.
 fn plan_quietly(plan_text: &str, rig: &Rig, what: &str) -> bool {
     let suites = suites::all();
-    let Ok(plan) = harness::run::parse_plan(plan_text, Path::new("p.toml"), &suites::ids()) else {
+    let Ok(plan) = harness::run::parse_plan(plan_text, Path::new("p.toml"), &suites::catalogue())
+    else {
         return false;
     };
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -149,7 +150,7 @@ async fn an_override_no_planned_point_uses_is_refused() {
         )
     };
     let parse = |text: &str| {
-        harness::run::parse_plan(text, Path::new("o.toml"), &suites::ids()).expect("loads")
+        harness::run::parse_plan(text, Path::new("o.toml"), &suites::catalogue()).expect("loads")
     };
     let good = parse(&plan("imin-itr-pf1"));
     assert!(plan_points(&good, &suites, &rig).is_ok());

@@ -31,7 +31,7 @@ async fn planned() -> Vec<(f64, model::point::PlannedU, String, f64)> {
     let suites = suites::all();
     let plan = load_plan(
         &fixture("fixtures/plans/type-test-class-b.toml"),
-        &suites::ids(),
+        &suites::catalogue(),
     )
     .expect("plan loads");
     let mut out = Vec::new();

@@ -59,8 +59,8 @@ async fn run_on(rig_text: &str) -> (reports::Record, Rig) {
     let config =
         parse_rig(rig_text, &fixture("fixtures/rigs/lab-scpi-tcp.toml")).expect("valid rig");
     let suites = suites::all();
-    let plan =
-        harness::run::parse_plan(&plan(), Path::new("lab.toml"), &suites::ids()).expect("plan");
+    let plan = harness::run::parse_plan(&plan(), Path::new("lab.toml"), &suites::catalogue())
+        .expect("plan");
     let mut rig = Rig::open(config).await.expect("the lab rig opens");
     let record = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     struct Keep(std::sync::Arc<std::sync::Mutex<Vec<harness::run::RunEvent>>>);

@@ -563,7 +563,7 @@ async fn a_wide_tolerance_needs_an_override_with_its_reason() {
     let parsed = harness::run::parse_plan(
         "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n[[suites]]\nid = \"starting-current\"\nperiod_tolerance_pct = 60\n",
         Path::new("wide.toml"),
-        &suites::ids(),
+        &suites::catalogue(),
     );
     let plan = parsed.expect("the plan parses; the suite checks its parameter");
     let config = harness::station::parse_rig(
@@ -622,7 +622,7 @@ async fn lab_run(
     let config = harness::station::parse_rig(rig_text, rig_path).expect("valid lab rig");
     let suites = suites::all();
     let plan =
-        harness::run::parse_plan(plan_text, Path::new("lab.toml"), &suites::ids()).expect("plan");
+        harness::run::parse_plan(plan_text, Path::new("lab.toml"), &suites::catalogue()).expect("plan");
     let mut rig = harness::rig::Rig::open(config)
         .await
         .expect("the lab rig opens");

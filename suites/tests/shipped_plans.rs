@@ -30,7 +30,7 @@ async fn shipped_plans_fit_their_budgets_and_every_point_meets_its_tur_or_is_fla
     for (name, hours, budget, flagged) in PLANS {
         let plan = load_plan(
             &fixture(&format!("fixtures/plans/{name}.toml")),
-            &suites::ids(),
+            &suites::catalogue(),
         )
         .expect("plan loads");
         let points = plan_points(&plan, &suites, &rig).expect("plan plans");
@@ -86,7 +86,7 @@ async fn a_plan_over_max_rig_hours_is_refused_naming_the_costly_suites() {
     let text = std::fs::read_to_string(fixture("fixtures/plans/type-test-class-b.toml"))
         .expect("plan")
         .replace("max_rig_hours = 100", "max_rig_hours = 20");
-    let plan = harness::run::parse_plan(&text, Path::new("tight.toml"), &suites::ids())
+    let plan = harness::run::parse_plan(&text, Path::new("tight.toml"), &suites::catalogue())
         .expect("plan parses");
     let points = plan_points(&plan, &suites, &rig).expect("plan plans");
     let err = check_rig_budget(&plan, &points, &suites)
@@ -103,7 +103,7 @@ async fn the_planner_shortens_reactive_dwells_and_measures_them_once() {
     let rig = Rig::open(config).await.expect("rig opens");
     let plan = load_plan(
         &fixture("fixtures/plans/type-test-class-b.toml"),
-        &suites::ids(),
+        &suites::catalogue(),
     )
     .expect("plan loads");
     let points = plan_points(&plan, &suites, &rig).expect("plan plans");

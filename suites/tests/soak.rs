@@ -43,7 +43,8 @@ async fn a_week_of_nights_keeps_memory_flat_and_files_linear() {
     .expect("nightly")
     .replace("requests = 1000", "requests = 200");
     let suites = suites::all();
-    let plan = parse_plan(&plan_text, Path::new("nightly.toml"), &suites::ids()).expect("plan");
+    let plan =
+        parse_plan(&plan_text, Path::new("nightly.toml"), &suites::catalogue()).expect("plan");
     let dir = tempfile::tempdir().expect("tmp");
     let mut nights = Vec::new();
     for night in 1..=7u64 {

@@ -115,8 +115,12 @@ mod tests {
         let text = "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\nkind = \"type-test\"\n\
             [report]\nlab = \"../labs/example-lab.toml\"\ncustomer = \"ACME\"\nreceived = \"2026-11-20\"\n\
             [[suites]]\nid = \"a\"\n";
-        let plan =
-            crate::run::parse_plan(text, Path::new("fixtures/plans/t.toml"), &["a"]).expect("plan");
+        let plan = crate::run::parse_plan(
+            text,
+            Path::new("fixtures/plans/t.toml"),
+            &[crate::run::Declaration::bare("a")],
+        )
+        .expect("plan");
         assert_eq!(
             plan.report.lab_file.as_deref(),
             Some(Path::new("fixtures/plans/../labs/example-lab.toml")),
@@ -131,7 +135,7 @@ mod tests {
         let check = crate::run::parse_plan(
             &text.replace("kind = \"type-test\"\n", ""),
             Path::new("p.toml"),
-            &["a"],
+            &[crate::run::Declaration::bare("a")],
         )
         .expect("plan");
         assert!(

@@ -7,219 +7,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::params::Declaration;
 use crate::stats::DecisionRule;
 
 /// A refused plan: the one input-file error (`crate::files`).
 pub type PlanError = crate::files::FileError;
-
-/// What a suite parameter in a plan may be.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ParamKind {
-    /// A finite number within `low..=high` (`whole`: an integer).
-    Number {
-        low: f64,
-        high: f64,
-        unit: &'static str,
-        whole: bool,
-    },
-    Flag,
-    /// One of these strings.
-    Choice(&'static [&'static str]),
-}
-
-/// Table rows a suite's tolerance parameter is bounded by rather than judged
-/// by (issue 15, item 8: a wider tolerance than the row's goes through
-/// `[[overrides]]` for that row, `suites/src/tolerance.rs`): an override of
-/// one of them is used whenever the suite is planned, as (suite, table, row).
-pub const PARAM_ROWS: &[(&str, &str, &str)] = &[
-    ("starting-current", "pulse-tests", "start-period-tolerance"),
-    (
-        "starting-current",
-        "pulse-tests",
-        "start-first-pulse-factor",
-    ),
-];
-
-/// The parameters each suite reads from its `[[suites]]` entry, with their
-/// ranges: checked when the plan loads, so a typo'd key or a value no suite
-/// could use is refused before anything is energised (issue 16 §3). A suite
-/// not listed here takes no parameters. Add a row with every new parameter.
-pub const SUITE_PARAMS: &[(&str, &str, ParamKind)] = {
-    const COUNTS: ParamKind = ParamKind::Number {
-        low: 100.0,
-        high: 10_000_000.0,
-        unit: "reference counts per gate",
-        whole: false,
-    };
-    // Issue 15: the rig time one point's gates are spread over (stats::type_a).
-    const SPAN: ParamKind = ParamKind::Number {
-        low: 0.0,
-        high: 3600.0,
-        unit: "s of rig time",
-        whole: false,
-    };
-    &[
-        ("accuracy-active", "gate_counts", COUNTS),
-        ("accuracy-active", "influence", ParamKind::Flag),
-        ("accuracy-active", "min_span_s", SPAN),
-        ("led-constant", "min_span_s", SPAN),
-        ("repeatability", "min_span_s", SPAN),
-        ("repeatability", "gate_counts", COUNTS),
-        (
-            "repeatability",
-            "results",
-            ParamKind::Number {
-                low: 3.0,
-                high: 1000.0,
-                unit: "results",
-                whole: true,
-            },
-        ),
-        (
-            "starting-current",
-            "first_pulse_factor",
-            ParamKind::Number {
-                low: 1.0,
-                high: 10.0,
-                unit: "× the expected period",
-                whole: false,
-            },
-        ),
-        (
-            "starting-current",
-            "period_tolerance_pct",
-            ParamKind::Number {
-                low: 0.1,
-                high: 100.0,
-                unit: "%",
-                whole: false,
-            },
-        ),
-        (
-            "modbus",
-            "requests",
-            ParamKind::Number {
-                low: 1.0,
-                high: 1_000_000.0,
-                unit: "requests",
-                whole: true,
-            },
-        ),
-        (
-            "modbus",
-            "deviations",
-            ParamKind::Choice(&["finding", "fail"]),
-        ),
-        (
-            "s0-pulse",
-            "weight_wh",
-            ParamKind::Number {
-                low: 0.001,
-                high: 1000.0,
-                unit: "Wh",
-                whole: false,
-            },
-        ),
-        (
-            "s0-pulse",
-            "duration_ms",
-            ParamKind::Number {
-                low: 1.0,
-                high: 10_000.0,
-                unit: "ms",
-                whole: false,
-            },
-        ),
-        (
-            "s0-pulse",
-            "claimed_loss_rate",
-            ParamKind::Number {
-                low: 1e-5,
-                high: 0.05,
-                unit: "lost pulses per pulse",
-                whole: false,
-            },
-        ),
-        (
-            "accuracy-reactive",
-            "resolution_pct",
-            ParamKind::Number {
-                low: 0.001,
-                high: 1.0,
-                unit: "%",
-                whole: false,
-            },
-        ),
-        (
-            "no-load",
-            "factor",
-            ParamKind::Number {
-                low: 1.0,
-                high: 10.0,
-                unit: "× the minimum test time",
-                whole: false,
-            },
-        ),
-    ]
-};
-
-/// Checks one suite entry's parameters against [`SUITE_PARAMS`].
-fn check_params(
-    bad: &dyn Fn(String, String, String) -> PlanError,
-    i: usize,
-    id: &str,
-    params: &toml::Table,
-) -> Result<(), PlanError> {
-    let known: Vec<_> = SUITE_PARAMS.iter().filter(|(s, _, _)| *s == id).collect();
-    for (key, value) in params {
-        let name = format!("suites[{i}].{key}");
-        let Some((_, _, kind)) = known.iter().find(|(_, k, _)| k == key) else {
-            let allowed: Vec<_> = known.iter().map(|(_, k, _)| *k).collect();
-            return Err(bad(
-                name,
-                value.to_string(),
-                if allowed.is_empty() {
-                    format!("no parameters: suite {id} takes none (id, repetitions only)")
-                } else {
-                    format!("a parameter of suite {id}: one of {allowed:?} (or id, repetitions)")
-                },
-            ));
-        };
-        match (kind, value) {
-            (ParamKind::Flag, toml::Value::Boolean(_)) => {}
-            (ParamKind::Flag, v) => return Err(bad(name, v.to_string(), "true or false".into())),
-            (ParamKind::Choice(options), toml::Value::String(s))
-                if options.contains(&s.as_str()) => {}
-            (ParamKind::Choice(options), v) => {
-                return Err(bad(name, v.to_string(), format!("one of {options:?}")));
-            }
-            (
-                ParamKind::Number {
-                    low,
-                    high,
-                    unit,
-                    whole,
-                },
-                v,
-            ) => {
-                let n = match v {
-                    toml::Value::Integer(n) => *n as f64,
-                    toml::Value::Float(f) => *f,
-                    _ => f64::NAN,
-                };
-                if !(n.is_finite() && (*low..=*high).contains(&n) && (!whole || n.fract() == 0.0)) {
-                    let what = if *whole { "a whole number" } else { "a number" };
-                    return Err(bad(
-                        name,
-                        v.to_string(),
-                        format!("{what} within {low}..={high} {unit}"),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -501,12 +293,17 @@ fn default_settle() -> f64 {
     5.0
 }
 
-pub fn load_plan(path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
+/// Reads and checks the plan at `path` against `catalogue`, the
+/// declarations of the suites this metrig has (`Suite::declaration`).
+pub fn load_plan(path: &Path, catalogue: &[Declaration]) -> Result<Plan, PlanError> {
     let text = crate::files::read_bounded(path, "plan")?;
-    parse_plan(&text, path, known_suites)
+    parse_plan(&text, path, catalogue)
 }
 
-pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan, PlanError> {
+/// Checks a plan's text against `catalogue`, the suites' declarations: each
+/// `[[suites]]` entry must name one, and carry only the parameters that
+/// suite declares, each within its declared range.
+pub fn parse_plan(text: &str, path: &Path, catalogue: &[Declaration]) -> Result<Plan, PlanError> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| PlanError::syntax(path, &e))?;
     let bad = |key: String, value: String, allowed: String| PlanError::Invalid {
         file: path.to_path_buf(),
@@ -593,13 +390,14 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 ));
             }
         };
-        if !known_suites.contains(&id.as_str()) {
+        let Some(declared) = catalogue.iter().find(|d| d.id == id) else {
+            let known: Vec<_> = catalogue.iter().map(|d| d.id).collect();
             return Err(bad(
                 format!("suites[{i}].id"),
                 format!("\"{id}\""),
-                format!("one of {known_suites:?}"),
+                format!("one of {known:?}"),
             ));
-        }
+        };
         let repetitions = match t.remove("repetitions") {
             None => None,
             Some(toml::Value::Integer(n)) if (1..=1000).contains(&n) => Some(n as u32),
@@ -618,7 +416,7 @@ pub fn parse_plan(text: &str, path: &Path, known_suites: &[&str]) -> Result<Plan
                 "each suite may appear once".into(),
             ));
         }
-        check_params(&bad, i, &id, &t)?;
+        super::params::check(&bad, i, declared, &t)?;
         suites.push(SuiteEntry {
             id,
             repetitions,

@@ -21,7 +21,7 @@
 use std::time::Duration;
 
 use super::plan::PlanTargets;
-use super::suite::PlannedU;
+use model::point::PlannedU;
 
 /// The plan's targets, ready to size points with.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -381,7 +381,7 @@ mod tests {
                     "[plan]\nname = \"t\"\ndecision_rule = \"non-binary\"\n{head}\n[[suites]]\nid = \"tariff\"\n"
                 ),
                 std::path::Path::new("t.toml"),
-                &["tariff"],
+                &[super::super::params::Declaration::bare("tariff")],
             )
         };
         let p = plan("target_tur = 4\nmax_point_hours = 2\nmax_rig_hours = 30\nmax_u_pct = 0.5")

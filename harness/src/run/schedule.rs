@@ -138,10 +138,12 @@ pub fn plan_points(
     }
     // An override no planned point is judged by is a typo (issue 16 §3).
     // A tolerance parameter's row counts as used when its suite is planned.
-    let bounded = super::plan::PARAM_ROWS
+    let bounded: Vec<_> = suites
         .iter()
-        .filter(|(suite, _, _)| points.iter().any(|p| p.suite == *suite))
-        .map(|(_, table, row)| (*table, *row));
+        .filter(|s| points.iter().any(|p| p.suite == s.id()))
+        .flat_map(|s| s.declaration().tolerance_rows().collect::<Vec<_>>())
+        .collect();
+    let bounded = bounded.iter().map(|r| (r.table, r.row));
     plan.check_overrides(
         points
             .iter()

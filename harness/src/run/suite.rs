@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::events::{Finding, RunEvent, Sample, Severity};
+use super::params::{Declaration, Param, ParamKind};
 use super::plan::Plan;
 use crate::modbus::LinkError;
 use crate::profile::MeterProfile;
@@ -56,6 +57,53 @@ impl PlanContext<'_> {
             Some(toml::Value::Integer(i)) => Ok(*i as f64),
             Some(v) => Err(SuiteError::Plan(format!(
                 "parameter `{key}` = {v}: a number"
+            ))),
+        }
+    }
+
+    /// The declared numeric parameter `param`, or `default`, within the
+    /// range the suite declared for it. Plan validation refuses an entry
+    /// out of range first (`run::params`); a context built another way gets
+    /// the same bound here, from the same declaration.
+    pub fn number_of(&self, param: &Param, default: f64) -> Result<f64, SuiteError> {
+        let v = self.number(param.key, default)?;
+        if let ParamKind::Number {
+            low,
+            high,
+            unit,
+            whole,
+        } = param.kind
+            && !(v.is_finite() && (low..=high).contains(&v) && (!whole || v.fract() == 0.0))
+        {
+            let what = if whole { "a whole number" } else { "a number" };
+            return Err(SuiteError::Plan(format!(
+                "parameter `{}` = {v}: {what} within {low}..={high} {unit}",
+                param.key
+            )));
+        }
+        Ok(v)
+    }
+
+    /// The declared choice `param`, or `default`: one of its declared options.
+    pub fn choice_of(
+        &self,
+        param: &Param,
+        default: &'static str,
+    ) -> Result<&'static str, SuiteError> {
+        let options = match param.kind {
+            ParamKind::Choice(options) => options,
+            _ => &[],
+        };
+        match self.params.get(param.key) {
+            None => Ok(default),
+            Some(toml::Value::String(s)) if options.contains(&s.as_str()) => Ok(options
+                .iter()
+                .find(|o| **o == s)
+                .copied()
+                .unwrap_or(default)),
+            Some(v) => Err(SuiteError::Plan(format!(
+                "parameter `{}` = {v}: one of {options:?}",
+                param.key
             ))),
         }
     }
@@ -205,6 +253,18 @@ impl PointIo<'_> {
 pub trait Suite: Send + Sync + std::fmt::Debug {
     fn id(&self) -> &'static str;
     fn title(&self) -> &'static str;
+    /// The parameters this suite reads from its `[[suites]]` entry, with
+    /// their ranges: plan validation checks an entry against them.
+    fn params(&self) -> &'static [Param] {
+        &[]
+    }
+    /// What plan validation knows of this suite (`run::params`).
+    fn declaration(&self) -> Declaration {
+        Declaration {
+            id: self.id(),
+            params: self.params(),
+        }
+    }
     /// Whether one point may be measured on every position at once (one
     /// load on the series circuit, each position gated on its own pulses).
     /// A suite that changes what the positions share (the RS485 bus's line

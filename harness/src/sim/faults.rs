@@ -328,17 +328,7 @@ pub fn active_pf(phase: PhaseAngle) -> PowerFactor {
 
 /// sin φ as the reactive table reads it (0.5L: 30° lagging).
 pub fn reactive_sin(phase: PhaseAngle) -> PowerFactor {
-    let s = phase.sin();
-    let c = phase.cos();
-    let magnitude = (s.abs() * 1e6).round() / 1e6;
-    let lag = if magnitude >= 1.0 || c == 0.0 {
-        None
-    } else if (s >= 0.0) == (c > 0.0) {
-        Some(crate::quantity::Lag::L)
-    } else {
-        Some(crate::quantity::Lag::C)
-    };
-    PowerFactor { magnitude, lag }
+    PowerFactor::sin_of(phase)
 }
 
 #[cfg(test)]

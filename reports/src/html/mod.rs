@@ -12,10 +12,11 @@
 //! out: `reports::pdf`).
 //!
 //! Written with maud (issue 18): every string from a file or a meter is
-//! escaped by construction; the fragments in [`fragments`] are what the
-//! station page can share. Plots are the hand-written SVG of `svg` (no
-//! plotters here yet: the station page's plotters code is its own, and the
-//! two meet when the page moves onto these fragments).
+//! escaped by construction; the fragments in [`fragments`] and the plots in
+//! [`plot`] (plotters, SVG) are shared with the station page.
+//!
+//! Owns: report.html, its fragments and plots. May import: the record
+//! (`crate::record`) and the conformity statement; nothing of `harness`.
 
 pub mod fragments;
 pub mod plot;

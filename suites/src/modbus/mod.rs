@@ -4,6 +4,12 @@
 //! get (Modbus over Serial Line V1.02, Application Protocol V1.1b3;
 //! `limits::modbus`). Deviations the datasheet allows (a 10-bit character,
 //! addresses 248..255) are findings unless the plan says `deviations = "fail"`.
+//!
+//! Owns: the modbus suite's points, and what each check saw: response
+//! times (`response_time`), the settings matrix (`settings_matrix`), the
+//! protocol rules (`protocol`). The framework judges them
+//! (`harness::run::Measured`). May import: `harness` (run, rig, modbus,
+//! profile), the suite's limit rows (`limits::modbus`); never the simulator.
 
 mod protocol;
 mod response_time;
@@ -14,8 +20,7 @@ use std::time::Duration;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, Table};
 use harness::rig::Rig;
-use harness::run::{Measured, PlanContext, PointIo, PointOutcome, PointSpec, Severity, SuiteError};
-use harness::stats::Verdict;
+use harness::run::{Measured, Param, PlanContext, PointIo, PointSpec, Severity, SuiteError};
 use serde::{Deserialize, Serialize};
 
 pub use protocol::BACK_TO_BACK;
@@ -133,9 +138,17 @@ fn writable(profile: &MeterProfile, s: MeterSetting) -> bool {
         .is_some_and(|d| d.place.access.readable() && d.place.access.writable())
 }
 
+/// `requests`: requests per response-time block.
+const REQUESTS: Param = Param::whole("requests", 1.0, 1_000_000.0, "requests");
+
+/// `deviations`: whether a deviation from the register map is a finding or
+/// fails the point.
+const DEVIATIONS: Param = Param::choice("deviations", &["finding", "fail"]);
+
 impl Declares for ModbusSuite {
     const TITLE: &'static str =
         "Modbus: response time, settings matrix, exceptions and malformed frames";
+    const PARAMS: &'static [Param] = &[REQUESTS, DEVIATIONS];
     type Params = Params;
 
     /// The settings matrix changes the bus's line settings and the
@@ -146,23 +159,8 @@ impl Declares for ModbusSuite {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
-        let requests = ctx.number("requests", f64::from(DEFAULT_REQUESTS))?;
-        if !(1.0..=1_000_000.0).contains(&requests) || requests.fract() != 0.0 {
-            return Err(SuiteError::Plan(format!(
-                "parameter `requests` = {requests}: a whole number within 1..=1000000"
-            )));
-        }
-        let requests = requests as u32;
-        let strict = match ctx.params.get("deviations") {
-            None => false,
-            Some(toml::Value::String(s)) if s == "finding" => false,
-            Some(toml::Value::String(s)) if s == "fail" => true,
-            Some(v) => {
-                return Err(SuiteError::Plan(format!(
-                    "parameter `deviations` = {v}: \"finding\" or \"fail\""
-                )));
-            }
-        };
+        let requests = ctx.number_of(&REQUESTS, f64::from(DEFAULT_REQUESTS))? as u32;
+        let strict = ctx.choice_of(&DEVIATIONS, "finding")? == "fail";
         let mut out = Vec::new();
         let (Some(serial), Some(_)) = (profile.serial.as_ref(), profile.modbus.as_ref()) else {
             return Ok(out);
@@ -252,12 +250,12 @@ impl Declares for ModbusSuite {
         Ok(out)
     }
 
-    /// The modbus checks reach their verdicts by their own rules (a block
-    /// decided early, a deviation the datasheet allows): the framework
-    /// records them as judged.
+    /// Each check says what it saw; the framework judges it (`run::judge`:
+    /// the worst response time against the limit, a deviation as a finding
+    /// or a failure, a protocol rule met or not).
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
-        self.check(point, p, rig, io).await.map(Measured::Judged)
+        self.check(point, p, rig, io).await
     }
 }
 
@@ -268,7 +266,7 @@ impl ModbusSuite {
         p: Params,
         rig: &mut Rig,
         io: &mut PointIo<'_>,
-    ) -> Result<PointOutcome, SuiteError> {
+    ) -> Measure {
         let position = point.position;
         let profile = rig
             .positions
@@ -291,20 +289,20 @@ impl ModbusSuite {
             }
             Check::Line { line } => {
                 let r = settings_matrix::line(link(rig, position)?.as_mut(), *line).await?;
-                Ok(judge_deviation(r, p.strict, io))
+                Ok(deviating(r, p.strict, io))
             }
             Check::Address { address } => {
                 if let Some(other) = neighbours(rig, position)
                     .into_iter()
                     .find(|(_, unit)| unit == address)
                 {
-                    return Ok(PointOutcome::skipped(format!(
+                    return Ok(Measured::not_applicable(format!(
                         "address {address} is position {}'s on this RS485 line: two meters there would both answer (V1.02 §2.1); try it with the meter alone on its line",
                         other.0 + 1
                     )));
                 }
                 let r = settings_matrix::address(link(rig, position)?.as_mut(), *address).await?;
-                Ok(judge_deviation(r, p.strict, io))
+                Ok(deviating(r, p.strict, io))
             }
             Check::Protocol { rule } => {
                 let rule = rules::rule(rule)
@@ -343,25 +341,19 @@ fn neighbours(rig: &Rig, position: usize) -> Vec<(usize, u8)> {
         .collect()
 }
 
-/// A deviation the datasheet allows is a finding; in a strict plan it fails
-/// the point.
-fn judge_deviation(
-    r: settings_matrix::MatrixResult,
-    strict: bool,
-    io: &mut PointIo<'_>,
-) -> PointOutcome {
-    let mut outcome = r.outcome;
-    if let Some(d) = r.deviation {
-        io.finding(Severity::Deviation, d.text.clone());
-        if strict {
-            outcome.verdict = Verdict::Fail;
-            outcome.summary = format!("{} — fails: {}", outcome.summary, d.text);
-        } else {
-            outcome.summary = format!("{} — finding: {}", outcome.summary, d.text);
-        }
-        if let Some(obj) = outcome.details.as_object_mut() {
-            obj.insert("deviation".into(), serde_json::Value::String(d.text));
-        }
+/// A deviation the datasheet allows is reported as a finding; the
+/// framework judges it a finding, or a failure in a strict plan
+/// (`deviations = "fail"`).
+fn deviating(r: settings_matrix::MatrixResult, strict: bool, io: &mut PointIo<'_>) -> Measured {
+    let deviation = r.deviation.map(|d| d.text);
+    if let Some(d) = &deviation {
+        io.finding(Severity::Deviation, d.clone());
     }
-    outcome
+    Measured::Deviating {
+        ok: r.ok,
+        summary: r.summary,
+        details: r.details,
+        deviation,
+        deviation_fails: strict,
+    }
 }

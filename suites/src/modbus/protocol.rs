@@ -9,12 +9,11 @@ use harness::modbus::timing::{sleep_precise, t1_5, t3_5};
 use harness::modbus::{LinkError, ReplyFrame, RtuFrame, Transmission, encode_request};
 use harness::profile::{LineSettings, MeterProfile, MeterSetting, SettingValue, Table};
 use harness::rig::meter_link::{MeterLink, RawOutcome};
-use harness::run::{PointOutcome, SuiteError};
+use harness::run::{Measured, SuiteError};
 use serde_json::json;
 use tokio_modbus::{Request, Response};
 
 use super::response_time::Block;
-use crate::common::check;
 use crate::limits::modbus::ProtocolRule;
 
 /// How many requests the back-to-back check sends.
@@ -86,9 +85,9 @@ fn block_frame(t: &Target<'_>, unit: u8) -> RtuFrame {
     )
 }
 
-pub async fn run(rule: &ProtocolRule, t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+pub async fn run(rule: &ProtocolRule, t: Target<'_>) -> Result<Measured, SuiteError> {
     if rule.raw && t.link.line().is_none() {
-        return Ok(PointOutcome::skipped(format!(
+        return Ok(Measured::not_applicable(format!(
             "needs raw RTU frames on a serial line; this link is {}",
             t.link.describe()
         )));
@@ -108,7 +107,7 @@ pub async fn run(rule: &ProtocolRule, t: Target<'_>) -> Result<PointOutcome, Sui
     }
 }
 
-async fn illegal_function(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn illegal_function(t: Target<'_>) -> Result<Measured, SuiteError> {
     let m = t.profile.modbus.as_ref();
     let supported =
         |f: u8| m.is_some_and(|m| m.read_functions.contains(&f) || m.write_functions.contains(&f));
@@ -141,13 +140,13 @@ async fn illegal_function(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
         ),
     ];
     let Some((f, req)) = candidates.into_iter().find(|(f, _)| !supported(*f)) else {
-        return Ok(PointOutcome::skipped(
+        return Ok(Measured::not_applicable(
             "the meter supports every function this check could send",
         ));
     };
     let outcome = t.link.raw(req).await;
     let ok = exception_is(&outcome, 0x01);
-    Ok(check(
+    Ok(Measured::check(
         ok,
         format!("function {f:02X} (not offered): {}", describe(&outcome)),
         json!({ "function": f, "outcome": record(&outcome) }),
@@ -168,18 +167,18 @@ fn unmapped_address(profile: &MeterProfile, table: Table) -> Option<u16> {
         .find(|a| !covered(*a))
 }
 
-async fn illegal_data_address(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn illegal_data_address(t: Target<'_>) -> Result<Measured, SuiteError> {
     let table = if t.block.function == 4 {
         Table::Input
     } else {
         Table::Holding
     };
     let Some(address) = unmapped_address(t.profile, table) else {
-        return Ok(PointOutcome::skipped("no unmapped address to try"));
+        return Ok(Measured::not_applicable("no unmapped address to try"));
     };
     let outcome = t.link.raw(read(t.block, address, 2)).await;
     let ok = exception_is(&outcome, 0x02);
-    Ok(check(
+    Ok(Measured::check(
         ok,
         format!(
             "read 0x{address:04X} × 2 (unmapped): {}",
@@ -189,7 +188,7 @@ async fn illegal_data_address(t: Target<'_>) -> Result<PointOutcome, SuiteError>
     ))
 }
 
-async fn illegal_quantity(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn illegal_quantity(t: Target<'_>) -> Result<Measured, SuiteError> {
     let mut ok = true;
     let mut parts = Vec::new();
     let mut outcomes = Vec::new();
@@ -199,10 +198,14 @@ async fn illegal_quantity(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
         parts.push(format!("{qty} registers: {}", describe(&outcome)));
         outcomes.push(json!({ "quantity": qty, "outcome": record(&outcome) }));
     }
-    Ok(check(ok, parts.join("; "), json!({ "requests": outcomes })))
+    Ok(Measured::check(
+        ok,
+        parts.join("; "),
+        json!({ "requests": outcomes }),
+    ))
 }
 
-async fn other_address(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn other_address(t: Target<'_>) -> Result<Measured, SuiteError> {
     let own = t.link.address();
     let other = t.free_address(own);
     let reply = t
@@ -210,7 +213,7 @@ async fn other_address(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
         .raw_frame(&Transmission::frame(&block_frame(&t, other)), t.listen)
         .await?;
     let frame = reply.frame();
-    Ok(check(
+    Ok(Measured::check(
         frame.is_silence(),
         format!(
             "read to address {other} (the meter is {own}): {}",
@@ -279,21 +282,21 @@ fn write_pdu(
     Ok(encode_request(&req))
 }
 
-async fn broadcast_write(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn broadcast_write(t: Target<'_>) -> Result<Measured, SuiteError> {
     if !t.taken.is_empty() {
-        return Ok(PointOutcome::skipped(format!(
+        return Ok(Measured::not_applicable(format!(
             "{} other meters share this RS485 line: a broadcast would change their settings too (V1.02 §2.1); try it with the meter alone on its line",
             t.taken.len()
         )));
     }
     let Some((setting, choices)) = broadcast_candidate(t.profile) else {
-        return Ok(PointOutcome::skipped(
+        return Ok(Measured::not_applicable(
             "the profile has no harmless writable setting to broadcast",
         ));
     };
     let before = t.link.read_setting(setting).await?;
     let Some(new) = choices.iter().find(|v| **v != before).cloned() else {
-        return Ok(PointOutcome::skipped("the setting has a single value"));
+        return Ok(Measured::not_applicable("the setting has a single value"));
     };
     let mut frames = Vec::new();
     if t.profile.setting(setting).is_some_and(|d| d.protected)
@@ -329,7 +332,7 @@ async fn broadcast_write(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     if !restored {
         summary.push_str(&format!("; could not put {setting} back to {before}"));
     }
-    Ok(check(
+    Ok(Measured::check(
         silent && applied,
         summary,
         json!({
@@ -339,14 +342,14 @@ async fn broadcast_write(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     ))
 }
 
-async fn bad_crc(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn bad_crc(t: Target<'_>) -> Result<Measured, SuiteError> {
     let frame = block_frame(&t, t.link.address()).with_bad_crc();
     let reply = t
         .link
         .raw_frame(&Transmission::frame(&frame), t.listen)
         .await?
         .frame();
-    Ok(check(
+    Ok(Measured::check(
         reply.is_silence(),
         format!("read with a spoiled CRC: {}", reply.describe()),
         json!({ "reply": reply }),
@@ -358,13 +361,13 @@ async fn silence_then_answer(
     t: &mut Target<'_>,
     odd: Transmission,
     what: &str,
-) -> Result<PointOutcome, SuiteError> {
+) -> Result<Measured, SuiteError> {
     let unit = t.link.address();
     let first = t.link.raw_frame(&odd, t.listen).await?.frame();
     let whole = Transmission::frame(&block_frame(t, unit));
     let next = t.link.raw_frame(&whole, t.listen).await?.frame();
     let ok = first.is_silence() && answered_right(&next, unit, t.block);
-    Ok(check(
+    Ok(Measured::check(
         ok,
         format!(
             "{what}: {}; the next whole frame: {}",
@@ -375,7 +378,7 @@ async fn silence_then_answer(
     ))
 }
 
-async fn truncated_frame(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn truncated_frame(mut t: Target<'_>) -> Result<Measured, SuiteError> {
     let frame = block_frame(&t, t.link.address());
     let keep = frame.len() - 3;
     let odd = Transmission::frame(&frame.truncated(keep));
@@ -397,10 +400,10 @@ fn timed_line(t: &mut Target<'_>) -> Result<LineSettings, String> {
     }
 }
 
-async fn character_gap(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn character_gap(mut t: Target<'_>) -> Result<Measured, SuiteError> {
     let line = match timed_line(&mut t) {
         Ok(l) => l,
-        Err(why) => return Ok(PointOutcome::skipped(why)),
+        Err(why) => return Ok(Measured::not_applicable(why)),
     };
     let gap = (t1_5(line) + t3_5(line)) / 2;
     let frame = block_frame(&t, t.link.address());
@@ -416,10 +419,10 @@ async fn character_gap(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     out
 }
 
-async fn back_to_back(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn back_to_back(mut t: Target<'_>) -> Result<Measured, SuiteError> {
     let line = match timed_line(&mut t) {
         Ok(l) => l,
-        Err(why) => return Ok(PointOutcome::skipped(why)),
+        Err(why) => return Ok(Measured::not_applicable(why)),
     };
     let unit = t.link.address();
     let frame = Transmission::frame(&block_frame(&t, unit));
@@ -442,14 +445,14 @@ async fn back_to_back(mut t: Target<'_>) -> Result<PointOutcome, SuiteError> {
     if let Some((i, r)) = &first_bad {
         summary.push_str(&format!("; request {i}: {}", r.describe()));
     }
-    Ok(check(
+    Ok(Measured::check(
         answered == BACK_TO_BACK,
         summary,
         json!({ "requests": BACK_TO_BACK, "answered": answered, "gap_ms": t3_5(line).as_secs_f64() * 1000.0 }),
     ))
 }
 
-async fn timeout_recovery(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
+async fn timeout_recovery(t: Target<'_>) -> Result<Measured, SuiteError> {
     let address = t.link.address();
     let line = t.link.line();
     // A request the meter cannot understand: other line settings on a
@@ -482,17 +485,16 @@ async fn timeout_recovery(t: Target<'_>) -> Result<PointOutcome, SuiteError> {
         .raw(read(t.block, t.block.address, t.block.count))
         .await;
     if !matches!(provoked, Err(LinkError::Timeout { .. })) {
-        return Ok(PointOutcome {
+        return Ok(Measured::NotApplicable {
             summary: format!(
                 "could not provoke a timeout with a request {how}: {}",
                 describe(&provoked)
             ),
             details: json!({ "provoked": record(&provoked) }),
-            ..PointOutcome::skipped("")
         });
     }
     let ok = matches!(&next, Ok(Ok(Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w))) if w.len() == t.block.count as usize);
-    Ok(check(
+    Ok(Measured::check(
         ok,
         format!(
             "a request {how} timed out; the next request: {}",

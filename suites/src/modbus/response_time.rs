@@ -9,8 +9,7 @@ use harness::modbus::LinkError;
 use harness::modbus::timing::{t3_5, wire_time};
 use harness::rig::Rig;
 use harness::rig::meter_link::MeterLink;
-use harness::run::{PointIo, PointOutcome, SuiteError};
-use harness::stats::Verdict;
+use harness::run::{Measured, PointIo, SuiteError};
 use tokio_modbus::{Request, Response};
 
 use crate::common::link;
@@ -59,7 +58,7 @@ pub async fn measure(
     block: Block,
     requests: u32,
     limit_ms: f64,
-) -> Result<PointOutcome, SuiteError> {
+) -> Result<Measured, SuiteError> {
     let clock = rig.clock.clone();
     let link: &mut Box<dyn MeterLink> = link(rig, position)?;
     let timing = link.pace_line(false);
@@ -131,11 +130,6 @@ pub async fn measure(
         sorted.last().copied().unwrap_or(f64::NAN),
     );
     let unanswered = timeouts + exceptions + transport + wrong;
-    let verdict = if unanswered == 0 && max <= limit_ms {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
     let what = format!(
         "function {:02X}, 0x{:04X} × {}",
         block.function, block.address, block.count
@@ -155,12 +149,11 @@ pub async fn measure(
             failed_at.unwrap_or(sent)
         ));
     }
-    Ok(PointOutcome {
-        verdict,
-        mean_error_pct: None,
-        expanded_uncertainty_pct: None,
-        limit_pct: Some(limit_ms),
-        budget: None,
+    // The framework judges: every request answered, the worst within the
+    // point's limit (`run::judge`, `Measured::Worst`).
+    Ok(Measured::Worst {
+        worst: max,
+        misses: unanswered,
         summary,
         details: serde_json::json!({
             "block": block,

@@ -6,9 +6,8 @@
 use harness::modbus::LinkError;
 use harness::profile::{LineSettings, MeterQuantity, MeterSetting, SettingValue};
 use harness::rig::meter_link::MeterLink;
+use harness::run::SuiteError;
 use harness::run::restore::{now_talking, restore, snapshot};
-use harness::run::{PointOutcome, SuiteError};
-use harness::stats::Verdict;
 use serde_json::json;
 
 use crate::limits::modbus::{ADDRESS_CLAUSE, RTU_CHAR_BITS, RTU_CHAR_CLAUSE, UNICAST_MAX};
@@ -19,10 +18,14 @@ pub struct Deviation {
     pub text: String,
 }
 
-/// What one matrix point comes to, before the suite adds findings.
+/// What one matrix point comes to: whether the meter followed and read
+/// back what was set, what the record keeps, and a deviation the datasheet
+/// allows (for the framework to judge as a finding or a failure).
 #[derive(Debug)]
 pub struct MatrixResult {
-    pub outcome: PointOutcome,
+    pub ok: bool,
+    pub summary: String,
+    pub details: serde_json::Value,
     pub deviation: Option<Deviation>,
 }
 
@@ -50,12 +53,12 @@ async fn apply(
     Ok(back)
 }
 
-/// Changes, reads back, restores; judges on the read-back.
+/// Changes, reads back, restores; met when the read-back is what was set.
 async fn change_and_restore(
     link: &mut dyn MeterLink,
     what: &str,
     changes: Vec<(MeterSetting, SettingValue)>,
-) -> Result<(PointOutcome, bool), SuiteError> {
+) -> Result<MatrixResult, SuiteError> {
     let snap = snapshot(link)
         .await
         .map_err(|e| SuiteError::Measure(format!("before changing {what}: {e}")))?;
@@ -65,7 +68,7 @@ async fn change_and_restore(
         Ok(m) => json!({ "restored": true, "message": m }),
         Err(m) => json!({ "restored": false, "message": m }),
     };
-    let (verdict, mut summary, result) = match &applied {
+    let (ok, mut summary, result) = match &applied {
         Ok(back) => {
             let ok = back
                 .iter()
@@ -73,42 +76,31 @@ async fn change_and_restore(
                 .all(|((_, got), (_, want))| got == want);
             let read: Vec<String> = back.iter().map(|(s, v)| format!("{s} = {v}")).collect();
             (
-                if ok { Verdict::Pass } else { Verdict::Fail },
+                ok,
                 format!("set {what}, reconnected, read back {}", read.join(", ")),
                 json!({ "read_back": back.iter().map(|(s, v)| json!({ "setting": s.to_string(), "value": v })).collect::<Vec<_>>() }),
             )
         }
         // The meter did not follow: a failure of this point, the error kept
         // as its own kind (timeout, exception, transport).
-        Err(e) => (
-            Verdict::Fail,
-            format!("set {what}: {e}"),
-            json!({ "error": e }),
-        ),
+        Err(e) => (false, format!("set {what}: {e}"), json!({ "error": e })),
     };
     if let Err(m) = &restored {
         summary.push_str(&format!("; settings NOT restored: {m}"));
     }
-    let ok_restore = restored.is_ok();
-    Ok((
-        PointOutcome {
-            verdict,
-            mean_error_pct: None,
-            expanded_uncertainty_pct: None,
-            limit_pct: None,
-            budget: None,
-            summary,
-            details: json!({ "changes": changes.iter().map(|(s, v)| json!({ "setting": s.to_string(), "value": v })).collect::<Vec<_>>(), "result": result, "restore": restore_json }),
-        },
-        ok_restore,
-    ))
+    Ok(MatrixResult {
+        ok,
+        summary,
+        details: json!({ "changes": changes.iter().map(|(s, v)| json!({ "setting": s.to_string(), "value": v })).collect::<Vec<_>>(), "result": result, "restore": restore_json }),
+        deviation: None,
+    })
 }
 
 pub async fn line(
     link: &mut dyn MeterLink,
     want: LineSettings,
 ) -> Result<MatrixResult, SuiteError> {
-    let (outcome, _) = change_and_restore(
+    let mut r = change_and_restore(
         link,
         &want.to_string(),
         vec![
@@ -124,25 +116,24 @@ pub async fn line(
     )
     .await?;
     let bits = want.framing.bits_per_char();
-    let deviation =
-        (outcome.verdict == Verdict::Pass && bits != RTU_CHAR_BITS).then(|| Deviation {
-            text: format!(
-                "{} is a {bits}-bit character, and the meter accepts it: {RTU_CHAR_CLAUSE}",
-                want.framing
-            ),
-        });
-    Ok(MatrixResult { outcome, deviation })
+    r.deviation = (r.ok && bits != RTU_CHAR_BITS).then(|| Deviation {
+        text: format!(
+            "{} is a {bits}-bit character, and the meter accepts it: {RTU_CHAR_CLAUSE}",
+            want.framing
+        ),
+    });
+    Ok(r)
 }
 
 pub async fn address(link: &mut dyn MeterLink, want: u8) -> Result<MatrixResult, SuiteError> {
-    let (outcome, _) = change_and_restore(
+    let mut r = change_and_restore(
         link,
         &format!("address {want}"),
         vec![(MeterSetting::Address, SettingValue::Number(f64::from(want)))],
     )
     .await?;
-    let deviation = (outcome.verdict == Verdict::Pass && want > UNICAST_MAX).then(|| Deviation {
+    r.deviation = (r.ok && want > UNICAST_MAX).then(|| Deviation {
         text: format!("the meter accepts address {want}, reserved by {ADDRESS_CLAUSE}"),
     });
-    Ok(MatrixResult { outcome, deviation })
+    Ok(r)
 }

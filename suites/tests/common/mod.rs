@@ -9,6 +9,11 @@ use harness::run::{Listener, RunEvent, RunRequest, cancel_pair, parse_plan};
 use harness::station::parse_rig;
 use reports::Record;
 
+/// The repository's `fixtures/`.
+pub fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
 pub fn meter(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/meters")
@@ -79,8 +84,8 @@ pub async fn run_keeping_rig(
     cancel: Option<(&str, std::time::Duration)>,
 ) -> (Record, Rig) {
     let suites = suites::all();
-    let plan =
-        parse_plan(plan_text, Path::new("test-plan.toml"), &suites::ids()).expect("valid plan");
+    let plan = parse_plan(plan_text, Path::new("test-plan.toml"), &suites::catalogue())
+        .expect("valid plan");
     let config = parse_rig(rig_text, Path::new("test-rig.toml")).expect("valid rig");
     let mut rig = Rig::open(config).await.expect("rig opens");
     let events = Arc::new(Mutex::new(Vec::new()));

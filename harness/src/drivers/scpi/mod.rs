@@ -2,6 +2,10 @@
 //! command a line, answers a line each. After every command the error queue
 //! is read to its end: an instrument that refused a command stops the run
 //! with the instrument's own words, instead of leaving it in an unknown state.
+//!
+//! Owns: the SCPI port, its `[*.scpi]` tables (`config`) and the dialect
+//! templates. May import: `rig` (instrument errors), `files`, quantities;
+//! the SCPI instruments (`drivers::scpi_*`) import it, not the reverse.
 
 pub mod config;
 mod template;

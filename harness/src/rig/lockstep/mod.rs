@@ -13,6 +13,10 @@
 //! is waiting (a dwell, a pulse gate, a load change), and then exactly to the
 //! next instant one of them is waiting for — each position's pulses arrive at
 //! the instants the meter model emits them, and the reference is read there.
+//!
+//! Owns: the source barrier, the shared clock and pulse waits, one view of
+//! the rig per position. May import: the rest of `rig` (its traits and
+//! `SimulatedBench`), quantities and load points; never `sim` or `drivers`.
 
 mod clock;
 mod pulses;

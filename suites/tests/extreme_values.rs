@@ -7,6 +7,9 @@
 //! One test walks every key with every value (NaN and ±inf must always be
 //! refused); the property test (proptest) sets several keys of one file at
 //! once.
+//!
+//! Here, not in harness, because a plan's suite parameters are checked
+//! against the suites' own declarations (`suites::catalogue()`).
 
 mod common;
 
@@ -16,24 +19,9 @@ use std::path::{Path, PathBuf};
 use harness::files::FileError;
 use proptest::prelude::*;
 
-/// Every suite id a plan may name (the suites crate's list, which this crate
-/// cannot see; only the parameter table in `run::plan` matters here).
-const SUITES: [&str; 14] = [
-    "accuracy-active",
-    "accuracy-reactive",
-    "starting-current",
-    "no-load",
-    "repeatability",
-    "modbus",
-    "s0-pulse",
-    "measurements",
-    "registers",
-    "hour-meter",
-    "meter-constant",
-    "led-constant",
-    "average-power",
-    "tariff",
-];
+/// The suites' declarations, built once for the thousands of loads below.
+static CATALOGUE: std::sync::LazyLock<Vec<harness::run::Declaration>> =
+    std::sync::LazyLock::new(suites::catalogue);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -133,7 +121,7 @@ fn extremes(integer: bool) -> Vec<toml::Value> {
 /// load, the refusal otherwise. A panic fails the test.
 fn load(kind: Kind, path: &Path, text: &str) -> Result<(), FileError> {
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| match kind {
-        Kind::Plan => harness::run::parse_plan(text, path, &SUITES).map(|_| ()),
+        Kind::Plan => harness::run::parse_plan(text, path, &CATALOGUE).map(|_| ()),
         Kind::Rig => harness::station::parse_rig(text, path).map(|_| ()),
         Kind::Profile => harness::profile::parse_profile(text, path).map(|_| ()),
     }));
@@ -267,7 +255,8 @@ proptest! {
 #[test]
 fn file_reads_are_bounded_and_errors_stay_short() {
     let started = std::time::Instant::now();
-    let e = harness::run::load_plan(Path::new("/dev/zero"), &SUITES).expect_err("endless");
+    let e =
+        harness::run::load_plan(Path::new("/dev/zero"), &suites::catalogue()).expect_err("endless");
     assert!(matches!(e, FileError::TooLarge { .. }), "{e}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 
@@ -276,7 +265,7 @@ fn file_reads_are_bounded_and_errors_stay_short() {
     let mut text = String::from("[plan]\nname = \"x\"\ndecision_rule = ");
     text.push_str(&"x".repeat(10 * 1024 * 1024));
     std::fs::write(&big, &text).expect("write");
-    let e = harness::run::load_plan(&big, &SUITES).expect_err("too large");
+    let e = harness::run::load_plan(&big, &suites::catalogue()).expect_err("too large");
     assert!(e.to_string().len() < 300, "{} bytes", e.to_string().len());
     assert!(e.to_string().contains("big-plan.toml"), "{e}");
 
@@ -285,7 +274,7 @@ fn file_reads_are_bounded_and_errors_stay_short() {
     text.push_str(&"x".repeat(900 * 1024));
     std::fs::write(&long, &text).expect("write");
     for e in [
-        harness::run::load_plan(&long, &SUITES).expect_err("syntax"),
+        harness::run::load_plan(&long, &suites::catalogue()).expect_err("syntax"),
         harness::station::load_rig(&long).expect_err("syntax"),
         harness::profile::load_profile(&long).expect_err("syntax"),
     ] {

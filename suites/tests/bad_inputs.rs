@@ -1,14 +1,13 @@
 //! Every malformed file in fixtures/bad gives one clear error that names the
 //! file and what is wrong (its first line says what is expected) — never a
-//! panic, never a silent acceptance.
+//! panic, never a silent acceptance. Plans are checked against the suites'
+//! own parameter declarations (`suites::catalogue()`), hence this test's
+//! place in the suites crate.
 
 mod common;
 
 use harness::profile::load_profile;
 use harness::station::load_rig;
-
-/// The suite ids a plan may name (the suites crate's, which this crate cannot see).
-const SUITES: [&str; 3] = ["accuracy-active", "no-load", "modbus"];
 
 #[test]
 fn every_bad_file_is_refused_with_its_own_message() {
@@ -40,7 +39,7 @@ fn every_bad_file_is_refused_with_its_own_message() {
         } else if name.starts_with("rig-") {
             load_rig(&path).map(|_| ()).map_err(|e| e.to_string())
         } else if name.starts_with("plan-") {
-            harness::run::load_plan(&path, &SUITES)
+            harness::run::load_plan(&path, &suites::catalogue())
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         } else {
