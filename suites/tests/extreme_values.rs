@@ -30,7 +30,9 @@ enum Kind {
     Profile,
 }
 
-/// The shipped files, each with its kind.
+/// The shipped files, each with its kind: the plans, rig files and meter
+/// profiles, and the examples one folder down (`rigs/examples`,
+/// `meters/examples`).
 fn shipped() -> Vec<(Kind, PathBuf)> {
     let root = common::fixtures();
     let mut out = Vec::new();
@@ -38,6 +40,8 @@ fn shipped() -> Vec<(Kind, PathBuf)> {
         ("plans", Kind::Plan),
         ("rigs", Kind::Rig),
         ("meters", Kind::Profile),
+        ("rigs/examples", Kind::Rig),
+        ("meters/examples", Kind::Profile),
     ] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
             .expect("fixtures folder")
@@ -161,37 +165,49 @@ fn describe(path: &[Step]) -> String {
         .collect()
 }
 
+/// Every number of `text` (a file of `kind` at `path`, which must load as it
+/// stands) set to every extreme in turn: a clean load or a clean refusal,
+/// never NaN or ±inf accepted. Returns (tried, refused).
+fn sweep(kind: Kind, path: &Path, text: &str) -> (usize, usize) {
+    let doc: toml::Value = toml::from_str(text).expect("the file parses");
+    load(kind, path, text)
+        .unwrap_or_else(|e| panic!("{} refused as it stands: {e}", path.display()));
+    let mut paths = Vec::new();
+    numbers(&doc, &mut Vec::new(), &mut paths);
+    assert!(!paths.is_empty(), "{} has numbers", path.display());
+    let (mut tried, mut refused) = (0, 0);
+    for (p, integer) in paths {
+        for value in extremes(integer) {
+            let mut d = doc.clone();
+            set(&mut d, &p, value.clone());
+            let what = format!("{}{} = {value}", path.display(), describe(&p));
+            let changed = toml::to_string(&d).expect("serialises");
+            tried += 1;
+            match load(kind, path, &changed) {
+                Err(e) => {
+                    refused += 1;
+                    assert_clean(&e, path, &what);
+                }
+                // No key is meant to take NaN or ±inf.
+                Ok(()) => assert!(
+                    value.as_float().is_none_or(f64::is_finite),
+                    "{what} was accepted"
+                ),
+            }
+        }
+    }
+    (tried, refused)
+}
+
 #[test]
 fn every_numeric_key_of_every_shipped_file_takes_every_extreme_cleanly() {
     let mut tried = 0;
     let mut refused = 0;
     for (kind, path) in shipped() {
         let text = std::fs::read_to_string(&path).expect("readable");
-        let doc: toml::Value = toml::from_str(&text).expect("shipped files parse");
-        load(kind, &path, &text).unwrap_or_else(|e| panic!("shipped file refused: {e}"));
-        let mut paths = Vec::new();
-        numbers(&doc, &mut Vec::new(), &mut paths);
-        assert!(!paths.is_empty(), "{} has numbers", path.display());
-        for (p, integer) in paths {
-            for value in extremes(integer) {
-                let mut d = doc.clone();
-                set(&mut d, &p, value.clone());
-                let what = format!("{}{} = {value}", path.display(), describe(&p));
-                let changed = toml::to_string(&d).expect("serialises");
-                tried += 1;
-                match load(kind, &path, &changed) {
-                    Err(e) => {
-                        refused += 1;
-                        assert_clean(&e, &path, &what);
-                    }
-                    // No shipped key is meant to take NaN or ±inf.
-                    Ok(()) => assert!(
-                        value.as_float().is_none_or(f64::is_finite),
-                        "{what} was accepted"
-                    ),
-                }
-            }
-        }
+        let (t, r) = sweep(kind, &path, &text);
+        tried += t;
+        refused += r;
     }
     println!("{tried} extreme values tried, {refused} refused, the rest loaded");
     assert!(tried > 1000, "{tried}");
@@ -199,6 +215,96 @@ fn every_numeric_key_of_every_shipped_file_takes_every_extreme_cleanly() {
         refused > tried / 2,
         "most extremes are refused: {refused} of {tried}"
     );
+}
+
+/// A plan that sets every optional numeric key the shipped plans leave out:
+/// every suite the catalogue declares, each with every parameter it declares
+/// (a number at the low end of its range, the first choice, a flag on), a
+/// suite's own repetitions, `max_u_pct`, the reference conditions' every
+/// figure, the compare thresholds and a limit override.
+fn plan_with_every_key() -> String {
+    let mut out = String::from(
+        "[plan]\nname = \"every-key\"\ndecision_rule = \"guarded-binary\"\nrepetitions = 3\n\
+         warm_up_s = 60\nsettle_s = 5\ntarget_tur = 3\nmax_u_pct = 0.5\nmax_point_hours = 2\n\
+         max_rig_hours = 50\n\n[conditions]\ntemperature_c = 23\ntemperature_tolerance_k = 2\n\
+         humidity_max_pct = 75\non_out_of_range = \"flag\"\nclause = \"EN 50470-3 §8\"\n\n\
+         [compare]\nalpha = 0.01\npractical_fraction_of_mpe = 0.2\n\n\
+         [[overrides]]\ntable = \"EN 50470-3 table 6\"\nrow = \"pf1-itr-imax\"\nlimit_pct = 1.5\n\
+         reason = \"the extreme-values sweep\"\n",
+    );
+    for d in CATALOGUE.iter() {
+        out.push_str(&format!(
+            "\n[[suites]]\nid = \"{}\"\nrepetitions = 2\n",
+            d.id
+        ));
+        for p in d.params {
+            let value = match p.kind {
+                harness::run::ParamKind::Number { low, whole, .. } if whole => {
+                    format!("{}", low.max(1.0) as i64)
+                }
+                harness::run::ParamKind::Number { low, high, .. } => {
+                    format!("{:?}", if low > 0.0 { low } else { high.min(1.0) })
+                }
+                harness::run::ParamKind::Flag => "true".into(),
+                harness::run::ParamKind::Choice(c) => format!("{:?}", c[0]),
+            };
+            out.push_str(&format!("{} = {value}\n", p.key));
+        }
+    }
+    out
+}
+
+/// The default rig with every simulated fault set (gently: each within its
+/// range), a drifting room and the reproducibility floor: the keys no
+/// shipped rig file carries.
+fn rig_with_every_fault() -> String {
+    let sim = std::fs::read_to_string(common::fixtures().join("rigs/sim.toml")).expect("sim.toml");
+    let mut doc: toml::Table = toml::from_str(&sim).expect("sim.toml parses");
+    let climate = doc
+        .get_mut("climate")
+        .and_then(toml::Value::as_table_mut)
+        .expect("sim.toml has [climate]");
+    climate.insert("temperature_drift_k_per_h".into(), 0.5.into());
+    climate.insert("humidity_drift_pct_per_h".into(), 1.0.into());
+    let faults: toml::Table = toml::from_str(
+        "error_curve = [{ current_a = 0.25, pf = \"1\", error_pct = -0.5 }, { current_a = 63.0, pf = \"1\", error_pct = 0.3 }]\n\
+         reactive_error_curve = [{ current_a = 5.0, sin_phi = \"1\", error_pct = 0.4 }]\n\
+         noise_pct = 0.1\nnoise_tau_s = 60\nstarting_current_a = 0.02\ncreep_w = 0.5\n\
+         s0_on_ms = 120\ns0_drop_every = 1000\ntariff_swapped = true\nlatency_ms = [5, 20]\n\
+         drop_response_every = 50\nanswers_bad_crc = true\nexception_for_bad_address = 2\n\
+         answers_any_address = true\nreboot_at_s = 3600\npartial_reset_clears_total = true\n\
+         average_window_stuck_min = 15\nlatency_spikes = { every = 100, ms = 300 }\n\
+         garbage_every = 200\ndrift_pct_per_day = 0.0005\nage_days = 365\n",
+    )
+    .expect("faults parse");
+    let position = doc
+        .get_mut("positions")
+        .and_then(toml::Value::as_array_mut)
+        .and_then(|a| a.first_mut())
+        .and_then(toml::Value::as_table_mut)
+        .expect("sim.toml has a position");
+    let sim_table = position
+        .entry("sim")
+        .or_insert_with(|| toml::Table::new().into())
+        .as_table_mut()
+        .expect("[positions.sim]");
+    sim_table.insert("faults".into(), faults.into());
+    toml::to_string(&doc).expect("serialises")
+}
+
+/// The keys no shipped file carries, swept the same way (the files are
+/// written next to the shipped ones so relative paths resolve).
+#[test]
+fn every_optional_key_takes_every_extreme_cleanly() {
+    let plan = common::fixtures().join("plans/every-key.toml");
+    let rig = common::fixtures().join("rigs/every-fault.toml");
+    let (tp, rp) = sweep(Kind::Plan, &plan, &plan_with_every_key());
+    let (tr, rr) = sweep(Kind::Rig, &rig, &rig_with_every_fault());
+    println!(
+        "plan with every key: {tp} tried, {rp} refused; rig with every fault: {tr} tried, {rr} refused"
+    );
+    assert!(tp > 200 && tr > 150, "{tp} {tr}");
+    assert!(rp > tp / 2 && rr > tr / 2, "{rp} of {tp}, {rr} of {tr}");
 }
 
 fn any_extreme() -> impl Strategy<Value = toml::Value> {

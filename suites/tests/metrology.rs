@@ -621,8 +621,8 @@ async fn lab_run(
 ) -> Result<reports::Record, String> {
     let config = harness::station::parse_rig(rig_text, rig_path).expect("valid lab rig");
     let suites = suites::all();
-    let plan =
-        harness::run::parse_plan(plan_text, Path::new("lab.toml"), &suites::catalogue()).expect("plan");
+    let plan = harness::run::parse_plan(plan_text, Path::new("lab.toml"), &suites::catalogue())
+        .expect("plan");
     let mut rig = harness::rig::Rig::open(config)
         .await
         .expect("the lab rig opens");
