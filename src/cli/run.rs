@@ -661,6 +661,39 @@ fn dry_run(
             "{flagged} points cannot meet their target (within max_point_hours, or at the meter's resolution): flagged with the U they reach"
         )?;
     }
+    // Issue 20: what shared dwells and the order save, against the plan
+    // as written (each point alone, in the plan's order).
+    {
+        use harness::run::order::source_changes;
+        use harness::run::runner::{Scheduling, groups_time, schedule, start_load};
+        let start = start_load(plan, rig);
+        let as_written = schedule(&points, suites, Scheduling::PLAN);
+        let run = schedule(&points, suites, Scheduling::RUN);
+        let shared: Vec<&Vec<usize>> = run
+            .iter()
+            .filter(|g| {
+                g.iter()
+                    .any(|&i| points[i].suite != points[g[0]].suite)
+            })
+            .collect();
+        for g in &shared {
+            let keys: Vec<String> = g.iter().map(|&i| points[i].key()).collect();
+            say!(
+                "shared dwell {:.2} h: {}",
+                harness::run::runner::group_time(&points, g).as_secs_f64() / 3600.0,
+                keys.join(", ")
+            )?;
+        }
+        say!(
+            "source changes {} in the plan's order, {} as run; rig time {:.1} h without shared dwells, {:.1} h with {} shared dwell{}",
+            source_changes(&points, &as_written, start),
+            source_changes(&points, &run, start),
+            (plan.warm_up + groups_time(&points, &as_written)).as_secs_f64() / 3600.0,
+            total / 3600.0,
+            shared.len(),
+            if shared.len() == 1 { "" } else { "s" }
+        )?;
+    }
     say!(
         "{} points; on a real rig about {:.1} h ({:.0} s)",
         points.len(),

@@ -96,6 +96,11 @@ impl Declares for AccuracyReactive {
     const TITLE: &'static str = "Reactive energy accuracy, IEC 62053-23 class 2, four quadrants";
     type Params = Params;
 
+    /// Any order: each point sets its own load and starts its dial on the register's own steps: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let fixed = match ctx.params.get("resolution_pct") {
             Some(_) => Some(ctx.number("resolution_pct", 0.1)?),

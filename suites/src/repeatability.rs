@@ -36,6 +36,11 @@ impl Declares for Repeatability {
     const TITLE: &'static str = "Repeatability: standard deviation below 1/10 of the MPE";
     type Params = Params;
 
+    /// Any order: each point sets its own load and gates on pulses: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let counts = ctx.number("gate_counts", DEFAULT_GATE_COUNTS)?;
         let n = ctx.number("results", 10.0)? as u32;

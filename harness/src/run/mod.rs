@@ -8,8 +8,10 @@
 //! settings back, and the plan file.
 
 mod cancel;
+pub mod dwell;
 pub mod events;
 mod execute;
+pub mod order;
 pub mod finite;
 pub mod journal;
 pub mod judge;

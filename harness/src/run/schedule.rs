@@ -15,36 +15,49 @@ use crate::rig::Rig;
 use crate::stats::Verdict;
 
 /// The real-rig time `points` take: each group of points measured at once
-/// takes its longest point's time, not their sum.
+/// takes its longest point's time (`dwell::shared_time`), not their sum.
 pub fn planned_rig_time(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Duration {
-    group_points(points, suites)
-        .iter()
-        .map(|g| {
-            g.iter()
-                .map(|&i| points[i].rig_time)
-                .max()
-                .unwrap_or_default()
-        })
-        .sum()
+    groups_time(points, &group_points(points, suites))
+}
+
+/// The real-rig time of `groups` (indices into `points`).
+pub fn groups_time(points: &[PointSpec], groups: &[Vec<usize>]) -> Duration {
+    groups.iter().map(|g| group_time(points, g)).sum()
+}
+
+/// The real-rig time of one group measured at once.
+pub fn group_time(points: &[PointSpec], group: &[usize]) -> Duration {
+    let members: Vec<&PointSpec> = group.iter().map(|&i| &points[i]).collect();
+    super::dwell::shared_time(&members)
 }
 
 /// The real-rig time of each suite the points belong to, in the plan's
-/// order: a group measured at once counts once, under its suite.
+/// order: a group measured at once counts once, under its first point's
+/// suite.
 pub fn rig_time_by_suite(
     points: &[PointSpec],
     suites: &[Arc<dyn Suite>],
 ) -> Vec<(String, Duration)> {
-    let mut out: Vec<(String, Duration)> = Vec::new();
+    let mut out: Vec<(String, Duration)> = plan_suites(points)
+        .into_iter()
+        .map(|s| (s, Duration::ZERO))
+        .collect();
     for g in group_points(points, suites) {
         let suite = &points[g[0]].suite;
-        let t = g
-            .iter()
-            .map(|&i| points[i].rig_time)
-            .max()
-            .unwrap_or_default();
-        match out.iter_mut().find(|(s, _)| s == suite) {
-            Some((_, total)) => *total += t,
-            None => out.push((suite.clone(), t)),
+        let t = group_time(points, &g);
+        if let Some((_, total)) = out.iter_mut().find(|(s, _)| s == suite) {
+            *total += t;
+        }
+    }
+    out
+}
+
+/// The suites of `points`, each once, in the plan's order.
+fn plan_suites(points: &[PointSpec]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in points {
+        if !out.contains(&p.suite) {
+            out.push(p.suite.clone());
         }
     }
     out
@@ -184,11 +197,176 @@ pub fn finished_points(events: &[RunEvent]) -> BTreeMap<String, Verdict> {
     done
 }
 
-/// Points measured together: the same point of one suite on every position
-/// that has it (the same loads on the one series circuit), groups in the
-/// plan's order, as indices into `points`. A suite that cannot share the
-/// bench gets one point a group.
+/// How the points are scheduled: whether points of different suites share
+/// a dwell, and whether groups are reordered to cut source changes. The run
+/// uses both; `--dry-run` shows the plan's order beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheduling {
+    pub share: bool,
+    pub order: bool,
+}
+
+impl Scheduling {
+    /// What the run does (issue 20).
+    pub const RUN: Self = Self {
+        share: true,
+        order: true,
+    };
+    /// The plan as written: only a point's positions measured at once.
+    pub const PLAN: Self = Self {
+        share: false,
+        order: false,
+    };
+}
+
+/// Points measured together, in the order the run measures them, as
+/// indices into `points` (`Scheduling::RUN`).
 pub fn group_points(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
+    schedule(points, suites, Scheduling::RUN)
+}
+
+/// The load in force before the first point: the warm-up's (Un, Iref,
+/// PF 1 of the first meter) when the plan warms up, else none.
+pub fn start_load(plan: &Plan, rig: &Rig) -> Option<crate::load_point::LoadPoint> {
+    let first = rig.positions.first()?;
+    let r = &first.profile.ratings;
+    (!plan.warm_up.is_zero()).then(|| {
+        crate::load_point::LoadPoint::new(
+            r.un,
+            r.iref,
+            crate::quantity::PowerFactor::UNITY,
+            r.fn_default(),
+        )
+    })
+}
+
+/// The groups `how` makes of `points`: first the same point of one suite
+/// on every position that has it (one series circuit); then, with
+/// `how.share`, points of different suites that need the same load and
+/// do not interfere, in one dwell (`shared_dwells`); then, with
+/// `how.order`, the order that cuts source changes (`order::order_groups`).
+pub fn schedule(
+    points: &[PointSpec],
+    suites: &[Arc<dyn Suite>],
+    how: Scheduling,
+) -> Vec<Vec<usize>> {
+    let mut groups = position_groups(points, suites);
+    if how.share {
+        groups = shared_dwells(points, suites, groups);
+    }
+    if how.order {
+        // The run's order depends on the points alone (a resumed run
+        // finds the same groups): the first block starts from its own
+        // first group.
+        groups = super::order::order_groups(
+            points,
+            groups,
+            |id| suite_of(suites, id).is_some_and(|s| s.any_order()),
+            None,
+        );
+    }
+    groups
+}
+
+fn suite_of<'a>(suites: &'a [Arc<dyn Suite>], id: &str) -> Option<&'a Arc<dyn Suite>> {
+    suites.iter().find(|s| s.id() == id)
+}
+
+/// Points of different suites merged into shared dwells (issue 20): a
+/// group may join another when every point of both declares its dwell use
+/// (`Suite::dwell_use`) and its suite allows any order, both start at the
+/// same load, no suite has two points in the dwell, and no two points on
+/// one position conflict (`DwellUse::conflicts`). The longest groups are
+/// placed first, each joining the dwell it lengthens least — and only if
+/// that costs less than running alone. A shared dwell runs where its
+/// earliest point stood in the plan.
+fn shared_dwells(
+    points: &[PointSpec],
+    suites: &[Arc<dyn Suite>],
+    groups: Vec<Vec<usize>>,
+) -> Vec<Vec<usize>> {
+    let uses: Vec<Option<super::dwell::DwellUse>> = points
+        .iter()
+        .map(|p| {
+            suite_of(suites, &p.suite)
+                .filter(|s| s.any_order())
+                .and_then(|s| s.dwell_use(p))
+        })
+        .collect();
+    let shareable: Vec<bool> = groups
+        .iter()
+        .map(|g| !points[g[0]].loads.is_empty() && g.iter().all(|&i| uses[i].is_some()))
+        .collect();
+    let mut by_time: Vec<usize> = (0..groups.len()).filter(|&g| shareable[g]).collect();
+    by_time.sort_by_key(|&g| (std::cmp::Reverse(group_time(points, &groups[g])), g));
+    // Each dwell: the groups in it.
+    let mut dwells: Vec<Vec<usize>> = Vec::new();
+    let fits = |dwell: &[usize], g: usize| -> bool {
+        let head = &points[groups[dwell[0]][0]];
+        let me = &points[groups[g][0]];
+        head.loads[0] == me.loads[0]
+            && dwell.iter().all(|&d| {
+                let other = &points[groups[d][0]];
+                other.suite != me.suite
+                    && groups[d].iter().all(|&a| {
+                        groups[g].iter().all(|&b| {
+                            points[a].position != points[b].position
+                                || matches!(
+                                    (&uses[a], &uses[b]),
+                                    (Some(x), Some(y)) if !x.conflicts(y)
+                                )
+                        })
+                    })
+            })
+    };
+    let members = |dwell: &[usize]| -> Vec<usize> {
+        dwell.iter().flat_map(|&d| groups[d].iter().copied()).collect()
+    };
+    for g in by_time {
+        let alone = group_time(points, &groups[g]);
+        let best = dwells
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| fits(d, g))
+            .map(|(k, d)| {
+                let before = group_time(points, &members(d));
+                let mut with = members(d);
+                with.extend(groups[g].iter().copied());
+                (group_time(points, &with).saturating_sub(before), k)
+            })
+            .filter(|(more, _)| *more < alone)
+            .min();
+        match best {
+            Some((_, k)) => dwells[k].push(g),
+            None => dwells.push(vec![g]),
+        }
+    }
+    // Where each group goes: its dwell's earliest group carries the dwell.
+    let mut anchor: Vec<Option<Vec<usize>>> = vec![None; groups.len()];
+    let mut taken = vec![false; groups.len()];
+    for mut d in dwells {
+        d.sort_unstable();
+        for &g in &d[1..] {
+            taken[g] = true;
+        }
+        let first = d[0];
+        anchor[first] = Some(d);
+    }
+    let mut out = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        match &anchor[g] {
+            Some(d) => out.push(members(d)),
+            None if !taken[g] => out.push(group.clone()),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The same point of one suite on every position that has it (the same
+/// loads on the one series circuit), in the plan's order. A suite that
+/// cannot share the bench gets one point a group.
+fn position_groups(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut open: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, p) in points.iter().enumerate() {

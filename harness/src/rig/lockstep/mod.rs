@@ -15,6 +15,7 @@
 //! the instants the meter model emits them, and the reference is read there.
 
 mod clock;
+mod link;
 mod pulses;
 mod shared;
 mod source;
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 pub use clock::LockstepClock;
+pub use link::{SharedLink, SharedTariff};
 pub use pulses::LockstepPulses;
 pub use shared::{SharedErrorCalculator, SharedReference};
 pub use source::LockstepSource;
