@@ -389,3 +389,206 @@ fn position_groups(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Vec<Vec<u
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::dwell::{DwellUse, Resource};
+    use super::super::suite::{PointIo, PointOutcome};
+    use super::*;
+    use crate::load_point::LoadPoint;
+    use crate::profile::MeterSetting;
+    use crate::quantity::{Amps, Hertz, PowerFactor, Volts};
+    use crate::run::SuiteError;
+
+    /// A suite that declares, per point id, what it needs from a dwell.
+    #[derive(Debug)]
+    struct Declaring {
+        id: &'static str,
+        uses: fn(&str) -> Option<DwellUse>,
+        any_order: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl Suite for Declaring {
+        fn id(&self) -> &'static str {
+            self.id
+        }
+        fn title(&self) -> &'static str {
+            "test"
+        }
+        fn points(&self, _: &PlanContext<'_>) -> Result<Vec<PointSpec>, SuiteError> {
+            Ok(Vec::new())
+        }
+        async fn run(
+            &self,
+            _: &PointSpec,
+            _: &mut Rig,
+            _: &mut PointIo<'_>,
+        ) -> Result<PointOutcome, SuiteError> {
+            Err(SuiteError::Measure("not measured here".into()))
+        }
+        fn dwell_use(&self, point: &PointSpec) -> Option<DwellUse> {
+            (self.uses)(&point.id)
+        }
+        fn any_order(&self) -> bool {
+            self.any_order
+        }
+    }
+
+    fn at(amps: f64) -> LoadPoint {
+        LoadPoint::new(Volts(230.0), Amps(amps), PowerFactor::UNITY, Hertz(50.0))
+    }
+
+    fn point(suite: &str, id: &str, loads: &[f64], secs: u64) -> PointSpec {
+        PointSpec {
+            suite: suite.into(),
+            id: id.into(),
+            position: 0,
+            title: id.into(),
+            loads: loads.iter().map(|&a| at(a)).collect(),
+            rig_time: Duration::from_secs(secs),
+            limit: None,
+            params: serde_json::Value::Null,
+            planned_u: None,
+        }
+    }
+
+    fn suites() -> Vec<Arc<dyn Suite>> {
+        vec![
+            Arc::new(Declaring {
+                id: "tariff",
+                uses: |id| {
+                    (id != "power-cycle").then(|| DwellUse::default().drives(Resource::TariffInput))
+                },
+                any_order: true,
+            }),
+            Arc::new(Declaring {
+                id: "led",
+                uses: |_| Some(DwellUse::default().drives(Resource::PulseInput)),
+                any_order: true,
+            }),
+            Arc::new(Declaring {
+                id: "pulses",
+                uses: |_| Some(DwellUse::default().drives(Resource::PulseInput)),
+                any_order: true,
+            }),
+            Arc::new(Declaring {
+                id: "hours",
+                uses: |_| {
+                    Some(
+                        DwellUse::default()
+                            .drives(Resource::Setting(MeterSetting::HourMeterThreshold)),
+                    )
+                },
+                any_order: true,
+            }),
+            Arc::new(Declaring {
+                id: "sweep",
+                uses: |_| None,
+                any_order: false,
+            }),
+        ]
+    }
+
+    fn keys(points: &[PointSpec], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|&i| points[i].key()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn points_at_one_load_that_do_not_interfere_share_one_dwell_counted_once() {
+        let points = vec![
+            point("led", "iref", &[10.0], 140),
+            point("tariff", "t1-only", &[10.0], 3600),
+            point("hours", "threshold", &[10.0, 20.0], 7300),
+        ];
+        let s = suites();
+        let groups = group_points(&points, &s);
+        assert_eq!(groups.len(), 1, "{:?}", keys(&points, &groups));
+        // The tariff's hour and the LED's gates lie within the hour meter's
+        // first hour: the dwell takes the hour meter's time.
+        assert_eq!(groups_time(&points, &groups), Duration::from_secs(7300));
+        let alone = schedule(&points, &s, Scheduling::PLAN);
+        assert_eq!(alone.len(), 3);
+        assert_eq!(
+            groups_time(&points, &alone),
+            Duration::from_secs(140 + 3600 + 7300)
+        );
+    }
+
+    #[test]
+    fn an_interfering_pair_is_never_shared() {
+        let points = vec![
+            // Both switch the tariff input.
+            point("tariff", "t1-only", &[10.0], 3600),
+            point("tariff", "t2-only", &[10.0], 3600),
+            // Both capture the pulse input.
+            point("led", "iref", &[10.0], 600),
+            point("pulses", "count", &[10.0], 600),
+            // Declares nothing (it switches the source off).
+            point("tariff", "power-cycle", &[10.0], 3700),
+            // Not at the same load.
+            point("hours", "threshold", &[20.0], 3600),
+            // Keeps its own order: declares nothing.
+            point("sweep", "a", &[10.0], 600),
+        ];
+        let s = suites();
+        let groups = group_points(&points, &s);
+        let together = |a: &str, b: &str| {
+            groups.iter().any(|g| {
+                g.iter().any(|&i| points[i].key().ends_with(a))
+                    && g.iter().any(|&i| points[i].key().ends_with(b))
+            })
+        };
+        assert!(!together("t1-only", "t2-only"));
+        assert!(!together("led/p1/iref", "pulses/p1/count"));
+        assert!(!together("threshold", "t1-only") && !together("threshold", "iref"));
+        for alone in ["power-cycle", "sweep/p1/a", "threshold"] {
+            let g = groups
+                .iter()
+                .find(|g| g.iter().any(|&i| points[i].key().ends_with(alone)))
+                .expect("planned");
+            assert_eq!(g.len(), 1, "{alone}: {:?}", keys(&points, &groups));
+        }
+        // What may share did: each tariff check with one of the pulse users.
+        assert!(together("t1-only", "iref") || together("t1-only", "count"));
+        assert!(together("t2-only", "iref") || together("t2-only", "count"));
+    }
+
+    #[test]
+    fn ordering_cuts_source_changes_and_never_crosses_a_suites_own_order() {
+        let points = vec![
+            point("sweep", "up-1", &[1.0], 60),
+            point("sweep", "up-63", &[63.0], 60),
+            point("sweep", "down-1", &[1.0], 60),
+            point("led", "a", &[63.0], 60),
+            point("hours", "b", &[1.0], 60),
+            point("led", "c", &[63.0], 60),
+            point("hours", "d", &[1.0], 60),
+            point("sweep", "last", &[10.0], 60),
+        ];
+        let s = suites();
+        let ordered = schedule(
+            &points,
+            &s,
+            Scheduling {
+                share: false,
+                order: true,
+            },
+        );
+        let plain = schedule(&points, &s, Scheduling::PLAN);
+        let order: Vec<String> = ordered.iter().map(|g| points[g[0]].id.clone()).collect();
+        // The sweep keeps its places; the free run between starts at the
+        // load in force (1 A) and changes once.
+        assert_eq!(
+            order,
+            ["up-1", "up-63", "down-1", "b", "d", "a", "c", "last"],
+            "{order:?}"
+        );
+        let start = Some(at(10.0));
+        assert_eq!(super::super::order::source_changes(&points, &plain, start), 8);
+        assert_eq!(super::super::order::source_changes(&points, &ordered, start), 5);
+    }
+}
