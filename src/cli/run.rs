@@ -642,13 +642,30 @@ fn dry_run(
             rig.positions.len()
         )?;
     }
-    say!("rig hours per suite:")?;
+    // Issue 20: the groups as the run measures them (shared dwells, order).
+    let run_groups = harness::run::runner::group_points(&points, suites);
+    let in_shared: Vec<usize> = run_groups
+        .iter()
+        .filter(|g| g.iter().any(|&i| points[i].suite != points[g[0]].suite))
+        .flatten()
+        .copied()
+        .collect();
+    say!("rig hours per suite (a shared dwell counts once, under its first point's suite):")?;
     for (suite, time) in rig_time_by_suite(&points, suites) {
         let n = points.iter().filter(|p| p.suite == suite).count();
+        let shared = in_shared
+            .iter()
+            .filter(|&&i| points[i].suite == suite)
+            .count();
         say!(
-            "  {suite:<20} {:>8.2} h  ({n} point{})",
+            "  {suite:<20} {:>8.2} h  ({n} point{}{})",
             time.as_secs_f64() / 3600.0,
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            if shared > 0 {
+                format!(", {shared} in shared dwells")
+            } else {
+                String::new()
+            }
         )?;
     }
     say!(
@@ -665,33 +682,30 @@ fn dry_run(
     // as written (each point alone, in the plan's order).
     {
         use harness::run::order::source_changes;
-        use harness::run::runner::{Scheduling, groups_time, schedule, start_load};
+        use harness::run::runner::{Scheduling, group_time, groups_time, schedule, start_load};
         let start = start_load(plan, rig);
         let as_written = schedule(&points, suites, Scheduling::PLAN);
-        let run = schedule(&points, suites, Scheduling::RUN);
-        let shared: Vec<&Vec<usize>> = run
+        let shared: Vec<&Vec<usize>> = run_groups
             .iter()
-            .filter(|g| {
-                g.iter()
-                    .any(|&i| points[i].suite != points[g[0]].suite)
-            })
+            .filter(|g| g.iter().any(|&i| points[i].suite != points[g[0]].suite))
             .collect();
+        if !shared.is_empty() {
+            say!("shared dwells (the source set once, the points measured at once):")?;
+        }
         for g in &shared {
             let keys: Vec<String> = g.iter().map(|&i| points[i].key()).collect();
             say!(
-                "shared dwell {:.2} h: {}",
-                harness::run::runner::group_time(&points, g).as_secs_f64() / 3600.0,
+                "  {:>8.2} h  {}",
+                group_time(&points, g).as_secs_f64() / 3600.0,
                 keys.join(", ")
             )?;
         }
         say!(
-            "source changes {} in the plan's order, {} as run; rig time {:.1} h without shared dwells, {:.1} h with {} shared dwell{}",
+            "source changes: {} in the plan's order, {} as run; rig time {:.1} h with every point alone, {:.1} h as run",
             source_changes(&points, &as_written, start),
-            source_changes(&points, &run, start),
+            source_changes(&points, &run_groups, start),
             (plan.warm_up + groups_time(&points, &as_written)).as_secs_f64() / 3600.0,
             total / 3600.0,
-            shared.len(),
-            if shared.len() == 1 { "" } else { "s" }
         )?;
     }
     say!(

@@ -69,7 +69,12 @@ async fn run(plan_text: &str, faults: &str) -> (BTreeMap<String, String>, BTreeM
         .expect("runs");
     let events = events.lock().expect("lock").clone();
     let record = reports::Record::from_events(&events).expect("record");
-    assert_eq!(record.status, reports::RecordStatus::Completed, "{}", record.message);
+    assert_eq!(
+        record.status,
+        reports::RecordStatus::Completed,
+        "{}",
+        record.message
+    );
     let verdicts = record
         .points
         .iter()
@@ -106,15 +111,21 @@ async fn a_shared_dwell_gives_the_verdicts_each_suite_gives_alone(
     let shared_starts = at
         .values()
         .filter(|keys| {
-            let suites: std::collections::BTreeSet<&str> =
-                keys.iter().map(|k| k.split('/').next().unwrap_or("")).collect();
+            let suites: std::collections::BTreeSet<&str> = keys
+                .iter()
+                .map(|k| k.split('/').next().unwrap_or(""))
+                .collect();
             suites.len() > 1
         })
         .count();
     assert!(shared_starts >= 3, "`{faults}`: {at:?}");
     let mut alone = BTreeMap::new();
     for id in SHARING {
-        let (v, _) = run(&common::plan("guarded-binary", 2, &suites_text(&[id])), faults).await;
+        let (v, _) = run(
+            &common::plan("guarded-binary", 2, &suites_text(&[id])),
+            faults,
+        )
+        .await;
         alone.extend(v);
     }
     assert_eq!(shared, alone, "`{faults}`: shared against alone");
@@ -143,7 +154,12 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
         .await
         .expect("opens");
     let mut shared_seen = 0;
-    for name in ["type-test-class-b", "mid-module-b", "nightly", "firmware-gate"] {
+    for name in [
+        "type-test-class-b",
+        "mid-module-b",
+        "nightly",
+        "firmware-gate",
+    ] {
         let plan = load_plan(
             &fixture(&format!("fixtures/plans/{name}.toml")),
             &suites::ids(),
@@ -168,8 +184,13 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
                     .unwrap_or_else(|| panic!("{name}: {} shares undeclared", points[a].key()));
                 assert!(points[a].loads[0] == points[g[0]].loads[0]);
                 for &b in &g[n + 1..] {
-                    assert_ne!(points[a].suite, points[b].suite, "{name}: one point a suite");
-                    let ub = suite(&points[b].suite).dwell_use(&points[b]).expect("declared");
+                    assert_ne!(
+                        points[a].suite, points[b].suite,
+                        "{name}: one point a suite"
+                    );
+                    let ub = suite(&points[b].suite)
+                        .dwell_use(&points[b])
+                        .expect("declared");
                     assert!(
                         !ua.conflicts(&ub),
                         "{name}: {} and {} interfere",
@@ -181,7 +202,9 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
         }
         for p in &points {
             if p.key().contains("power-cycle") || p.suite == "modbus" {
-                let g = groups.iter().find(|g| g.iter().any(|&i| points[i].key() == p.key()));
+                let g = groups
+                    .iter()
+                    .find(|g| g.iter().any(|&i| points[i].key() == p.key()));
                 assert!(
                     g.is_some_and(|g| g.iter().all(|&i| points[i].suite == p.suite)),
                     "{name}: {} is alone",
@@ -214,5 +237,8 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
             "{name}"
         );
     }
-    assert!(shared_seen >= 4, "the type test shares dwells: {shared_seen}");
+    assert!(
+        shared_seen >= 4,
+        "the type test shares dwells: {shared_seen}"
+    );
 }

@@ -55,7 +55,8 @@ impl DwellUse {
     /// Whether `self` and `other`, on one position, would notice each other.
     pub fn conflicts(&self, other: &DwellUse) -> bool {
         let touches = |u: &DwellUse, r: &Resource| u.drives.contains(r) || u.reads.contains(r);
-        self.drives.iter().any(|r| touches(other, r)) || other.drives.iter().any(|r| touches(self, r))
+        self.drives.iter().any(|r| touches(other, r))
+            || other.drives.iter().any(|r| touches(self, r))
     }
 }
 

@@ -109,8 +109,7 @@ pub fn order_groups(
         }
         let greedy = nearest_first(points, block.clone(), now);
         // A greedy order is no promise: the plan's stands unless it is beaten.
-        let chosen = if source_changes(points, &greedy, now) < source_changes(points, &block, now)
-        {
+        let chosen = if source_changes(points, &greedy, now) < source_changes(points, &block, now) {
             greedy
         } else {
             block

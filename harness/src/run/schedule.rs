@@ -320,7 +320,10 @@ fn shared_dwells(
             })
     };
     let members = |dwell: &[usize]| -> Vec<usize> {
-        dwell.iter().flat_map(|&d| groups[d].iter().copied()).collect()
+        dwell
+            .iter()
+            .flat_map(|&d| groups[d].iter().copied())
+            .collect()
     };
     for g in by_time {
         let alone = group_time(points, &groups[g]);
@@ -588,7 +591,13 @@ mod tests {
             "{order:?}"
         );
         let start = Some(at(10.0));
-        assert_eq!(super::super::order::source_changes(&points, &plain, start), 8);
-        assert_eq!(super::super::order::source_changes(&points, &ordered, start), 5);
+        assert_eq!(
+            super::super::order::source_changes(&points, &plain, start),
+            8
+        );
+        assert_eq!(
+            super::super::order::source_changes(&points, &ordered, start),
+            5
+        );
     }
 }

@@ -58,8 +58,12 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
     let mut tariffs = Vec::new();
     // A position shared by several views: its instruments lent once, a
     // clone to each of them.
-    let mut shared: Vec<(usize, Option<SharedLink>, Option<SharedTariff>, Option<LentPulses>)> =
-        Vec::new();
+    let mut shared: Vec<(
+        usize,
+        Option<SharedLink>,
+        Option<SharedTariff>,
+        Option<LentPulses>,
+    )> = Vec::new();
     for (i, p) in rig.positions.iter_mut().enumerate() {
         if members.iter().filter(|&&m| m == i).count() < 2 {
             continue;
@@ -102,9 +106,9 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
                     view.link = link
                         .clone()
                         .map(|l| Box::new(l) as Box<dyn crate::rig::meter_link::MeterLink>);
-                    view.tariff = tariff.clone().map(|t| {
-                        Box::new(t) as Box<dyn crate::rig::tariff_output::TariffOutput>
-                    });
+                    view.tariff = tariff
+                        .clone()
+                        .map(|t| Box::new(t) as Box<dyn crate::rig::tariff_output::TariffOutput>);
                     view.pulses = lent.clone().map(|inner| {
                         Box::new(LockstepPulses::share(inner, bench.clone(), me, i))
                             as Box<dyn crate::rig::pulse_input::PulseInput>
