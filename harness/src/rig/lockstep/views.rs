@@ -41,6 +41,15 @@ impl Lent {
     }
 }
 
+/// A position lent to several views at once: its index and its link,
+/// tariff output and pulse input, a clone of each for every view.
+type SharedPosition = (
+    usize,
+    Option<SharedLink>,
+    Option<SharedTariff>,
+    Option<LentPulses>,
+);
+
 /// One view per position in `members` (indices into `rig.positions`), in
 /// that order.
 pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
@@ -58,12 +67,7 @@ pub fn split(rig: &mut Rig, members: &[usize]) -> (Vec<Rig>, Lent) {
     let mut tariffs = Vec::new();
     // A position shared by several views: its instruments lent once, a
     // clone to each of them.
-    let mut shared: Vec<(
-        usize,
-        Option<SharedLink>,
-        Option<SharedTariff>,
-        Option<LentPulses>,
-    )> = Vec::new();
+    let mut shared: Vec<SharedPosition> = Vec::new();
     for (i, p) in rig.positions.iter_mut().enumerate() {
         if members.iter().filter(|&&m| m == i).count() < 2 {
             continue;
