@@ -24,43 +24,68 @@ fn suites_text(ids: &[&str]) -> String {
         .collect()
 }
 
-#[derive(Default)]
-struct Starts(Arc<Mutex<BTreeMap<String, f64>>>);
+/// What one run gave: its events, its record, and when each point started
+/// (rig time, s).
+struct Ran {
+    events: Vec<RunEvent>,
+    record: reports::Record,
+    starts: BTreeMap<String, f64>,
+}
 
-impl Listener for Starts {
+impl Ran {
+    fn verdicts(&self) -> BTreeMap<String, String> {
+        self.record
+            .points
+            .iter()
+            .map(|p| (p.key.clone(), p.verdict.to_string()))
+            .collect()
+    }
+}
+
+/// Keeps every event; stops the run (as Ctrl-C would) the moment the point
+/// `stop_at` starts, if set.
+struct Watch {
+    events: Arc<Mutex<Vec<RunEvent>>>,
+    stop_at: Option<(String, Arc<harness::run::CancelHandle>)>,
+}
+
+impl Listener for Watch {
     fn on_event(&mut self, e: &RunEvent) {
-        if let RunEvent::PointStarted { key, at_s } = e {
-            self.0.lock().expect("lock").insert(key.clone(), *at_s);
+        self.events.lock().expect("lock").push(e.clone());
+        if let (RunEvent::PointStarted { key, .. }, Some((stop, handle))) = (e, &self.stop_at)
+            && key == stop
+        {
+            handle.cancel();
         }
     }
 }
 
-/// The run's verdicts by key, and when each point started (rig time, s).
-async fn run(plan_text: &str, faults: &str) -> (BTreeMap<String, String>, BTreeMap<String, f64>) {
+/// Runs `plan_text` on a one-position 4 120 83 with `faults`, continuing
+/// `resume` (an interrupted run's events) if given.
+async fn run_with(
+    plan_text: &str,
+    faults: &str,
+    resume: Option<Vec<RunEvent>>,
+    stop_at: Option<&str>,
+) -> Ran {
     let suites = suites::all();
     let plan = parse_plan(plan_text, Path::new("t.toml"), &suites::ids()).expect("plan");
     let rig_text = common::rig_text("legrand-412083", "sim-rtu", 4, 0.02, faults);
     let mut rig = Rig::open(parse_rig(&rig_text, Path::new("r.toml")).expect("rig"))
         .await
         .expect("rig opens");
-    let starts = Arc::new(Mutex::new(BTreeMap::new()));
-    let events = Arc::new(Mutex::new(Vec::new()));
-    struct Keep(Arc<Mutex<Vec<RunEvent>>>);
-    impl Listener for Keep {
-        fn on_event(&mut self, e: &RunEvent) {
-            self.0.lock().expect("lock").push(e.clone());
-        }
-    }
-    let mut listeners: Vec<Box<dyn Listener>> = vec![
-        Box::new(Starts(starts.clone())),
-        Box::new(Keep(events.clone())),
-    ];
-    let (_keep, cancel) = cancel_pair();
+    let events = Arc::new(Mutex::new(resume.clone().unwrap_or_default()));
+    let (handle, cancel) = cancel_pair();
+    let handle = Arc::new(handle);
+    let mut listeners: Vec<Box<dyn Listener>> = vec![Box::new(Watch {
+        events: events.clone(),
+        stop_at: stop_at.map(|k| (k.to_string(), handle.clone())),
+    })];
     let req = RunRequest {
         plan: &plan,
         suites: &suites,
         run_id: "t".into(),
-        resume: None,
+        resume,
         only: None,
         cancel,
     };
@@ -69,19 +94,30 @@ async fn run(plan_text: &str, faults: &str) -> (BTreeMap<String, String>, BTreeM
         .expect("runs");
     let events = events.lock().expect("lock").clone();
     let record = reports::Record::from_events(&events).expect("record");
+    let starts = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::PointStarted { key, at_s } => Some((key.clone(), *at_s)),
+            _ => None,
+        })
+        .collect();
+    Ran {
+        events,
+        record,
+        starts,
+    }
+}
+
+/// The run's verdicts by key, and when each point started (rig time, s).
+async fn run(plan_text: &str, faults: &str) -> (BTreeMap<String, String>, BTreeMap<String, f64>) {
+    let ran = run_with(plan_text, faults, None, None).await;
     assert_eq!(
-        record.status,
+        ran.record.status,
         reports::RecordStatus::Completed,
         "{}",
-        record.message
+        ran.record.message
     );
-    let verdicts = record
-        .points
-        .iter()
-        .map(|p| (p.key.clone(), p.verdict.to_string()))
-        .collect();
-    let starts = starts.lock().expect("lock").clone();
-    (verdicts, starts)
+    (ran.verdicts(), ran.starts)
 }
 
 /// A good meter passes; each defect fails its own suite; and whatever the
@@ -240,5 +276,78 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
     assert!(
         shared_seen >= 4,
         "the type test shares dwells: {shared_seen}"
+    );
+}
+
+/// A run stopped as a shared dwell starts resumes to the verdicts of the
+/// run that was never stopped, measuring the stopped dwell's points again
+/// together; and a meter that reboots inside a shared dwell is waited for
+/// and the points that lost it measured again (issue 20: resume, retry
+/// and reboot keep working for a shared group).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_dwell_resumes_after_a_stop_and_survives_a_reboot() {
+    let plan = common::plan("guarded-binary", 2, &suites_text(&SHARING));
+    let clean = run_with(&plan, "", None, None).await;
+    assert_eq!(clean.record.status, reports::RecordStatus::Completed);
+    let stop = "hour-meter/p1/threshold-and-reset";
+    let stopped = run_with(&plan, "", None, Some(stop)).await;
+    assert_eq!(stopped.record.status, reports::RecordStatus::Interrupted);
+    let finished_before: Vec<String> = stopped
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::PointFinished { key, .. } => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!finished_before.iter().any(|k| k == stop));
+    let resumed = run_with(&plan, "", Some(stopped.events.clone()), None).await;
+    assert_eq!(resumed.record.status, reports::RecordStatus::Completed);
+    assert_eq!(resumed.record.resumes, 1);
+    assert_eq!(
+        resumed.verdicts(),
+        clean.verdicts(),
+        "same verdicts as never stopped"
+    );
+    // The stopped dwell ran again as one dwell: its points started together.
+    let again = resumed.starts[stop];
+    let together: Vec<&String> = resumed
+        .starts
+        .iter()
+        .filter(|(k, t)| **t == again && !k.starts_with("hour-meter"))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!together.is_empty(), "{:?}", resumed.starts);
+
+    // The meter reboots a second into the hour meter's shared dwell (the
+    // run is the same as the clean one up to there).
+    let at = clean.starts[stop] + 1.0;
+    let rebooted = run_with(&plan, &format!("reboot_at_s = {at}"), None, None).await;
+    assert_eq!(rebooted.record.status, reports::RecordStatus::Completed);
+    let repeated: Vec<&str> = rebooted
+        .record
+        .points
+        .iter()
+        .filter(|p| p.attempts > 1)
+        .map(|p| p.key.as_str())
+        .collect();
+    assert!(
+        !repeated.is_empty(),
+        "a point lost its meter and was measured again"
+    );
+    assert!(
+        rebooted
+            .record
+            .findings
+            .iter()
+            .any(|f| f.text.contains("answered again after")),
+        "{:?}",
+        rebooted.record.findings
+    );
+    println!("rebooted in a shared dwell: {repeated:?} measured again");
+    assert_eq!(
+        rebooted.verdicts(),
+        clean.verdicts(),
+        "the reboot changes no verdict"
     );
 }
