@@ -14,8 +14,9 @@ use super::suite::{PlanContext, PointSpec, Suite};
 use crate::rig::Rig;
 use crate::stats::Verdict;
 
-/// The real-rig time `points` take: each group of points measured at once
-/// takes its longest point's time (`dwell::shared_time`), not their sum.
+/// The real-rig time `points` take as the run measures them: each group
+/// measured at once (a point on every position, a shared dwell) takes its
+/// dwell's time (`dwell::shared_time`), not the sum of its points'.
 pub fn planned_rig_time(points: &[PointSpec], suites: &[Arc<dyn Suite>]) -> Duration {
     groups_time(points, &group_points(points, suites))
 }
