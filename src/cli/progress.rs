@@ -49,12 +49,11 @@ impl Listener for Progress {
         match event {
             RunEvent::RunStarted(h) => {
                 self.simulated = h.simulated;
-                // A group measured at once takes its longest point's time:
-                // its first point carries it, the others none.
+                // A group measured at once (positions, a shared dwell) takes
+                // its dwell's time: its first point carries it, the others none.
                 let mut share = vec![0.0; h.points.len()];
                 for g in harness::run::runner::group_points(&h.points, &self.suites) {
-                    let longest = g.iter().map(|&i| h.points[i].rig_time).max();
-                    share[g[0]] = longest.unwrap_or_default().as_secs_f64();
+                    share[g[0]] = harness::run::runner::group_time(&h.points, &g).as_secs_f64();
                 }
                 self.planned = h
                     .points

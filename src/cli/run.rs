@@ -646,13 +646,30 @@ fn dry_run(
             rig.positions.len()
         )?;
     }
-    say!("rig hours per suite:")?;
+    // Issue 20: the groups as the run measures them (shared dwells, order).
+    let run_groups = harness::run::runner::group_points(&points, suites);
+    let in_shared: Vec<usize> = run_groups
+        .iter()
+        .filter(|g| g.iter().any(|&i| points[i].suite != points[g[0]].suite))
+        .flatten()
+        .copied()
+        .collect();
+    say!("rig hours per suite (a shared dwell counts once, under its first point's suite):")?;
     for (suite, time) in rig_time_by_suite(&points, suites) {
         let n = points.iter().filter(|p| p.suite == suite).count();
+        let shared = in_shared
+            .iter()
+            .filter(|&&i| points[i].suite == suite)
+            .count();
         say!(
-            "  {suite:<20} {:>8.2} h  ({n} point{})",
+            "  {suite:<20} {:>8.2} h  ({n} point{}{})",
             time.as_secs_f64() / 3600.0,
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            if shared > 0 {
+                format!(", {shared} in shared dwells")
+            } else {
+                String::new()
+            }
         )?;
     }
     say!(
@@ -663,6 +680,36 @@ fn dry_run(
     if flagged > 0 {
         say!(
             "{flagged} points cannot meet their target (within max_point_hours, or at the meter's resolution): flagged with the U they reach"
+        )?;
+    }
+    // Issue 20: what shared dwells and the order save, against the plan
+    // as written (each point alone, in the plan's order).
+    {
+        use harness::run::order::source_changes;
+        use harness::run::runner::{Scheduling, group_time, groups_time, schedule, start_load};
+        let start = start_load(plan, rig);
+        let as_written = schedule(&points, suites, Scheduling::PLAN);
+        let shared: Vec<&Vec<usize>> = run_groups
+            .iter()
+            .filter(|g| g.iter().any(|&i| points[i].suite != points[g[0]].suite))
+            .collect();
+        if !shared.is_empty() {
+            say!("shared dwells (the source set once, the points measured at once):")?;
+        }
+        for g in &shared {
+            let keys: Vec<String> = g.iter().map(|&i| points[i].key()).collect();
+            say!(
+                "  {:>8.2} h  {}",
+                group_time(&points, g).as_secs_f64() / 3600.0,
+                keys.join(", ")
+            )?;
+        }
+        say!(
+            "source changes: {} in the plan's order, {} as run; rig time {:.1} h with every point alone, {:.1} h as run",
+            source_changes(&points, &as_written, start),
+            source_changes(&points, &run_groups, start),
+            (plan.warm_up + groups_time(&points, &as_written)).as_secs_f64() / 3600.0,
+            total / 3600.0,
         )?;
     }
     say!(

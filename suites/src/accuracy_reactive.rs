@@ -124,6 +124,11 @@ impl Declares for AccuracyReactive {
     const PARAMS: &'static [Param] = &[RESOLUTION];
     type Params = Params;
 
+    /// Any order: each point sets its own load and starts its dial on the register's own steps: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let fixed = match ctx.params.get(RESOLUTION.key) {
             Some(_) => Some(ctx.number_of(&RESOLUTION, 0.1)?),

@@ -20,7 +20,8 @@ use harness::rig::Rig;
 use harness::rig::reference::ReferenceEnergy;
 use harness::rig::reference_model::ReferenceQuantity;
 use harness::run::SuiteError;
-use harness::run::{Measured, PlanContext};
+use harness::run::dwell::{DwellUse, Resource};
+use harness::run::{Measured, PlanContext, PointSpec};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use harness::stats::{Budget, Component};
@@ -42,6 +43,23 @@ pub struct Params {
 impl Declares for AveragePower {
     const TITLE: &'static str = "Average active power over each window, and its maximum";
     type Params = Params;
+
+    /// It writes only its window and its maximum's reset and reads the
+    /// reference and its own registers: a window can be shared with points
+    /// that touch neither (issue 20); its 2 Iref half waits for them to
+    /// finish at Iref (the lockstep source), and the window it judges is
+    /// read from the reference over exactly that window.
+    fn dwell_use(&self, _point: &PointSpec) -> Option<DwellUse> {
+        Some(
+            DwellUse::default()
+                .drives(Resource::Setting(MeterSetting::AverageWindow))
+                .drives(Resource::Setting(MeterSetting::AverageMaxReset)),
+        )
+    }
+
+    fn any_order(&self) -> bool {
+        true
+    }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();

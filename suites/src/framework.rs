@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::rig::Rig;
+use harness::run::dwell::DwellUse;
 use harness::run::{
     Measured, Param, PlanContext, PointIo, PointOutcome, PointSpec, Suite, SuiteError,
 };
@@ -155,6 +156,19 @@ pub trait Declares: Send + Sync + std::fmt::Debug + 'static {
         params: Self::Params,
         at: Bench<'_, '_>,
     ) -> impl std::future::Future<Output = Measure> + Send;
+
+    /// What `point` drives and reads in a dwell it may share with other
+    /// suites' points (issue 20, `harness::run::dwell`); `None` keeps it alone.
+    fn dwell_use(&self, point: &PointSpec) -> Option<DwellUse> {
+        let _ = point;
+        None
+    }
+
+    /// Whether the points may run in any order (each needs nothing another
+    /// left behind); the default keeps the plan's order.
+    fn any_order(&self) -> bool {
+        false
+    }
 }
 
 /// A declaring suite as the runner sees it, under its id.
@@ -240,6 +254,14 @@ impl<S: Declares> Suite for Framed<S> {
             point.limit.as_ref(),
             io.decision_rule,
         ))
+    }
+
+    fn dwell_use(&self, point: &PointSpec) -> Option<DwellUse> {
+        self.suite.dwell_use(point)
+    }
+
+    fn any_order(&self) -> bool {
+        self.suite.any_order()
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::profile::{MeterQuantity as Q, MeterSetting, SettingValue};
-use harness::run::{Measured, PlanContext};
+use harness::run::dwell::{DwellUse, Resource};
+use harness::run::{Measured, PlanContext, PointSpec};
 
 use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,22 @@ pub struct Params {
 impl Declares for HourMeter {
     const TITLE: &'static str = "Hour meter: counts above its threshold only, resets on command";
     type Params = Params;
+
+    /// It writes only its own threshold and reset and reads its counter:
+    /// its two hours can be shared with points that touch neither (issue
+    /// 20); its hour above waits for them to finish at Iref (the lockstep
+    /// source), and below the threshold the counter does not move.
+    fn dwell_use(&self, _point: &PointSpec) -> Option<DwellUse> {
+        Some(
+            DwellUse::default()
+                .drives(Resource::Setting(MeterSetting::HourMeterThreshold))
+                .drives(Resource::Setting(MeterSetting::HourMeterReset)),
+        )
+    }
+
+    fn any_order(&self) -> bool {
+        true
+    }
 
     fn plan(&self, _ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();

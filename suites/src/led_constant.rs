@@ -6,7 +6,8 @@
 use harness::load_point::LoadPoint;
 use harness::profile::MeterProfile;
 use harness::quantity::PulseWeight;
-use harness::run::{Measured, Param, PlanContext};
+use harness::run::dwell::{DwellUse, Resource};
+use harness::run::{Measured, Param, PlanContext, PointSpec};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,17 @@ impl Declares for LedConstant {
     const TITLE: &'static str = "LED constant against the reference";
     const PARAMS: &'static [Param] = &[MIN_SPAN];
     type Params = Params;
+
+    /// It captures the LED and reads the reference, nothing else: it can
+    /// share a dwell at Iref with points that do not use the pulse input
+    /// (issue 20).
+    fn dwell_use(&self, _point: &PointSpec) -> Option<DwellUse> {
+        Some(DwellUse::default().drives(Resource::PulseInput))
+    }
+
+    fn any_order(&self) -> bool {
+        true
+    }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let span = min_span_s(ctx, ctx.repetitions)?;

@@ -33,6 +33,11 @@ impl Declares for Measurements {
     const TITLE: &'static str = "Measurements over Modbus, IEC 61557-12 classes";
     type Params = Params;
 
+    /// Any order: each point sets its own load and reads instantaneous values: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();
         if !profile.has_modbus() {

@@ -40,6 +40,11 @@ impl Declares for Repeatability {
     const PARAMS: &'static [Param] = &[MIN_SPAN, GATE_COUNTS, RESULTS];
     type Params = Params;
 
+    /// Any order: each point sets its own load and gates on pulses: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let counts = ctx.number_of(&GATE_COUNTS, DEFAULT_GATE_COUNTS)?;
         let n = ctx.number_of(&RESULTS, 10.0)? as u32;

@@ -57,6 +57,11 @@ impl Declares for StartingCurrent {
     const PARAMS: &'static [Param] = &[FIRST_PULSE_FACTOR, PERIOD_TOLERANCE];
     type Params = Params;
 
+    /// Any order: each point sets its own load and counts from its own start: none needs what another left (issue 20).
+    fn any_order(&self) -> bool {
+        true
+    }
+
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         // Both widen a verdict when raised: within the standard's figure
         // unless `[[overrides]]` says why (suites/src/tolerance.rs).

@@ -11,7 +11,8 @@ use harness::profile::MeterProfile;
 use harness::profile::MeterQuantity as Q;
 use harness::rig::Rig;
 use harness::rig::tariff_output::Tariff;
-use harness::run::{Measured, PlanContext, SuiteError};
+use harness::run::dwell::{DwellUse, Resource};
+use harness::run::{Measured, PlanContext, PointSpec, SuiteError};
 
 use crate::framework::{Bench, Declares, Measure, Planned, Plans};
 use serde::{Deserialize, Serialize};
@@ -101,6 +102,22 @@ async fn reading(
 impl Declares for TariffSuite {
     const TITLE: &'static str = "Tariff input: T1/T2 registers, switching, bounce, power cycle";
     type Params = Params;
+
+    /// Every check but the power cycle (which switches the source off)
+    /// only drives the tariff input and reads the energy registers: it can
+    /// share its hour at Iref with points that touch neither (issue 20).
+    fn dwell_use(&self, point: &PointSpec) -> Option<DwellUse> {
+        (point.id != "power-cycle").then(|| {
+            DwellUse::default()
+                .drives(Resource::TariffInput)
+                .reads(Resource::EnergyRegisters)
+        })
+    }
+
+    /// Each check selects T1 first and needs nothing another left.
+    fn any_order(&self) -> bool {
+        true
+    }
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let mut out = Vec::new();

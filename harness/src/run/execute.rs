@@ -1,5 +1,6 @@
-//! Execution: measuring one point, or one group of points on every position
-//! at once in lockstep; measuring a point again after its meter rebooted (as
+//! Execution: measuring one point, or one group of points at once in
+//! lockstep (a point on every position, points of several suites sharing a
+//! dwell); measuring a point again after its meter rebooted (as
 //! the rig file's retry policy says); a suite's panic caught and turned into
 //! a stop; the point's verdict when it could not be measured.
 
@@ -24,11 +25,13 @@ pub(crate) enum PointEnd {
     Stop(String, bool),
 }
 
-/// Measures `points` (one point of one suite, each on its own position) at
-/// once, each on its own view of the rig, the bench in lockstep.
+/// Measures `points` at once, each on its own view of the rig, the bench
+/// in lockstep: one point of one suite on several positions, and/or points
+/// of different suites sharing one dwell (`run::dwell`), each measured by
+/// its own suite (`suites[i]` measures `points[i]`).
 pub(crate) async fn measure_together(
     points: &[&PointSpec],
-    suite: &Arc<dyn Suite>,
+    suites: &[Arc<dyn Suite>],
     plan: &Plan,
     rig: &mut Rig,
     emit: &mut (dyn FnMut(RunEvent) + Send),
@@ -40,9 +43,9 @@ pub(crate) async fn measure_together(
     let shared = std::sync::Mutex::new(emit);
     let each = views
         .iter_mut()
-        .zip(points)
+        .zip(points.iter().zip(suites))
         .enumerate()
-        .map(|(me, (view, point))| {
+        .map(|(me, (view, (point, suite)))| {
             let (shared, bench, cancel) = (&shared, bench.clone(), cancel.clone());
             async move {
                 let mut emit_one = |e: RunEvent| {
@@ -218,7 +221,8 @@ async fn wait_for_meter(rig: &mut Rig, position: usize, max: Duration) -> Option
 }
 
 /// Measures one group (see `schedule::group_points`): the one point alone,
-/// or the same point on every position at once. Points left out by
+/// or the same point on every position at once, or the points of a shared
+/// dwell at once (issue 20). Points left out by
 /// `wanted` (resumed, or not in `--rerun-failed`) are not measured.
 pub(crate) async fn measure_group(
     points: &[PointSpec],
@@ -240,19 +244,23 @@ pub(crate) async fn measure_group(
     if cancel.is_cancelled() {
         return Err(("stopped by request".into(), false));
     }
-    let Some(suite) = suites.iter().find(|s| s.id() == wanted[0].suite).cloned() else {
-        return Err((format!("suite {} vanished", wanted[0].suite), true));
-    };
+    let mut by_point = Vec::with_capacity(wanted.len());
+    for p in &wanted {
+        let Some(suite) = suites.iter().find(|s| s.id() == p.suite).cloned() else {
+            return Err((format!("suite {} vanished", p.suite), true));
+        };
+        by_point.push(suite);
+    }
     let keys: Vec<String> = wanted.iter().map(|p| p.key()).collect();
     log_conditions(&keys, plan, rig, emit).await?;
     // The group's noise is seeded by its first point, so a point
     // measures the same whether or not its neighbours were resumed.
     rig.prepare_point(&points[group[0]].key());
     Ok(if wanted.len() == 1 {
-        let end = measure_point(wanted[0], &suite, plan, rig, emit, cancel.clone()).await;
+        let end = measure_point(wanted[0], &by_point[0], plan, rig, emit, cancel.clone()).await;
         vec![(wanted[0].key(), end)]
     } else {
-        measure_together(&wanted, &suite, plan, rig, emit, cancel).await
+        measure_together(&wanted, &by_point, plan, rig, emit, cancel).await
     })
 }
 

@@ -1,5 +1,6 @@
 //! Running a plan. Layers, each importing only those below it:
-//! `runner` (the run, short) → `schedule` (plan, check, group) |
+//! `runner` (the run, short) → `schedule` (plan, check, group: shared
+//! dwells by what each point declares in `dwell`, the order in `order`) |
 //! `session` (start, the one ending) | `execute` (measure a point or a
 //! group: retry, reboot wait, panic catch) → `suite` (what a suite is) →
 //! `model` (PointSpec, PointOutcome, LimitRef, Sample, Finding, events).
@@ -12,12 +13,14 @@
 //! `model`; never a driver, the simulator or `station` by name.
 
 mod cancel;
+pub mod dwell;
 pub mod events;
 mod execute;
 pub mod finite;
 pub mod journal;
 pub mod judge;
 pub mod lab;
+pub mod order;
 pub mod params;
 pub mod plan;
 pub mod planner;

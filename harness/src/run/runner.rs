@@ -12,8 +12,9 @@ use crate::rig::Rig;
 pub use super::cancel::{Cancel, CancelHandle, cancel_pair};
 pub use super::request::{RunError, RunRequest, RunSummary};
 pub use super::schedule::{
-    check_points, check_rig_budget, finished_points, group_points, plan_points, plan_rig_time,
-    planned_rig_time, rig_time_by_suite,
+    Scheduling, check_points, check_rig_budget, finished_points, group_points, group_time,
+    groups_time, plan_points, plan_rig_time, planned_rig_time, rig_time_by_suite, schedule,
+    start_load,
 };
 
 pub async fn run(

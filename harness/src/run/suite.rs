@@ -282,4 +282,18 @@ pub trait Suite: Send + Sync + std::fmt::Debug {
         rig: &mut Rig,
         io: &mut PointIo<'_>,
     ) -> Result<PointOutcome, SuiteError>;
+    /// What `point` needs from a dwell it may share with other suites'
+    /// points at the same load (issue 20, `run::dwell`); `None` (the
+    /// default) keeps it alone.
+    fn dwell_use(&self, point: &PointSpec) -> Option<super::dwell::DwellUse> {
+        let _ = point;
+        None
+    }
+    /// Whether this suite's points may be measured in any order (each
+    /// leaves the meter as it needs none of the others to have left it).
+    /// The default keeps the plan's order: a settings matrix, a reboot, a
+    /// weight written and not put back.
+    fn any_order(&self) -> bool {
+        false
+    }
 }

@@ -19,6 +19,7 @@
 //! `SimulatedBench`), quantities and load points; never `sim` or `drivers`.
 
 mod clock;
+mod link;
 mod pulses;
 mod shared;
 mod source;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 pub use clock::LockstepClock;
+pub use link::{SharedLink, SharedTariff};
 pub use pulses::LockstepPulses;
 pub use shared::{SharedErrorCalculator, SharedReference};
 pub use source::LockstepSource;
