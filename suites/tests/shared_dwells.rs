@@ -69,7 +69,7 @@ async fn run_with(
     stop_at: Option<&str>,
 ) -> Ran {
     let suites = suites::all();
-    let plan = parse_plan(plan_text, Path::new("t.toml"), &suites::ids()).expect("plan");
+    let plan = parse_plan(plan_text, Path::new("t.toml"), &suites::catalogue()).expect("plan");
     let rig_text = common::rig_text("legrand-412083", "sim-rtu", 4, 0.02, faults);
     let mut rig = Rig::open(parse_rig(&rig_text, Path::new("r.toml")).expect("rig"))
         .await
@@ -198,7 +198,7 @@ async fn interfering_points_never_share_and_a_suites_own_order_is_kept() {
     ] {
         let plan = load_plan(
             &fixture(&format!("fixtures/plans/{name}.toml")),
-            &suites::ids(),
+            &suites::catalogue(),
         )
         .expect("plan");
         let points = plan_points(&plan, &suites, &rig).expect("points");

@@ -17,8 +17,6 @@ use std::time::Duration;
 
 use crate::profile::MeterSetting;
 
-use super::suite::PointSpec;
-
 /// Something on a position a point drives or reads during its dwell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -66,14 +64,16 @@ impl DwellUse {
 /// and hour above), and its later loads wait until every point still at
 /// the first load has finished (the lockstep source). So: the longest time
 /// at the first load, plus the longest remainder after it.
-pub fn shared_time(members: &[&PointSpec]) -> Duration {
+///
+/// `members`: each point's number of loads and its rig time.
+pub fn shared_time(members: impl IntoIterator<Item = (usize, Duration)>) -> Duration {
     let mut first = Duration::ZERO;
     let mut rest = Duration::ZERO;
-    for p in members {
-        let n = p.loads.len().max(1) as u32;
-        let at_first = if n > 1 { p.rig_time / n } else { p.rig_time };
+    for (loads, rig_time) in members {
+        let n = loads.max(1) as u32;
+        let at_first = if n > 1 { rig_time / n } else { rig_time };
         first = first.max(at_first);
-        rest = rest.max(p.rig_time.saturating_sub(at_first));
+        rest = rest.max(rig_time.saturating_sub(at_first));
     }
     first + rest
 }

@@ -28,8 +28,11 @@ pub fn groups_time(points: &[PointSpec], groups: &[Vec<usize>]) -> Duration {
 
 /// The real-rig time of one group measured at once.
 pub fn group_time(points: &[PointSpec], group: &[usize]) -> Duration {
-    let members: Vec<&PointSpec> = group.iter().map(|&i| &points[i]).collect();
-    super::dwell::shared_time(&members)
+    super::dwell::shared_time(
+        group
+            .iter()
+            .map(|&i| (points[i].loads.len(), points[i].rig_time)),
+    )
 }
 
 /// The real-rig time of each suite the points belong to, in the plan's
