@@ -5,29 +5,11 @@
 //! required fields, "page 1 of N" and, for a failing meter, the clauses it
 //! does not conform to on its first page.
 
+mod common;
+use common::{metrig, record, root, s};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
-}
 
 /// A short type-test plan: the active-energy accuracy points, with the
 /// EN 50470-3 reference conditions (23 °C ± 2 K) and what to do outside them.
@@ -135,11 +117,6 @@ fn run(plan: &Path, rig: &Path, out: &Path, extra: &[&str]) -> (i32, String, Str
     let mut args = vec!["run", s(plan), "--rig", s(rig), "--out", s(out), "--quiet"];
     args.extend_from_slice(extra);
     metrig(&args)
-}
-
-fn record(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).expect("record.json"))
-        .expect("json")
 }
 
 #[test]

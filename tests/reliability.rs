@@ -3,34 +3,12 @@
 //! to the run folder, simulated servers that survive fd exhaustion. Each
 //! test tries a hostile or unlucky lab's move and asserts it is held.
 
+mod common;
+use common::{copy_dir, metrig, metrig_in, record, root, s};
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn metrig_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    metrig_in(root(), args)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
-}
 
 /// A quick plan: the accuracy points, `reps` samples each, named `name`.
 fn plan(dir: &Path, name: &str, reps: u32) -> PathBuf {
@@ -72,19 +50,6 @@ fn rig(dir: &Path, name: &str, meter: &str, faults: &str) -> PathBuf {
 
 fn run_into(plan: &Path, rig: &Path, out: &Path) -> (i32, String, String) {
     metrig(&["run", s(plan), "--rig", s(rig), "--out", s(out), "--quiet"])
-}
-
-fn record(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).expect("record.json"))
-        .expect("json")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("dir");
-    for e in std::fs::read_dir(from).expect("read") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-    }
 }
 
 /// A finished quick run in `dir/name` on the standard simulated meter.

@@ -1,12 +1,11 @@
 //! `metrig run`, `--resume`, `report` and `compare` as a lab and a CI job use them.
 
+mod common;
+use common::{metrig, record, root};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The report facts a type-test plan requires (issue 19), relative to the root.
 const FACTS: &[&str] = &[
@@ -24,19 +23,6 @@ const FACTS: &[&str] = &[
     "R-TEST-1",
 ];
 
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// A simulated rig file with a 4 120 83 given `faults`, in `dir`.
 fn rig_file(dir: &Path, name: &str, seed: u64, firmware: &str, faults: &str) -> String {
     let meter = root().join("fixtures/meters/legrand-412083.toml");
@@ -47,11 +33,6 @@ fn rig_file(dir: &Path, name: &str, seed: u64, firmware: &str, faults: &str) -> 
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).expect("written");
     path.display().to_string()
-}
-
-fn record(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).expect("record.json"))
-        .expect("json")
 }
 
 fn verdicts(rec: &serde_json::Value) -> Vec<(String, String)> {

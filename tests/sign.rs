@@ -3,40 +3,8 @@
 //! character edited in its record fails naming `record.json`; another key
 //! fails naming both keys; `compare` says which run is signed.
 
-use std::path::Path;
-use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("METRIG_STORE")
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("copy made");
-    for e in std::fs::read_dir(from).expect("run folder read") {
-        let e = e.expect("entry");
-        if e.file_type().expect("type").is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("file copied");
-        }
-    }
-}
+mod common;
+use common::{copy_dir, metrig, s};
 
 /// The line of `verify`'s output for one check.
 fn line<'a>(out: &'a str, check: &str) -> &'a str {

@@ -5,29 +5,14 @@
 //! taken away behind the store's back and `check` must say so; and a run
 //! whose store is unreachable goes on and `store sync` catches up.
 
+mod common;
+use common::{metrig, root};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use store::testing::fresh_postgres;
 use store::{HistoryFilter, Location, Store};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("METRIG_STORE")
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn store_arg(loc: &Location) -> String {
     match loc {

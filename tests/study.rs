@@ -1,25 +1,10 @@
 //! `metrig study reproducibility` (issue 15): the rig's type A floor measured
 //! through the rig, traced to its raw gates, and bad arguments refused.
 
+mod common;
+use common::{metrig, root};
+
 use std::path::Path;
-use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn metrig(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metrig"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("metrig runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A simulated bench whose good meter has 0.1 % noise correlated over 60 s.
 fn noisy_rig(dir: &Path) -> std::path::PathBuf {
