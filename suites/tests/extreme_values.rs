@@ -270,7 +270,7 @@ fn rig_with_every_fault() -> String {
         "error_curve = [{ current_a = 0.25, pf = \"1\", error_pct = -0.5 }, { current_a = 63.0, pf = \"1\", error_pct = 0.3 }]\n\
          reactive_error_curve = [{ current_a = 5.0, sin_phi = \"1\", error_pct = 0.4 }]\n\
          noise_pct = 0.1\nnoise_tau_s = 60\nstarting_current_a = 0.02\ncreep_w = 0.5\n\
-         s0_on_ms = 120\ns0_drop_every = 1000\ntariff_swapped = true\nlatency_ms = [5, 20]\n\
+         s0_on_ms = 120\ns0_drop_every = 1000\ntariff_swapped = true\nhour_meter_ignores_threshold = true\nlatency_ms = [5, 20]\n\
          drop_response_every = 50\nanswers_bad_crc = true\nexception_for_bad_address = 2\n\
          answers_any_address = true\nreboot_at_s = 3600\npartial_reset_clears_total = true\n\
          average_window_stuck_min = 15\nlatency_spikes = { every = 100, ms = 300 }\n\

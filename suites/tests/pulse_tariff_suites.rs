@@ -66,6 +66,7 @@ async fn a_good_meter_passes_all_six(#[case] meter: &str) {
 #[case::creep("creep_w = 3.0", &["no-load"])]
 #[case::short_s0("s0_on_ms = 25", &["s0-pulse"])]
 #[case::swapped_tariff("tariff_swapped = true", &["tariff"])]
+#[case::hour_meter_below_threshold("hour_meter_ignores_threshold = true", &["hour-meter"])]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_defect_fails_its_own_suite_only(#[case] faults: &str, #[case] expect: &[&str]) {
     let r = common::run(

@@ -127,6 +127,7 @@ async fn run(plan_text: &str, faults: &str) -> (BTreeMap<String, String>, BTreeM
 #[case::good("", &[])]
 #[case::swapped_tariff("tariff_swapped = true", &["tariff"])]
 #[case::stuck_window("average_window_stuck_min = 15", &["average-power"])]
+#[case::hour_meter_below_threshold("hour_meter_ignores_threshold = true", &["hour-meter"])]
 #[case::led_off_by_1_4_pct_at_iref(
     "error_curve = [{ current_a = 1, pf = \"1\", error_pct = 0.0 }, { current_a = 10, pf = \"1\", error_pct = 1.4 }, { current_a = 63, pf = \"1\", error_pct = 0.0 }]",
     // The meter's own error at Iref shows in its average power too.

@@ -60,6 +60,11 @@ pub struct Faults {
     /// Counts T1 energy in T2 registers and the reverse.
     #[serde(default)]
     pub tariff_swapped: bool,
+    /// Counts operating time whenever the meter is powered, ignoring its
+    /// programmed active-power threshold (datasheet §7: the hour meter runs
+    /// only above 0..50 % Pn as set).
+    #[serde(default)]
+    pub hour_meter_ignores_threshold: bool,
     /// Reply delay, uniform in [min, max] ms.
     pub latency_ms: Option<[u64; 2]>,
     /// Leaves every n-th request unanswered (0 = never).

@@ -490,7 +490,9 @@ impl MeterModel {
             Tariff::T1 => self.counters.t1.add(e_p, e_q, import_side),
             Tariff::T2 => self.counters.t2.add(e_p, e_q, import_side),
         }
-        if p > self.settings.hour_meter_threshold_w && p > 0.0 {
+        if self.faults.hour_meter_ignores_threshold
+            || (p > self.settings.hour_meter_threshold_w && p > 0.0)
+        {
             self.counters.hour_meter_s += dt.as_secs_f64();
         }
         self.led_acc.add(e_p.abs());
