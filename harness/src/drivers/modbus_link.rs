@@ -13,7 +13,7 @@ use crate::modbus::{
     Transmission, Wire,
 };
 use crate::profile::{
-    LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue, Table,
+    LineSettings, MeterProfile, MeterQuantity, MeterSetting, Placement, SettingValue,
 };
 use crate::rig::meter_link::{MeterLink, Reading};
 
@@ -44,29 +44,9 @@ impl ModbusMeterLink {
         }
     }
 
-    fn read_function(&self, table: Table) -> u8 {
-        let m = self.profile.modbus.as_ref();
-        let f = table.read_function();
-        match m {
-            Some(m) if !m.read_functions.contains(&f) && m.input_equals_holding => {
-                m.read_functions[0]
-            }
-            _ => f,
-        }
-    }
-
     async fn read_words(&mut self, what: &str, place: &Placement) -> Result<Vec<u16>, LinkError> {
-        let f = self.read_function(place.table);
-        let req = if f == 4 {
-            Request::ReadInputRegisters(place.address, place.words())
-        } else {
-            Request::ReadHoldingRegisters(place.address, place.words())
-        };
-        let desc = format!(
-            "read {what} (function {f:02X}, 0x{:04X} × {})",
-            place.address,
-            place.words()
-        );
+        let f = self.profile.read_function(place.table);
+        let (req, desc) = crate::modbus::read_request(what, f, place);
         match self.wire.hold().await?.call(req).await? {
             Ok(Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w)) => {
                 if w.len() != place.words() as usize {
@@ -79,7 +59,7 @@ impl ModbusMeterLink {
             Ok(other) => Err(LinkError::Protocol {
                 message: format!("{desc}: unexpected answer {other:?}"),
             }),
-            Err(code) => Err(exception(code, desc)),
+            Err(code) => Err(LinkError::exception(code, desc)),
         }
     }
 
@@ -103,7 +83,7 @@ impl ModbusMeterLink {
         let desc = format!("write {what} at 0x{:04X}", place.address);
         match self.wire.hold().await?.call(req).await? {
             Ok(_) => Ok(()),
-            Err(code) => Err(exception(code, desc)),
+            Err(code) => Err(LinkError::exception(code, desc)),
         }
     }
 
@@ -131,14 +111,6 @@ impl ModbusMeterLink {
             }
         }
         Ok(value)
-    }
-}
-
-fn exception(code: tokio_modbus::ExceptionCode, request: String) -> LinkError {
-    LinkError::Exception {
-        code: u8::from(code),
-        name: code.to_string(),
-        request,
     }
 }
 

@@ -13,7 +13,7 @@ use tokio_modbus::{Request, Response};
 
 use crate::modbus::LinkError;
 use crate::profile::{
-    MeterProfile, MeterQuantity, MeterSetting, ModeWrite, Placement, SettingValue, Table,
+    MeterProfile, MeterQuantity, MeterSetting, ModeWrite, Placement, SettingValue,
 };
 use crate::rig::meter_link::MeterLink;
 
@@ -66,39 +66,14 @@ pub fn dial_place(
 
 /// The read function for `table`, as the link's own reads choose it (a
 /// meter whose 03 and 04 read one table may offer only one of them).
-fn read_function(profile: &MeterProfile, table: Table) -> u8 {
-    let f = table.read_function();
-    match profile.modbus.as_ref() {
-        Some(m) if !m.read_functions.contains(&f) && m.input_equals_holding => m.read_functions[0],
-        _ => f,
-    }
-}
-
-fn exception(code: tokio_modbus::ExceptionCode, request: String) -> LinkError {
-    LinkError::Exception {
-        code: u8::from(code),
-        name: code.to_string(),
-        request,
-    }
-}
-
 /// Reads the value at `place` (a counter: canonical units).
 pub async fn read_place(
     link: &mut dyn MeterLink,
     what: &str,
     place: &Placement,
 ) -> Result<f64, LinkError> {
-    let f = read_function(link.profile(), place.table);
-    let req = if f == 4 {
-        Request::ReadInputRegisters(place.address, place.words())
-    } else {
-        Request::ReadHoldingRegisters(place.address, place.words())
-    };
-    let desc = format!(
-        "read {what} (function {f:02X}, 0x{:04X} × {})",
-        place.address,
-        place.words()
-    );
+    let f = link.profile().read_function(place.table);
+    let (req, desc) = crate::modbus::read_request(what, f, place);
     match link.raw(req).await? {
         Ok(Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w))
             if w.len() == place.words() as usize =>
@@ -110,7 +85,7 @@ pub async fn read_place(
         Ok(other) => Err(LinkError::Protocol {
             message: format!("{desc}: unexpected answer {other:?}"),
         }),
-        Err(code) => Err(exception(code, desc)),
+        Err(code) => Err(LinkError::exception(code, desc)),
     }
 }
 
@@ -141,7 +116,7 @@ async fn switch(link: &mut dyn MeterLink, what: &str, w: &ModeWrite) -> Result<(
     let desc = format!("{what} (write {} at 0x{:04X})", w.code, w.place.address);
     match link.raw(req).await? {
         Ok(_) => Ok(()),
-        Err(code) => Err(exception(code, desc)),
+        Err(code) => Err(LinkError::exception(code, desc)),
     }
 }
 

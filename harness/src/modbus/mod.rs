@@ -65,6 +65,35 @@ impl LinkError {
             message: message.into(),
         }
     }
+
+    /// The meter's exception reply `code` to `request` (its description).
+    pub fn exception(code: tokio_modbus::ExceptionCode, request: String) -> Self {
+        LinkError::Exception {
+            code: u8::from(code),
+            name: code.to_string(),
+            request,
+        }
+    }
+}
+
+/// The request that reads the words at `place` with read `function` (04:
+/// input registers, else holding), and how an error names it.
+pub fn read_request(
+    what: &str,
+    function: u8,
+    place: &crate::profile::Placement,
+) -> (tokio_modbus::Request<'static>, String) {
+    let req = if function == 4 {
+        tokio_modbus::Request::ReadInputRegisters(place.address, place.words())
+    } else {
+        tokio_modbus::Request::ReadHoldingRegisters(place.address, place.words())
+    };
+    let desc = format!(
+        "read {what} (function {function:02X}, 0x{:04X} × {})",
+        place.address,
+        place.words()
+    );
+    (req, desc)
 }
 
 /// One exchange on the interface, for the journal.

@@ -576,6 +576,19 @@ fn setting_values_match(a: &SettingValue, b: &SettingValue) -> bool {
 }
 
 impl MeterProfile {
+    /// The function that reads `table` on this meter: the table's own, or
+    /// the first one the meter accepts when it answers input and holding
+    /// reads alike.
+    pub fn read_function(&self, table: Table) -> u8 {
+        let f = table.read_function();
+        match self.modbus.as_ref() {
+            Some(m) if !m.read_functions.contains(&f) && m.input_equals_holding => {
+                m.read_functions[0]
+            }
+            _ => f,
+        }
+    }
+
     pub fn register(&self, q: MeterQuantity) -> Option<&RegisterDef> {
         self.registers.iter().find(|r| r.quantity == q)
     }
