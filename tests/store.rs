@@ -427,12 +427,12 @@ fn trend_finds_the_drift_of_a_simulated_meter_over_365_nightly_runs() {
                 "night {i}: {}",
                 String::from_utf8_lossy(&done.stderr)
             );
-            nights.push((i, out));
+            nights.push((i, out, String::from_utf8_lossy(&done.stderr).into_owned()));
         }
     }
     let wall = t0.elapsed();
     let mut s = Store::open(&loc).expect("store");
-    for (i, out) in &nights {
+    for (i, out, stderr) in &nights {
         let record: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(out.join("record.json")).expect("record.json"),
         )
@@ -445,7 +445,10 @@ fn trend_finds_the_drift_of_a_simulated_meter_over_365_nightly_runs() {
                 &[day(*i).into(), run_id.into()],
             )
             .expect("re-dated");
-        assert_eq!(n, 1, "night {i}: run {run_id} is in the store");
+        assert_eq!(
+            n, 1,
+            "night {i}: run {run_id} is in the store; its stderr: {stderr}"
+        );
     }
     drop(s);
     let (code, out, err) = metrig(&[
@@ -484,4 +487,48 @@ fn day(i: usize) -> String {
     (t0 + chrono::Duration::days(i as i64))
         .with_timezone(&chrono::Utc)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A store that is down while the run goes and up when it ends holds the
+/// whole run without `store sync`: the writer tries once more at the end,
+/// from the journal. Fed by the events of a real run's journal, with the
+/// store's folder blocked by a plain file until the run's last event.
+#[test]
+fn a_store_back_by_the_runs_end_catches_up_from_the_journal() {
+    use harness::run::Listener;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    let (code, _, err) = metrig(&[
+        "run",
+        "fixtures/plans/firmware-gate.toml",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--quiet",
+        "--out",
+        &dir.display().to_string(),
+        "--store",
+        "none",
+    ]);
+    assert!(matches!(code, 0 | 1), "{err}");
+    let events = harness::run::journal::read_journal(&dir).expect("journal");
+    let blocker = tmp.path().join("stores");
+    std::fs::write(&blocker, "a file where the store's folder should be").expect("blocker");
+    let loc = Location::Sqlite(blocker.join("metrig.sqlite"));
+
+    let mut listener = store::StoreListener::start(loc.clone(), dir.clone(), &[]);
+    for e in &events {
+        listener.on_event(e);
+    }
+    // Every point has been sent and missed; the store comes back.
+    std::fs::remove_file(&blocker).expect("unblock");
+    drop(listener);
+
+    let (code, out, err) = metrig(&[
+        "store",
+        "check",
+        "--store",
+        &store_arg(&loc),
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "the store must hold the whole run: {out}{err}");
 }

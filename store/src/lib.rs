@@ -134,22 +134,51 @@ impl Store {
 /// in WAL mode survives a killed process (a host power cut may lose the
 /// last transactions, which the journal still holds and `store sync`
 /// restores). The busy timeout makes two writers queue instead of failing.
+///
+/// Switching a new file to WAL needs the file to itself, and SQLite answers
+/// "database is locked" at once, without its busy handler, when rigs that
+/// start together race for it: the opening is tried again for as long as
+/// the busy timeout would have waited.
 fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, String> {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
-    conn.busy_timeout(std::time::Duration::from_secs(60))
-        .map_err(|e| e.to_string())?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| e.to_string())?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(|e| e.to_string())?;
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match try_open_sqlite(path) {
+            Ok(conn) => return Ok(conn),
+            Err(e) if is_busy(&e) && started.elapsed() < SQLITE_BUSY_TIMEOUT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// How long a writer waits for another before the store counts as failed.
+const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn try_open_sqlite(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn open_postgres(url: &str) -> Result<postgres::Client, String> {

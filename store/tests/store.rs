@@ -191,3 +191,32 @@ fn an_unreachable_postgres_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// Rigs of a fleet that start together open one new SQLite file at once.
+/// Switching the new file to WAL makes SQLite answer "database is locked"
+/// without waiting; every opener must still get the store (the CI run of
+/// 2026-12-01 lost a night this way).
+#[test]
+fn sixteen_openers_of_one_new_sqlite_file_all_get_it() {
+    for round in 0..50 {
+        let (_dir, loc) = sqlite();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let openers: Vec<_> = (0..16)
+            .map(|_| {
+                let (loc, barrier) = (loc.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    Store::open(&loc).map(|mut s| s.schema_version())
+                })
+            })
+            .collect();
+        for (i, o) in openers.into_iter().enumerate() {
+            let version = o
+                .join()
+                .expect("opener thread")
+                .unwrap_or_else(|e| panic!("round {round}, opener {i}: {e}"))
+                .expect("schema version");
+            assert_eq!(version, store::schema::current_version());
+        }
+    }
+}
