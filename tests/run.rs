@@ -189,7 +189,9 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
     let (code, _, err) = metrig(&args);
     assert_eq!(code, 1, "two points fail: {err}");
 
-    // Kill at a pseudo-random instant, early enough that the run is not over.
+    // Kill at a pseudo-random instant after the first point is journaled,
+    // early enough that the run is not over. Waiting for the journal rather
+    // than a fixed delay keeps the kill mid-run on a loaded machine too.
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -213,7 +215,15 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawns");
-        let delay = 60 + (seed as u64 / (attempt as u64 + 1)) % (250 >> attempt.min(3));
+        let t0 = std::time::Instant::now();
+        while !std::fs::read_to_string(out.join("journal.jsonl"))
+            .unwrap_or_default()
+            .contains("\"event\":\"point_finished\"")
+            && t0.elapsed() < Duration::from_secs(120)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let delay = (seed as u64 / (attempt as u64 + 1)) % (200 >> attempt.min(3));
         std::thread::sleep(Duration::from_millis(delay));
         let _ = Command::new("kill")
             .args(["-KILL", &child.id().to_string()])
@@ -223,7 +233,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_verdicts() {
         if journal.contains("\"event\":\"point_finished\"")
             && !journal.contains("\"event\":\"run_finished\"")
         {
-            println!("killed after {delay} ms on attempt {attempt}");
+            println!("killed {delay} ms after the first finished point on attempt {attempt}");
             killed_dir = Some(out);
             break;
         }

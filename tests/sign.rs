@@ -4,7 +4,7 @@
 //! fails naming both keys; `compare` says which run is signed.
 
 mod common;
-use common::{copy_dir, metrig, s};
+use common::{copy_dir, gate_run, metrig, s};
 
 /// The line of `verify`'s output for one check.
 fn line<'a>(out: &'a str, check: &str) -> &'a str {
@@ -17,17 +17,7 @@ fn line<'a>(out: &'a str, check: &str) -> &'a str {
 fn a_signed_run_verifies_and_an_edited_character_or_another_key_fails() {
     let tmp = tempfile::tempdir().expect("tmp");
     let run = tmp.path().join("run");
-    let (code, _, err) = metrig(&[
-        "run",
-        "fixtures/plans/firmware-gate.toml",
-        "--rig",
-        "fixtures/rigs/sim.toml",
-        "--quiet",
-        "--store",
-        "off",
-        "--out",
-        s(&run),
-    ]);
+    let (code, _, err) = gate_run(&run, "off");
     assert!(matches!(code, 0 | 1), "the sim run failed: {err}");
     let unsigned = tmp.path().join("unsigned");
     copy_dir(&run, &unsigned);

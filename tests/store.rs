@@ -6,7 +6,7 @@
 //! whose store is unreachable goes on and `store sync` catches up.
 
 mod common;
-use common::{metrig, root};
+use common::{gate_run, metrig, root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -248,17 +248,7 @@ fn an_unreachable_store_loses_nothing_and_sync_catches_up() {
     let down = format!("{url}_not_yet");
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");
-    let (code, _, err) = metrig(&[
-        "run",
-        "fixtures/plans/firmware-gate.toml",
-        "--rig",
-        "fixtures/rigs/sim.toml",
-        "--quiet",
-        "--out",
-        &dir.display().to_string(),
-        "--store",
-        &down,
-    ]);
+    let (code, _, err) = gate_run(&dir, &down);
     assert!(matches!(code, 0 | 1), "the run must go on: {err}");
     assert!(
         err.contains("store sync"),
@@ -498,17 +488,7 @@ fn a_store_back_by_the_runs_end_catches_up_from_the_journal() {
     use harness::run::Listener;
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");
-    let (code, _, err) = metrig(&[
-        "run",
-        "fixtures/plans/firmware-gate.toml",
-        "--rig",
-        "fixtures/rigs/sim.toml",
-        "--quiet",
-        "--out",
-        &dir.display().to_string(),
-        "--store",
-        "none",
-    ]);
+    let (code, _, err) = gate_run(&dir, "none");
     assert!(matches!(code, 0 | 1), "{err}");
     let events = harness::run::journal::read_journal(&dir).expect("journal");
     let blocker = tmp.path().join("stores");

@@ -32,6 +32,22 @@ pub fn metrig(args: &[&str]) -> (i32, String, String) {
     metrig_in(root(), args)
 }
 
+/// The firmware-gate plan on the shipped simulated rig, quiet, into `out`,
+/// with `store` as `--store` (`off`, a path or a URL). Exits 0 or 1 when it ran.
+pub fn gate_run(out: &Path, store: &str) -> (i32, String, String) {
+    metrig(&[
+        "run",
+        "fixtures/plans/firmware-gate.toml",
+        "--rig",
+        "fixtures/rigs/sim.toml",
+        "--quiet",
+        "--store",
+        store,
+        "--out",
+        s(out),
+    ])
+}
+
 /// A temporary path as the argument it is.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
