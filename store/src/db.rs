@@ -248,47 +248,33 @@ fn sqlite_rows(
     Ok(out)
 }
 
-impl Sql for rusqlite::Connection {
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        sqlite_exec(self, sql, params)
-    }
-    fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        sqlite_rows(self, sql, params)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Sqlite
-    }
-    fn insert_samples(
-        &mut self,
-        run_id: &str,
-        key: &str,
-        samples: &[Sample],
-        raws: &[String],
-    ) -> Result<usize, StoreError> {
-        sqlite_samples(self, run_id, key, samples, raws)
-    }
+/// A connection and a transaction on it take the same calls.
+macro_rules! sqlite_sql {
+    ($t:ty) => {
+        impl Sql for $t {
+            fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+                sqlite_exec(self, sql, params)
+            }
+            fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+                sqlite_rows(self, sql, params)
+            }
+            fn kind(&self) -> Kind {
+                Kind::Sqlite
+            }
+            fn insert_samples(
+                &mut self,
+                run_id: &str,
+                key: &str,
+                samples: &[Sample],
+                raws: &[String],
+            ) -> Result<usize, StoreError> {
+                sqlite_samples(self, run_id, key, samples, raws)
+            }
+        }
+    };
 }
-
-impl Sql for rusqlite::Transaction<'_> {
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        sqlite_exec(self, sql, params)
-    }
-    fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        sqlite_rows(self, sql, params)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Sqlite
-    }
-    fn insert_samples(
-        &mut self,
-        run_id: &str,
-        key: &str,
-        samples: &[Sample],
-        raws: &[String],
-    ) -> Result<usize, StoreError> {
-        sqlite_samples(self, run_id, key, samples, raws)
-    }
-}
+sqlite_sql!(rusqlite::Connection);
+sqlite_sql!(rusqlite::Transaction<'_>);
 
 fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params

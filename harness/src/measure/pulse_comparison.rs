@@ -61,11 +61,7 @@ pub async fn pulse_comparison(
             format!("no {channel:?} pulse within {} s", timeout.as_secs()),
         ));
     };
-    let reference = rig
-        .reference
-        .as_mut()
-        .ok_or_else(|| RigError::instrument("reference", "none"))?;
-    let e0 = reference.energy().await?;
+    let e0 = rig.reference_energy().await?;
     let pulses = rig.positions[position]
         .pulses
         .as_mut()
@@ -79,11 +75,7 @@ pub async fn pulse_comparison(
             format!("{got} of {n} {channel:?} pulses came within the gate's timeout"),
         ));
     };
-    let reference = rig
-        .reference
-        .as_mut()
-        .ok_or_else(|| RigError::instrument("reference", "none"))?;
-    let e1 = reference.energy().await?;
+    let e1 = rig.reference_energy().await?;
     let delta = match kind {
         EnergyKind::Active => e1.active.0 - e0.active.0,
         EnergyKind::Reactive => e1.reactive.0 - e0.reactive.0,

@@ -209,18 +209,10 @@ async fn plain_dial(
     place: &Placement,
 ) -> Result<RegisterDial, DialError> {
     let before = read_counter(rig, position, quantity, via, place).await?;
-    let reference = rig
-        .reference
-        .as_mut()
-        .ok_or_else(|| RigError::instrument("reference", "none"))?;
-    let e0 = reference.energy().await?;
+    let e0 = rig.reference_energy().await?;
     rig.dwell(dwell).await;
     let after = read_counter(rig, position, quantity, via, place).await?;
-    let reference = rig
-        .reference
-        .as_mut()
-        .ok_or_else(|| RigError::instrument("reference", "none"))?;
-    let e1 = reference.energy().await?;
+    let e1 = rig.reference_energy().await?;
     let (step, step_basis) = resolution(place, before, after);
     // The declared roll-over is the counter's own register's; a finer
     // register's is not declared, so a dial across it shows as a fault.
@@ -305,11 +297,7 @@ async fn flown_dial(
     let per_step = dwell_hint / steps;
     let patience = per_step * 2 + Duration::from_secs(3600);
     async fn energy(rig: &mut Rig, kind: EnergyKind) -> Result<f64, DialError> {
-        let reference = rig
-            .reference
-            .as_mut()
-            .ok_or_else(|| RigError::instrument("reference", "none"))?;
-        let e = reference.energy().await?;
+        let e = rig.reference_energy().await?;
         Ok(match kind {
             EnergyKind::Active => e.active.0,
             EnergyKind::Reactive => e.reactive.0,

@@ -187,6 +187,18 @@ mod tests {
         TcpClient::new(TcpStream::connect(addr).await.expect("connect"))
     }
 
+    /// One read of two holding registers at 0x1000 from a server that
+    /// answers with `reply(request)`.
+    async fn read_once(
+        reply: fn(&[u8]) -> Vec<u8>,
+    ) -> Result<Result<Response, ExceptionCode>, tokio_modbus::Error> {
+        let addr = server(reply).await;
+        client(addr)
+            .await
+            .call(5, &Request::ReadHoldingRegisters(0x1000, 2))
+            .await
+    }
+
     #[tokio::test]
     async fn a_reply_in_pieces_is_read_whole_and_decoded() {
         let addr = server(|req| {
@@ -224,17 +236,13 @@ mod tests {
 
     #[tokio::test]
     async fn another_transaction_or_function_is_a_protocol_error() {
-        let addr = server(|req| {
+        let e = read_once(|req| {
             let mut out = vec![req[0], req[1].wrapping_add(1), 0, 0];
             out.extend_from_slice(&[0, 7, req[6], 0x03, 4, 0, 3, 0x82, 0x70]);
             out
         })
-        .await;
-        let e = client(addr)
-            .await
-            .call(5, &Request::ReadHoldingRegisters(0x1000, 2))
-            .await
-            .expect_err("not this request's reply");
+        .await
+        .expect_err("not this request's reply");
         assert!(
             matches!(
                 e,
@@ -242,17 +250,13 @@ mod tests {
             ),
             "{e}"
         );
-        let addr = server(|req| {
+        let e = read_once(|req| {
             let mut out = req[..4].to_vec();
             out.extend_from_slice(&[0, 7, req[6], 0x04, 4, 0, 3, 0x82, 0x70]);
             out
         })
-        .await;
-        let e = client(addr)
-            .await
-            .call(5, &Request::ReadHoldingRegisters(0x1000, 2))
-            .await
-            .expect_err("another function's reply");
+        .await
+        .expect_err("another function's reply");
         assert!(
             matches!(
                 e,
@@ -264,24 +268,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_connection_or_a_foreign_protocol_is_a_transport_error() {
-        let addr = server(|_| Vec::new()).await;
-        let e = client(addr)
-            .await
-            .call(5, &Request::ReadHoldingRegisters(0x1000, 2))
-            .await
-            .expect_err("closed");
+        let e = read_once(|_| Vec::new()).await.expect_err("closed");
         assert!(matches!(e, tokio_modbus::Error::Transport(_)), "{e}");
-        let addr = server(|req| {
+        let e = read_once(|req| {
             let mut out = req[..2].to_vec();
             out.extend_from_slice(&[0, 1, 0, 3, req[6], 0x83, 0x02]);
             out
         })
-        .await;
-        let e = client(addr)
-            .await
-            .call(5, &Request::ReadHoldingRegisters(0x1000, 2))
-            .await
-            .expect_err("not Modbus");
+        .await
+        .expect_err("not Modbus");
         assert!(e.to_string().contains("protocol identifier"), "{e}");
     }
 

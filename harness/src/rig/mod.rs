@@ -170,6 +170,16 @@ impl Rig {
         }
     }
 
+    /// The reference standard's energy registers now; an instrument error
+    /// on a rig without a reference standard.
+    pub async fn reference_energy(&mut self) -> Result<reference::ReferenceEnergy, RigError> {
+        self.reference
+            .as_mut()
+            .ok_or_else(|| RigError::instrument("reference", "this rig has no reference standard"))?
+            .energy()
+            .await
+    }
+
     pub async fn dwell(&mut self, d: Duration) {
         self.clock.dwell(d).await;
     }
