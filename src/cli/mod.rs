@@ -111,54 +111,7 @@ enum Command {
         json: bool,
     },
     /// Run a plan on a rig.
-    Run {
-        /// The plan file.
-        plan: PathBuf,
-        /// The rig file (e.g. fixtures/rigs/sim.toml).
-        #[arg(long)]
-        rig: PathBuf,
-        /// Where the run is written (default reports/out/<date>-<plan>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Continue an interrupted run in DIR without repeating finished points.
-        #[arg(long, value_name = "DIR")]
-        resume: Option<PathBuf>,
-        /// Repeat only the points of DIR that failed.
-        #[arg(long, value_name = "DIR")]
-        rerun_failed: Option<PathBuf>,
-        /// List every point and its real-rig duration; energise nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// No progress display and no summary on stdout.
-        #[arg(long)]
-        quiet: bool,
-        /// Print every point's result at the end, not only the verdict and counts.
-        #[arg(long)]
-        verbose: bool,
-        /// End with one JSON line (verdict, counts, folder) instead of the
-        /// closing screen, for scripts.
-        #[arg(long)]
-        json: bool,
-        /// The results store: a SQLite file, a postgres:// URL, or `off`
-        /// (default: METRIG_STORE, metrig.toml's [store] url, reports/out/metrig.sqlite).
-        #[arg(long)]
-        store: Option<String>,
-        /// With --resume or --rerun-failed: continue although the plan, rig
-        /// or profile files or the metrig version changed since the run
-        /// started (the record says so).
-        #[arg(long)]
-        accept_changes: bool,
-        /// Run although an instrument is past its calibration date, for this
-        /// reason (kept in the record).
-        #[arg(long, value_name = "REASON")]
-        calibration_overdue: Option<String>,
-        /// Run a type test on a lab rig whose type A floor has no study date
-        /// (`metrig study reproducibility`), for this reason (kept in the record).
-        #[arg(long, value_name = "REASON")]
-        floor_unstudied: Option<String>,
-        #[command(flatten)]
-        facts: run::ReportFactsArgs,
-    },
+    Run(run::RunArgs),
     /// The suites built in, and their limit tables.
     List {
         /// One JSON object (suites, limit rows), for scripts.
@@ -254,40 +207,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             list_probes,
         } => flash::run(chip, elf, probe, list_probes).await,
         Command::Doctor { rig, plan, json } => doctor::run(&rig, plan.as_deref(), json).await,
-        Command::Run {
-            plan,
-            rig,
-            out,
-            resume,
-            rerun_failed,
-            dry_run,
-            quiet,
-            verbose,
-            json,
-            store,
-            accept_changes,
-            calibration_overdue,
-            floor_unstudied,
-            facts,
-        } => {
-            run::run(run::RunArgs {
-                plan,
-                rig,
-                out,
-                resume,
-                rerun_failed,
-                dry_run,
-                quiet,
-                verbose,
-                json,
-                store,
-                accept_changes,
-                calibration_overdue,
-                floor_unstudied,
-                facts,
-            })
-            .await
-        }
+        Command::Run(args) => run::run(args).await,
         Command::List { json } => list::run(json),
         Command::Report { dir, format, pdf } => report::run(&dir, format.as_deref(), pdf),
         Command::Compare {

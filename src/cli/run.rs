@@ -18,26 +18,54 @@ use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RIG_FAILED, progress::Progress, usage}
 
 pub const EXIT_VERDICT_FAILED: u8 = 1;
 
-#[derive(Debug)]
+/// `metrig run`'s arguments.
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    /// The plan file.
     pub plan: PathBuf,
+    /// The rig file (e.g. fixtures/rigs/sim.toml).
+    #[arg(long)]
     pub rig: PathBuf,
+    /// Where the run is written (default reports/out/<date>-<plan>/).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Continue an interrupted run in DIR without repeating finished points.
+    #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
+    /// Repeat only the points of DIR that failed.
+    #[arg(long, value_name = "DIR")]
     pub rerun_failed: Option<PathBuf>,
+    /// List every point and its real-rig duration; energise nothing.
+    #[arg(long)]
     pub dry_run: bool,
+    /// No progress display and no summary on stdout.
+    #[arg(long)]
     pub quiet: bool,
-    /// Every point's result on the screen at the end (summary.md's table).
+    /// Print every point's result at the end, not only the verdict and counts.
+    #[arg(long)]
     pub verbose: bool,
-    /// The last line as one JSON object, for scripts.
+    /// End with one JSON line (verdict, counts, folder) instead of the
+    /// closing screen, for scripts.
+    #[arg(long)]
     pub json: bool,
+    /// The results store: a SQLite file, a postgres:// URL, or `off`
+    /// (default: METRIG_STORE, metrig.toml's [store] url, reports/out/metrig.sqlite).
+    #[arg(long)]
     pub store: Option<String>,
-    /// Continue although the plan, rig, profiles or metrig changed (recorded).
+    /// With --resume or --rerun-failed: continue although the plan, rig
+    /// or profile files or the metrig version changed since the run
+    /// started (the record says so).
+    #[arg(long)]
     pub accept_changes: bool,
-    /// Why the run may go on with an instrument past its calibration date.
+    /// Run although an instrument is past its calibration date, for this
+    /// reason (kept in the record).
+    #[arg(long, value_name = "REASON")]
     pub calibration_overdue: Option<String>,
+    /// Run a type test on a lab rig whose type A floor has no study date
+    /// (`metrig study reproducibility`), for this reason (kept in the record).
+    #[arg(long, value_name = "REASON")]
     pub floor_unstudied: Option<String>,
-    /// The lab and per-run facts of the report (issue 19).
+    #[command(flatten)]
     pub facts: ReportFactsArgs,
 }
 
