@@ -316,11 +316,9 @@ impl Declares for AccuracyReactive {
                             let fit = (power * m.as_secs_f64() / 3600.0 / step).floor().max(1.0);
                             n = n.min(fit);
                         }
-                        s.dwell = Duration::from_secs_f64(n * step / power * 3600.0);
-                        s.planned.expected_u_pct = Planner::u_after(c, n * step);
-                        if s.planned.meets_target() {
-                            s.planned.flagged = None;
-                        }
+                        let dwell = Duration::from_secs_f64(n * step / power * 3600.0);
+                        s.dwell = dwell;
+                        planner.restate(&mut s, dwell + c.overhead, Planner::u_after(c, n * step));
                         steps = Some(n as u32);
                     }
                     let reps = s.repetitions(ctx.repetitions);

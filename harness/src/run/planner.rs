@@ -62,6 +62,9 @@ pub struct Sizing {
     /// Whether the counts' resolution carries more than half of U's
     /// variance: repetitions would repeat the same quantisation.
     pub resolution_dominated: bool,
+    /// What kept the target out of reach, when something did: the flag's
+    /// reason, kept so that [`Planner::restate`] can state it again.
+    pub limited_by: Option<String>,
 }
 
 impl Sizing {
@@ -166,14 +169,6 @@ impl Planner {
             f64::INFINITY
         };
         let res_var = q2 / 3.0 * (100.0 / energy.max(f64::MIN_POSITIVE)).powi(2);
-        let flagged = flagged.map(|why| {
-            format!(
-                "target TUR {} not met ({why}): planned at {} h, reaches U {:.3} %",
-                self.target_tur_text(),
-                show_hours(dwell + c.overhead),
-                expected
-            )
-        });
         Sizing {
             dwell,
             resolution_dominated: res_var > fixed * fixed,
@@ -182,9 +177,37 @@ impl Planner {
                 limit_pct: c.limit_pct,
                 target_u_pct: target,
                 method: c.method.clone(),
-                flagged,
+                flagged: flagged
+                    .as_deref()
+                    .map(|why| self.flag_text(why, dwell + c.overhead, expected)),
             },
+            limited_by: flagged,
         }
+    }
+
+    /// States a sizing again after its suite moved the dwell (to whole
+    /// register steps, within a test mode's time): the U it now reaches,
+    /// and the flag with that U and that time, or none when the target is
+    /// met — so that a flag never states a U or a time the point will not
+    /// have.
+    pub fn restate(&self, s: &mut Sizing, planned_time: Duration, expected_u_pct: f64) {
+        s.planned.expected_u_pct = expected_u_pct;
+        s.planned.flagged = if s.planned.meets_target() {
+            None
+        } else {
+            let why = s
+                .limited_by
+                .get_or_insert_with(|| "whole steps within the method's time".into());
+            Some(self.flag_text(why, planned_time, expected_u_pct))
+        };
+    }
+
+    fn flag_text(&self, why: &str, planned_time: Duration, u: f64) -> String {
+        format!(
+            "target TUR {} not met ({why}): planned at {} h, reaches U {u:.3} %",
+            self.target_tur_text(),
+            show_hours(planned_time),
+        )
     }
 
     /// Of several ways to measure one point, the one that meets its target
@@ -296,6 +319,37 @@ mod tests {
         assert!(s.planned.expected_u_pct > 2.0 / 3.0);
         assert!(!s.planned.meets_target());
         assert!(s.planned.to_string().contains("FLAGGED"));
+    }
+
+    /// A suite that moves the dwell after sizing (whole register steps, a
+    /// test mode's time) states the flag again with the U and the time the
+    /// point will have, never those of the dwell it was first sized to.
+    #[test]
+    fn a_flag_restated_after_the_dwell_moved_says_the_u_it_will_reach() {
+        let p = planner(3.0, 4.0);
+        let c = register_at(115.0);
+        let mut s = p.size(&c);
+        let first = s.planned.expected_u_pct;
+        let u = Planner::u_after(&c, 200.0);
+        assert!(u > first);
+        p.restate(&mut s, Duration::from_secs(5400), u);
+        let why = s.planned.flagged.as_deref().expect("still flagged");
+        assert!(why.contains(&format!("reaches U {u:.3} %")), "{why}");
+        assert!(why.contains("planned at 1.5 h"), "{why}");
+        assert!(why.contains("max_point_hours = 4 h"), "{why}");
+        // Moved to where it meets the target: no flag.
+        p.restate(&mut s, Duration::from_secs(3600), 0.5);
+        assert!(s.planned.flagged.is_none());
+        // Met when sized, missed after the move: flagged, with a reason.
+        let mut met = p.size(&register_at(2300.0));
+        assert!(met.planned.flagged.is_none());
+        p.restate(&mut met, Duration::from_secs(600), 1.0);
+        let why = met
+            .planned
+            .flagged
+            .as_deref()
+            .expect("flagged after the move");
+        assert!(why.contains("reaches U 1.000 %"), "{why}");
     }
 
     #[test]
