@@ -156,6 +156,35 @@ async fn an_average_that_ignores_its_window_fails_average_power() {
     );
 }
 
+/// A window stuck shorter than its setting reads a steady load right; read
+/// across the step from Iref to 2 Iref it holds too little of Iref, so every
+/// window but the one it is stuck at fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_average_stuck_at_a_shorter_window_fails_average_power() {
+    let r = common::run(
+        &common::plan("guarded-binary", 1, &suites(&["average-power"])),
+        &common::rig_text(
+            "legrand-412083",
+            "sim-tcp",
+            3,
+            0.02,
+            "average_window_stuck_min = 5",
+        ),
+    )
+    .await;
+    let mut failing = common::failing(&r);
+    failing.sort();
+    let mut want: Vec<String> = r
+        .points
+        .iter()
+        .filter(|p| p.id != "window-5min")
+        .map(|p| format!("{}/{}", p.suite, p.id))
+        .collect();
+    want.sort();
+    assert!(want.len() >= 6, "{want:?}");
+    assert_eq!(failing, want);
+}
+
 /// Over 200 seeds, a good meter with realistic noise is almost never failed
 /// by the guarded rule: the measured false-fail rate stays within the 2.5 %
 /// risk the rule states (for a false accept).

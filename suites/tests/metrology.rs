@@ -479,11 +479,31 @@ async fn every_other_sample_based_suite_recomputed_from_its_raw_samples() {
     let p = first("average-power");
     let d = &p.details;
     let f = |k: &str| d[k].as_f64().unwrap_or_else(|| panic!("{k}"));
+    // Read across the step: the reference's energy over the window before
+    // the update, from its four readings (steady Iref before the window's
+    // start, steady 2 Iref around the update), straight lines between them.
+    let st = &d["straddling"];
+    let g = |k: &str| st[k].as_f64().unwrap_or_else(|| panic!("straddling.{k}"));
+    let rd: Vec<(f64, f64)> = st["reference_readings_s_wh"]
+        .as_array()
+        .expect("readings")
+        .iter()
+        .map(|r| (r[0].as_f64().expect("s"), r[1].as_f64().expect("Wh")))
+        .collect();
+    let (start, update) = (g("update_s") - g("window_s"), g("update_s"));
+    let rate_low = (rd[1].1 - rd[0].1) / (rd[1].0 - rd[0].0);
+    let rate_high = (rd[3].1 - rd[2].1) / (rd[3].0 - rd[2].0);
+    let energy =
+        (rd[3].1 - rate_high * (rd[3].0 - update)) - (rd[0].1 + rate_low * (start - rd[0].0));
+    let reference_w = energy * 3600.0 / g("window_s");
+    near(reference_w, g("reference_w"), "straddling reference power");
     let errs = [
         (f("average_low_w") - f("reference_low_w")) / f("reference_low_w") * 100.0,
         (f("average_high_w") - f("reference_high_w")) / f("reference_high_w") * 100.0,
         (f("maximum_w") - f("reference_high_w")) / f("reference_high_w") * 100.0,
+        (g("average_w") - reference_w) / reference_w * 100.0,
     ];
+    assert_eq!(p.samples.len(), 4, "{}", p.summary);
     for (s, e) in p.samples.iter().zip(errs) {
         near(s.value, e, &p.key);
     }
