@@ -110,15 +110,18 @@ verdict "$status"
 
 item "7. README's 'How it is built' and each crate's and folder's doc comment: what it owns, what it may import"
 missing=()
-for f in src/main.rs */src/lib.rs $(find harness/src model/src suites/src reports/src store/src station-page/src src -name mod.rs | sort); do
-    head=$(awk '/^\/\/!/{print; next} NF && !/^\/\/!/{exit}' "$f")
+# A folder's doc comment is its mod.rs, or the `folder.rs` beside it.
+folder_files=$(find harness/src model/src suites/src reports/src store/src station-page/src src -mindepth 1 -type d | sort |
+    while read -r d; do if [[ -f "$d/mod.rs" ]]; then echo "$d/mod.rs"; elif [[ -f "$d.rs" ]]; then echo "$d.rs"; else echo "$d/mod.rs"; fi; done)  # a folder with neither is reported
+for f in src/main.rs */src/lib.rs $folder_files; do
+    head=$(awk '/^\/\/!/{print; next} NF && !/^\/\/!/{exit}' "$f" 2>/dev/null)
     grep -qiE 'owns' <<<"$head" && grep -qiE 'may import' <<<"$head" || missing+=("$f")
 done
-echo "crate roots and folder mod.rs files checked: $(ls src/main.rs */src/lib.rs | wc -l) + $(find harness/src model/src suites/src reports/src store/src station-page/src src -name mod.rs | wc -l)"
+echo "crate roots and folders' module files checked: $(ls src/main.rs */src/lib.rs | wc -l) + $(echo "$folder_files" | grep -c .)"
 echo "without 'Owns' and 'May import' in their doc comment: ${missing[*]:-(none)}"
 section=$(awk '/^## How it is built/{on=1; next} /^## /{on=0} on' README.md)
 absent=()
-for layer in 'metrig (src/' reports suites harness::run harness::station harness::sim harness::drivers harness::rig model judge 'catalogue'; do
+for layer in 'metrig (src/' reports suites harness::run harness::measure harness::station harness::sim harness::drivers harness::rig model judge 'catalogue'; do
     grep -qF "$layer" <<<"$section" || absent+=("$layer")
 done
 echo "layers the README picture does not name: ${absent[*]:-(none)}"

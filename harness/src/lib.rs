@@ -4,7 +4,8 @@
 //! Owns: the rig and its instruments, the run engine (`run`), the journal.
 //! May import: `model` (and re-exports its types at their old paths), never
 //! `suites` or `reports`. Inside, layers go one way (README, "How it is
-//! built"): run → station → sim | drivers → rig → modbus, profile, measure.
+//! built"): run → measure → rig; station → sim → drivers → rig; rig →
+//! modbus, profile, stats (`harness/tests/layers.rs` prints the graph).
 
 pub mod drivers;
 pub mod files;

@@ -13,6 +13,12 @@
 //! weight is checked by counting against the LED, and one elsewhere (its
 //! tON) — 10 kWh/imp takes 2 × 41 min at its default duration and 41 min at
 //! each other, not 20 pulses (13.8 h) at each.
+//!
+//! Owns: the s0-pulse suite's points and their measurement, and the gated
+//! count on the LED's edges (`gate`). The framework judges them
+//! (`harness::run::Measured`). May import: `harness` (run, rig, profile,
+//! quantity, load_point), the framework, `common` and the pulse limit rows
+//! (`limits::pulses`); never the simulator.
 
 use std::time::Duration;
 

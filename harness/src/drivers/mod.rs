@@ -2,7 +2,8 @@
 //! file; they share the Modbus link code with the simulated rig.
 //!
 //! Owns: the drivers, their configuration types (SCPI dialects in
-//! `scpi::config`, [`gpio_pulse_input::GpioPulseConfig`], [`TariffConfig`])
+//! `scpi::config`, [`gpio_pulse_input::GpioPulseConfig`], [`TariffConfig`],
+//! [`modbus_climate::ModbusClimateConfig`])
 //! and [`ModbusMeterLink`], the one `MeterLink` over Modbus that the
 //! simulator's meters are read through too.
 //! May import: `rig`, `modbus`, `profile`, `quantity`, `load_point`,

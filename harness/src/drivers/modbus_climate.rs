@@ -7,10 +7,28 @@ use async_trait::async_trait;
 use tokio_modbus::{Request, Response};
 
 use crate::modbus::{ModbusTransport, Port};
-use crate::rig::climate::{Climate, ClimateSensor, ModbusClimateConfig};
+use crate::rig::climate::{Climate, ClimateSensor};
 use crate::rig::{Identity, RigError};
 
 const WHO: &str = "climate sensor";
+
+/// A real sensor over Modbus TCP: two input registers (function 04), each a
+/// signed 16-bit value times `scale` (a typical sensor reports 0.1 °C and
+/// 0.1 % RH steps, `scale = 0.1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModbusClimateConfig {
+    pub address: std::net::SocketAddr,
+    pub unit: u8,
+    pub temperature_register: u16,
+    pub temperature_scale: f64,
+    pub humidity_register: u16,
+    pub humidity_scale: f64,
+    pub timeout: std::time::Duration,
+    pub maker: String,
+    pub model: String,
+    pub serial: String,
+    pub calibration_due: Option<chrono::NaiveDate>,
+}
 
 #[derive(Debug)]
 pub struct ModbusClimate {

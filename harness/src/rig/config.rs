@@ -58,8 +58,6 @@ pub struct RigConfig {
     pub positions: Vec<PositionConfig>,
     /// `[metrology]`: the reference model per quantity and the type A floor.
     pub metrology: super::reference_model::RigMetrology,
-    /// `[climate]`: the climate sensor, if the bench has one.
-    pub climate: Option<super::climate::ClimateConfig>,
 }
 
 impl RigConfig {

@@ -266,8 +266,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RigFile, FileError> {
             reference,
             positions,
             metrology: raw.metrology,
-            climate: raw.climate.map(|r| climate(&c, kind, r)).transpose()?,
         },
+        climate: raw.climate.map(|r| climate(&c, kind, r)).transpose()?,
         line_pacing: raw.rig.line_pacing.unwrap_or_default(),
         sims,
         lab: LabInstruments {
@@ -448,8 +448,9 @@ fn climate(
     c: &Checker<'_>,
     kind: RigKind,
     r: RawClimate,
-) -> Result<crate::rig::climate::ClimateConfig, FileError> {
-    use crate::rig::climate::{ClimateConfig, ModbusClimateConfig};
+) -> Result<super::ClimateConfig, FileError> {
+    use super::ClimateConfig;
+    use crate::drivers::modbus_climate::ModbusClimateConfig;
     match (kind, r) {
         (
             RigKind::Sim,

@@ -2,10 +2,11 @@
 //! opened as a [`Rig`]. A lab runs the same plan on its own bench by
 //! swapping this file.
 //!
-//! Owns: the rig-file schema ([`RigFile`]), its section-by-section checks
-//! (`load`), and [`Rig::open`]. It is the one layer that names both the
-//! simulator and the drivers: the layers below (`rig`) see only the bench's
-//! description, the layers above (`run`, the command line) only a `Rig`.
+//! Owns: the rig-file schema ([`RigFile`], [`ClimateConfig`]), its
+//! section-by-section checks (`load`), and [`Rig::open`]. It is the one
+//! layer that names both the simulator and the drivers: the layers below
+//! (`rig`) see only the bench's description, the layers above (`run`, the
+//! command line) only a `Rig`.
 //! May import: `rig`, `sim`, `drivers`, `profile`, `modbus`, `quantity`,
 //! `files`. Nothing imports it but the command line, tests and benches.
 
@@ -13,9 +14,9 @@ mod load;
 
 use std::path::Path;
 
+use crate::drivers::modbus_climate::ModbusClimateConfig;
 use crate::drivers::{LabInstruments, LabPosition};
 use crate::files::FileError;
-use crate::rig::climate::ClimateConfig;
 use crate::rig::{Rig, RigConfig, RigError, RigKind};
 use crate::sim::LinePacing;
 use crate::sim::SimMeterConfig;
@@ -36,6 +37,22 @@ pub struct RigFile {
     pub sims: Vec<SimMeterConfig>,
     /// The SCPI instruments, pulse inputs and tariff outputs (lab rigs only).
     pub lab: LabInstruments,
+    /// `[climate]`: the climate sensor, if the bench has one.
+    pub climate: Option<ClimateConfig>,
+}
+
+/// `[climate]` of a rig file: which sensor, and how to read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClimateConfig {
+    /// The simulated room: a start value and a linear drift per simulated hour.
+    Sim {
+        temperature_c: f64,
+        humidity_pct: f64,
+        temperature_drift_k_per_h: f64,
+        humidity_drift_pct_per_h: f64,
+    },
+    /// A Modbus TCP or RTU-over-TCP sensor's input registers, each with a scale.
+    Modbus(ModbusClimateConfig),
 }
 
 impl RigFile {
@@ -71,8 +88,8 @@ impl Rig {
             line_pacing,
             sims,
             lab,
+            climate,
         } = file;
-        let climate = config.climate.clone();
         let mut rig = match config.kind {
             RigKind::Sim => crate::sim::open_sim_rig(config, sims, line_pacing).await,
             RigKind::Lab => crate::drivers::open_lab_rig(config, lab).await,
