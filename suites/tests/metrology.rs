@@ -777,3 +777,28 @@ async fn on_a_lab_rig_the_study_runs_through_the_drivers_and_a_type_test_wants_i
         rec.findings
     );
 }
+
+/// Under sequential stopping every point measured by pulse comparison states
+/// the rule's risk bound and which figure governed its type A in the record
+/// (`led-constant` as well as `accuracy-active`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequentially_judged_led_constant_point_states_its_bound_and_type_a() {
+    let plan = common::plan("guarded-binary", 5, "[[suites]]\nid = \"led-constant\"\n").replace(
+        "settle_s = 1\n",
+        "settle_s = 1\nstopping = \"sequential\"\n",
+    );
+    let rig = common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, "noise_pct = 0.05");
+    let r = common::run(&plan, &rig).await;
+    let p = r
+        .points
+        .iter()
+        .find(|p| p.suite == "led-constant")
+        .expect("a led-constant point");
+    let bound = p.details["sequential_bound"].as_str().unwrap_or_default();
+    assert!(
+        bound.contains("false-accept bound ≤ 2.5 %"),
+        "{}",
+        p.details
+    );
+    assert!(p.details["type_a"]["governed"].is_string(), "{}", p.details);
+}
