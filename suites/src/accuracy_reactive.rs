@@ -366,7 +366,13 @@ impl Declares for AccuracyReactive {
 
     async fn measure(&self, p: Params, at: Bench<'_, '_>) -> Measure {
         let Bench { point, rig, io } = at;
-        let reference_u = crate::common::settle_with_reference(rig, io.settle, p.load).await?;
+        let reference_u = crate::common::settle_with_reference(
+            rig,
+            io.settle,
+            p.load,
+            ReferenceQuantity::ReactiveEnergy,
+        )
+        .await?;
         let mut errors = Vec::new();
         let mut resolution: f64 = 0.0;
         for _ in 0..p.repetitions.unwrap_or(io.repetitions).max(1) {

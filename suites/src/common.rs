@@ -5,6 +5,7 @@ use harness::load_point::LoadPoint;
 use harness::quantity::{Amps, Hertz, PhaseAngle, PowerFactor, Volts};
 use harness::rig::Rig;
 use harness::rig::meter_link::MeterLink;
+use harness::rig::reference_model::ReferenceQuantity;
 use harness::run::SuiteError;
 
 pub fn load(u: Volts, i: Amps, pf: &str, f: Hertz) -> LoadPoint {
@@ -63,18 +64,31 @@ pub async fn energise_no_current(rig: &mut Rig, position: usize) -> Result<(), S
     Ok(())
 }
 
-/// Applies `load`, waits the plan's settling time, and reads the reference
-/// standard's expanded uncertainty (percent, k = 2, from its certificate):
-/// the start of every point judged against the reference.
+/// Applies `load`, waits the plan's settling time, reads the reference
+/// standard once (it must answer), and gives its expanded uncertainty for
+/// `quantity` at the load's phase angle (percent, k = 2): the start of every
+/// point judged against the reference.
+///
+/// The figure is the rig's reference model (`[metrology.reference]`, or the
+/// model its two `[reference]` figures imply), the one the plan was sized
+/// with — not the reading's single figure chosen by |cos φ|, which a phase
+/// error makes wrong for reactive energy and for PF 0.8 (issue 15, item 3).
 pub async fn settle_with_reference(
     rig: &mut Rig,
     settle: std::time::Duration,
     load: LoadPoint,
+    quantity: ReferenceQuantity,
 ) -> Result<f64, SuiteError> {
     rig.energise(load).await?;
     rig.dwell(settle).await;
     match rig.reference.as_mut() {
-        Some(r) => Ok(r.measure().await?.uncertainty.0),
+        Some(r) => {
+            r.measure().await?;
+            Ok(rig
+                .config
+                .reference_model()
+                .expanded(quantity, load.phase.0))
+        }
         None => Err(SuiteError::Measure(
             "this rig has no reference standard".into(),
         )),

@@ -7,6 +7,7 @@ use harness::measure::{EnergyKind, PulseComparison, pulse_comparison, pulses_for
 use harness::quantity::{MeterConstant, PulseWeight, Watts};
 use harness::rig::Rig;
 use harness::rig::pulse_input::PulseChannel;
+use harness::rig::reference_model::ReferenceQuantity;
 use harness::run::{Param, PointIo, SuiteError};
 use harness::stats::type_a::{DEFAULT_MIN_SPAN_S, default_min_span_s};
 use harness::stats::{Budget, Component, TypeA};
@@ -118,7 +119,12 @@ pub async fn measure_errors(
         channel,
         kind,
     } = gate;
-    let reference_u_pct = crate::common::settle_with_reference(rig, io.settle, load).await?;
+    let quantity = match kind {
+        EnergyKind::Active => ReferenceQuantity::ActiveEnergy,
+        EnergyKind::Reactive => ReferenceQuantity::ReactiveEnergy,
+    };
+    let reference_u_pct =
+        crate::common::settle_with_reference(rig, io.settle, load, quantity).await?;
     let floor = rig.config.reproducibility();
     let power = match kind {
         EnergyKind::Active => load.active_power().0,

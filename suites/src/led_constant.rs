@@ -102,7 +102,7 @@ impl Declares for LedConstant {
         let measured = p.constant / (1.0 + b.mean_pct / 100.0);
         Ok(Measured::figure(
             b,
-            serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured }),
+            serde_json::json!({ "declared_imp_per_kwh": p.constant, "measured_imp_per_kwh": measured, "min_span_s": p.min_span_s, "type_a": run.type_a, "sequential_bound": run.sequential_bound }),
             move |b, _limit| {
                 format!(
                     "the LED gives {measured:.2} imp/kWh of reference energy against {} declared ({:+.3} % ± {:.3} %)",

@@ -93,6 +93,7 @@ pub async fn reproducibility(
             rig,
             Duration::from_secs_f64(plan.settle_s.max(0.0)),
             plan.load,
+            harness::rig::reference_model::ReferenceQuantity::ActiveEnergy,
         )
         .await?;
         let mut gates: Vec<PulseComparison> = Vec::new();

@@ -38,6 +38,39 @@ fn shipped_accuracy_plan(name: &str) -> String {
     toml::to_string(&doc).expect("plan serialises")
 }
 
+/// Every plan in fixtures/plans/ (each runs `accuracy-active`):
+/// `every_shipped_plan_is_tried` keeps this list whole.
+const SHIPPED_PLANS: [&str; 4] = [
+    "nightly",
+    "type-test-class-b",
+    "mid-module-b",
+    "firmware-gate",
+];
+
+#[test]
+fn every_shipped_plan_is_tried() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/plans");
+    let mut shipped: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures/plans")
+        .filter_map(|e| {
+            let path = e.expect("a directory entry").path();
+            (path.extension().and_then(|x| x.to_str()) == Some("toml")).then(|| {
+                path.file_stem()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+        })
+        .collect();
+    shipped.sort();
+    let mut tried: Vec<String> = SHIPPED_PLANS.iter().map(|s| s.to_string()).collect();
+    tried.sort();
+    assert_eq!(
+        shipped, tried,
+        "a shipped plan the −1.03 % tests do not try"
+    );
+}
+
 /// True error −1.03 % at Imax PF 1 (limit ±1 %) on the 4 120 83.
 const BEYOND_CURVE: &str = "error_curve = [{ current_a = 0.25, pf = \"1\", error_pct = -1.03 }, { current_a = 63.0, pf = \"1\", error_pct = -1.03 }]";
 /// 0.1 % noise correlated over 60 s (Ornstein–Uhlenbeck, `noise_tau_s`):
@@ -137,7 +170,7 @@ async fn with_its_studied_floor_a_slow_noise_bench_never_passes_a_meter_beyond_t
         "studied s {s} % against the model's {truth} %"
     );
     let beyond = format!("{BEYOND_CURVE}\n{SLOW_NOISE}");
-    for plan_name in ["nightly", "type-test-class-b", "firmware-gate"] {
+    for plan_name in SHIPPED_PLANS {
         for (seed, id, verdict, summary) in imax_verdicts_of(plan_name, &beyond, &metrology).await {
             assert_ne!(
                 verdict,
@@ -164,7 +197,7 @@ async fn with_its_studied_floor_a_slow_noise_bench_never_passes_a_meter_beyond_t
 /// tail would (≤ 2 of 60: P(≥ 3) < 0.5 % at 0.62 %).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_floor_plain_passes_stay_within_the_benchmarked_risk() {
-    for plan_name in ["nightly", "type-test-class-b", "firmware-gate"] {
+    for plan_name in SHIPPED_PLANS {
         let v = imax_verdicts(plan_name, "").await;
         let passes: Vec<_> = v.iter().filter(|x| x.2 == Verdict::Pass).collect();
         println!(
@@ -763,4 +796,29 @@ async fn on_a_lab_rig_the_study_runs_through_the_drivers_and_a_type_test_wants_i
         "{:?}",
         rec.findings
     );
+}
+
+/// Under sequential stopping every point measured by pulse comparison states
+/// the rule's risk bound and which figure governed its type A in the record
+/// (`led-constant` as well as `accuracy-active`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequentially_judged_led_constant_point_states_its_bound_and_type_a() {
+    let plan = common::plan("guarded-binary", 5, "[[suites]]\nid = \"led-constant\"\n").replace(
+        "settle_s = 1\n",
+        "settle_s = 1\nstopping = \"sequential\"\n",
+    );
+    let rig = common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, "noise_pct = 0.05");
+    let r = common::run(&plan, &rig).await;
+    let p = r
+        .points
+        .iter()
+        .find(|p| p.suite == "led-constant")
+        .expect("a led-constant point");
+    let bound = p.details["sequential_bound"].as_str().unwrap_or_default();
+    assert!(
+        bound.contains("false-accept bound ≤ 2.5 %"),
+        "{}",
+        p.details
+    );
+    assert!(p.details["type_a"]["governed"].is_string(), "{}", p.details);
 }

@@ -63,12 +63,13 @@ pub fn conformity(r: &Record, m: &MeterConformity, several: bool) -> Markup {
     }
 }
 
-/// The results of `points`: verdict, error, U, limit, the conditions, and
-/// the suite's own summary.
+/// The results of `points`: verdict, error, U, limit, the conditions, the
+/// uncertainty components that governed U (issue 15) and the suite's own
+/// summary.
 pub fn points_table(points: &[&PointRecord]) -> Markup {
     html! {
         table {
-            tr { th { "pos" } th { "point" } th { "verdict" } th { "error" } th { "U" } th { "limit" } th { "n" } th { "°C / % RH" } th { "result" } }
+            tr { th { "pos" } th { "point" } th { "verdict" } th { "error" } th { "U" } th { "limit" } th { "n" } th { "°C / % RH" } th { "governed by (share of u_c²)" } th { "result" } }
             @for p in points {
                 tr class={ (p.verdict.as_str()) @if p.outside_conditions() { " outside" } } {
                     td.n { (p.position + 1) }
@@ -87,6 +88,7 @@ pub fn points_table(points: &[&PointRecord]) -> Markup {
                             None => { "—" }
                         }
                     }
+                    td { (crate::governing::governing(p.budget.as_ref())) }
                     td { (p.summary) }
                 }
             }

@@ -378,7 +378,7 @@ fn uncertainty(r: &Record) -> Markup {
             "the resolution of the counts and registers, and the scatter of the repeated readings (type A)."
             @if !ks.is_empty() { " Coverage factors in this report: k = " (format!("{klo:.2}")) " to " (format!("{khi:.2}")) "." }
         }
-        p { "The component that governs each point's uncertainty is named in its result summary; every component with its degrees of freedom is in " code { "record.json" } "." }
+        p { "The components that govern each point's uncertainty are named with each result, with their share of u_c²; every component with its degrees of freedom is in " code { "record.json" } "." }
     }
 }
 
