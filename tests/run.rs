@@ -1,7 +1,7 @@
 //! `metrig run`, `--resume`, `report` and `compare` as a lab and a CI job use them.
 
 mod common;
-use common::{metrig, record, root};
+use common::{metrig, record, root, s};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -475,4 +475,41 @@ fn rerun_failed_repeats_only_the_points_that_failed() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("changed since the run started"), "{err}");
+}
+
+/// A plan refused before its first event (here over its `max_rig_hours`)
+/// leaves nothing: no new folder, and an empty folder given as `--out`
+/// stays empty (no lock, no empty journal, no plan copy).
+#[test]
+fn a_plan_refused_before_it_starts_leaves_no_folder_behind() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = dir.path().join("tight.toml");
+    std::fs::write(
+        &plan,
+        "[plan]\nname = \"tight\"\ndecision_rule = \"guarded-binary\"\nmax_rig_hours = 0.01\n\n[[suites]]\nid = \"accuracy-active\"\n",
+    )
+    .expect("plan");
+    let absent = dir.path().join("absent");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    for out in [&absent, &empty] {
+        let (code, _, err) = metrig(&[
+            "run",
+            s(&plan),
+            "--rig",
+            "fixtures/rigs/sim.toml",
+            "--store",
+            "off",
+            "--out",
+            s(out),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("max_rig_hours"), "{err}");
+    }
+    assert!(!absent.exists(), "a refused run made its folder");
+    let left: Vec<_> = std::fs::read_dir(&empty)
+        .expect("empty")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "left in --out: {left:?}");
 }

@@ -210,6 +210,40 @@ fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
 
 /// A fresh run's folder must be empty or absent: a second plan written into
 /// a finished run's folder would mix two runs in one journal.
+/// A new run's folder, until the run has started: a plan refused before its
+/// first event (rig hours over budget, a point beyond the rig, an overdue
+/// calibration) leaves no folder behind, not an empty journal and a lock.
+struct FreshFolder {
+    dir: PathBuf,
+    /// The folder did not exist before this run.
+    made_here: bool,
+    /// Not a resumed or rerun folder (those are never touched).
+    fresh: bool,
+}
+
+impl FreshFolder {
+    fn discard_if_unstarted(&self) {
+        if !self.fresh {
+            return;
+        }
+        let journal = self.dir.join(harness::run::journal::JOURNAL_FILE);
+        if std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+            return;
+        }
+        for name in [
+            harness::run::journal::JOURNAL_FILE,
+            reports::integrity::PLAN_COPY_FILE,
+            LOCK_FILE,
+        ] {
+            let _ = std::fs::remove_file(self.dir.join(name));
+        }
+        if self.made_here {
+            // Only if empty: anything else in it is not ours to remove.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
 fn check_fresh(dir: &Path) -> anyhow::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -348,6 +382,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if continuing.is_none() {
         check_fresh(&dir)?;
     }
+    let fresh = FreshFolder {
+        dir: dir.clone(),
+        made_here: continuing.is_none() && !dir.exists(),
+        fresh: continuing.is_none(),
+    };
     // Held until the reports are written.
     let _lock = lock_folder(&dir)?;
     let (resume, only, changed) = if continuing.is_some() {
@@ -460,6 +499,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let summary = match result {
         Ok(s) => s,
         Err(e @ (RunError::Plan(_) | RunError::Safety(_))) => {
+            fresh.discard_if_unstarted();
             return Err(usage(e.to_string()));
         }
         Err(e) => return Err(anyhow::Error::new(e)),
@@ -511,6 +551,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let Some(record) = Record::from_events(&events) else {
         // Stopped before the first point (a precondition, a meter that did not answer).
+        fresh.discard_if_unstarted();
         eprintln!("metrig: run stopped before any point: {}", summary.message);
         return Ok(ExitCode::from(EXIT_RIG_FAILED));
     };
