@@ -32,7 +32,8 @@ use harness::run::planner::{Counting, Planner};
 use harness::run::{Measured, Param, PlanContext, PlannedU, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
-use harness::stats::{Budget, Component};
+use harness::stats::Component;
+use harness::stats::type_a::TypeA;
 use serde::{Deserialize, Serialize};
 
 use crate::common::load_at;
@@ -411,8 +412,11 @@ impl Declares for AccuracyReactive {
             resolution = resolution.max(d.resolution_pct);
             errors.push(d.error_pct);
         }
-        let b = Budget::of(
-            &errors,
+        // Dials follow one another at one set-up: their scatter cannot show
+        // the set-up's reproducibility, so the rig's studied floor bounds
+        // type A from below, and correlated dials count as fewer (issue 15).
+        let type_a = TypeA::of(&errors, rig.config.reproducibility());
+        let b = type_a.budget(
             vec![
                 Component::from_expanded(
                     "reference standard (certificate, k = 2)",
@@ -421,6 +425,7 @@ impl Declares for AccuracyReactive {
                 ),
                 Component::rectangular("register resolution (±1 step)", resolution),
             ],
+            None,
         );
         Ok(Measured::figure(
             b,
@@ -430,6 +435,7 @@ impl Declares for AccuracyReactive {
                 "phase_deg": p.load.phase.0,
                 "register": p.register,
                 "dwell_s": p.dwell_s,
+                "type_a": type_a,
                 "method": match p.via {
                     DialRegister::Normal => "register method (dial test) on the quadrant register".to_string(),
                     other => format!("register method (dial test) on the quadrant register's counter, read on {}", other.describe()),

@@ -12,7 +12,8 @@ use harness::rig::reference_model::ReferenceQuantity as RQ;
 use harness::run::{Measured, PlanContext, SuiteError};
 
 use crate::framework::{Bench, Declares, Limit, Measure, Planned, Plans};
-use harness::stats::{Budget, Component};
+use harness::stats::Component;
+use harness::stats::type_a::TypeA;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{link, load};
@@ -191,12 +192,17 @@ impl Declares for Measurements {
             reference_u,
             2.0,
         );
-        let b = Budget::of(
-            &values,
+        // Readings a second apart share any slow component of the meter's
+        // error: type A counts their lag-1 autocorrelation (effective n).
+        // The rig's reproducibility floor is a study of energy errors, not of
+        // U, I, f or PF readings, so none is applied here.
+        let type_a = TypeA::of(&values, None);
+        let b = type_a.budget(
             vec![
                 reference,
                 Component::rectangular("register resolution (±½ step)", resolution),
             ],
+            None,
         );
         let unit = if p.absolute {
             if p.quantity == Q::Frequency {

@@ -822,3 +822,40 @@ async fn a_sequentially_judged_led_constant_point_states_its_bound_and_type_a() 
     );
     assert!(p.details["type_a"]["governed"].is_string(), "{}", p.details);
 }
+
+/// Reactive dials follow one another at one set-up, so their scatter cannot
+/// show the set-up's reproducibility: the rig's floor bounds their type A
+/// from below, as it does for pulse comparison, and the record says which
+/// figure governed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactive_dials_take_the_rigs_reproducibility_floor() {
+    let rig = common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, "").replace(
+        "[[positions]]",
+        "[metrology]\nreproducibility = { u_pct = 0.2, dof = 19 }\n[[positions]]",
+    );
+    let r = common::run(
+        &common::plan(
+            "guarded-binary",
+            2,
+            "[[suites]]\nid = \"accuracy-reactive\"\n",
+        ),
+        &rig,
+    )
+    .await;
+    let reactive: Vec<_> = r
+        .points
+        .iter()
+        .filter(|p| p.suite == "accuracy-reactive")
+        .collect();
+    assert!(!reactive.is_empty());
+    for p in reactive {
+        assert_eq!(
+            p.details["type_a"]["governed"], "reproducibility_floor",
+            "{}: {}",
+            p.key, p.details
+        );
+        // U ≥ k · 0.2 % with k ≥ 2 for 19 dof or more.
+        let u = p.expanded_uncertainty_pct.expect("U");
+        assert!(u >= 0.4, "{}: U {u} %", p.key);
+    }
+}
