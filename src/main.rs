@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("metrig: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(cli::EXIT_RIG_FAILED);
         }
     };
     match runtime.block_on(cli::run(args)) {

@@ -274,6 +274,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// |--------------------------------------------------|------|
 /// | a refused file (profile, plan, rig: `FileError`) | 2    |
 /// | a usage error, a load point beyond the limits    | 2    |
+/// | a run folder's journal or integrity refused      | 2    |
 /// | an instrument or link that fails                 | 3    |
 /// | anything else                                    | 3    |
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
