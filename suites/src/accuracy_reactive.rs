@@ -136,13 +136,6 @@ impl Declares for AccuracyReactive {
             None => None,
         };
         let planner = ctx.planner();
-        if let Some(resolution) = fixed
-            && !(resolution > 0.0 && resolution <= 1.0)
-        {
-            return Err(SuiteError::Plan(format!(
-                "resolution_pct = {resolution}: within 0 (exclusive)..=1"
-            )));
-        }
         let mut out = Vec::new();
         let r = &profile.ratings;
         let ib = r.iref;

@@ -49,11 +49,6 @@ impl Declares for NoLoad {
 
     fn plan(&self, ctx: &PlanContext<'_>, profile: &MeterProfile) -> Plans<Params> {
         let factor = ctx.number_of(&FACTOR, 1.0)?;
-        if !(1.0..=10.0).contains(&factor) {
-            return Err(SuiteError::Plan(format!(
-                "factor = {factor}: within 1..=10"
-            )));
-        }
         let mut out = Vec::new();
         let r = &profile.ratings;
         let (en, iec) = delta_t_min(
