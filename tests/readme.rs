@@ -88,7 +88,7 @@ fn a_path_that_does_not_exist_is_caught() {
 }
 
 #[test]
-fn the_readme_starts_with_install_and_the_two_commands() {
+fn the_readme_starts_with_the_install_the_first_run_and_the_tests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let head: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
