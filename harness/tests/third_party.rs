@@ -28,6 +28,7 @@ fn mbpoll_available() -> bool {
         std::env::var_os("METRIG_SKIP_MBPOLL").is_some(),
         "mbpoll is not installed (apt-get install mbpoll), or set METRIG_SKIP_MBPOLL=1"
     );
+    eprintln!("SKIPPED: mbpoll is not installed and METRIG_SKIP_MBPOLL is set");
     false
 }
 
