@@ -175,6 +175,19 @@ vg_run() {
 # irefs FILE : the instruction count valgrind reported in FILE.
 irefs() { sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' "$1" | tr -d , | tail -n 1; }
 
+# per_transaction LABEL COUNT_AT_NI1 COUNT_AT_NI2 : the user instructions one transaction adds
+# (the difference of two runs cancels start-up and tear-down), printed and kept in $results.
+per_transaction() {
+  local label=$1 c1=$2 c2=$3
+  if [ -n "$c1" ] && [ -n "$c2" ]; then
+    local v; v=$(python3 -c "print(f'{($c2 - $c1) / ($NI2 - $NI1):.0f}')")
+    echo "  $label: $v user instructions a transaction (valgrind, $NI1 → $NI2)"
+    echo "$label | vg_ins=$v" >>"$results"
+  else
+    echo "  $label: valgrind gave no count"
+  fi
+}
+
 # instr_client LABEL CMD... : each "@N" in CMD becomes the count, and METRIG_BENCH_N is
 # set to it (valgrind follows no exec: CMD is the program itself, not a shell or env).
 instr_client() {
@@ -186,13 +199,7 @@ instr_client() {
     METRIG_BENCH_N=$n vg_run "$f" "${args[@]}"
     counts+=("$(irefs "$f")")
   done
-  if [ -n "${counts[0]}" ] && [ -n "${counts[1]}" ]; then
-    local v; v=$(python3 -c "print(f'{(${counts[1]} - ${counts[0]}) / ($NI2 - $NI1):.0f}')")
-    echo "  $label: $v user instructions a transaction (valgrind, $NI1 → $NI2)"
-    echo "$label | vg_ins=$v" >>"$results"
-  else
-    echo "  $label: valgrind gave no count"
-  fi
+  per_transaction "$label" "${counts[0]}" "${counts[1]}"
 }
 
 # instr_server LABEL KIND : starts the server under cachegrind twice, reads it NI1 then
@@ -220,13 +227,7 @@ instr_server() {
     wait "$vp" 2>/dev/null || true
     counts+=("$(irefs "$f")")
   done
-  if [ -n "${counts[0]}" ] && [ -n "${counts[1]}" ]; then
-    local v; v=$(python3 -c "print(f'{(${counts[1]} - ${counts[0]}) / ($NI2 - $NI1):.0f}')")
-    echo "  $label: $v user instructions a transaction (valgrind, $NI1 → $NI2)"
-    echo "$label | vg_ins=$v" >>"$results"
-  else
-    echo "  $label: valgrind gave no count"
-  fi
+  per_transaction "$label" "${counts[0]}" "${counts[1]}"
 }
 
 for round in $(seq "$ROUNDS"); do

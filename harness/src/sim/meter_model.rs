@@ -824,23 +824,32 @@ fn other(t: Tariff) -> Tariff {
     }
 }
 
+/// The shipped 4 120 83 profile as a simulated meter with `faults` and
+/// `seed`, for the simulator's own unit tests.
+#[cfg(test)]
+pub(crate) fn test_meter(faults: Faults, seed: u64) -> (Arc<MeterProfile>, MeterModel) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/meters/legrand-412083.toml");
+    let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
+    let identity = SimIdentity {
+        model_id: 412083,
+        serial_number: 1,
+        firmware: "1.00".into(),
+    };
+    (
+        profile.clone(),
+        MeterModel::new(profile, identity, faults, seed),
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
     use crate::quantity::{PowerFactor, Volts};
 
     fn meter(faults: Faults) -> MeterModel {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
-        let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
-        let identity = SimIdentity {
-            model_id: 412083,
-            serial_number: 1,
-            firmware: "1.00".into(),
-        };
-        MeterModel::new(profile, identity, faults, 7)
+        test_meter(faults, 7).1
     }
 
     /// The active error, percent, `n` times `every` seconds apart, the load

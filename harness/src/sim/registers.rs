@@ -305,15 +305,7 @@ mod tests {
     use crate::sim::meter_model::SimIdentity;
 
     fn meter() -> (Arc<MeterProfile>, MeterModel, RegisterIndex) {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml");
-        let profile = Arc::new(crate::profile::load_profile(&path).expect("profile"));
-        let identity = SimIdentity {
-            model_id: 412083,
-            serial_number: 1,
-            firmware: "1.00".into(),
-        };
-        let model = MeterModel::new(profile.clone(), identity, Faults::default(), 1);
+        let (profile, model) = crate::sim::meter_model::test_meter(Faults::default(), 1);
         let index = RegisterIndex::new(&profile);
         (profile, model, index)
     }
