@@ -85,6 +85,18 @@ impl Declares for AveragePower {
                 SettingValue::Text(_) => None,
             })
             .collect();
+        // A moving average over less than the meter's one-minute update, or
+        // over more than a day, is no window this suite can judge: the
+        // profile is wrong, and the plan says which choice.
+        if let Some(w) = windows
+            .iter()
+            .find(|w| !(MIN_WINDOW_MIN..=MAX_WINDOW_MIN).contains(*w))
+        {
+            return Err(SuiteError::Plan(format!(
+                "{}: setting `average_window` offers a choice of {w} min; average-power judges windows within {MIN_WINDOW_MIN}..={MAX_WINDOW_MIN} min",
+                profile.file.display()
+            )));
+        }
         let r = &profile.ratings;
         let low = load(r.un, r.iref, "1", r.fn_default());
         let high = load(r.un, r.iref * 2.0, "1", r.fn_default());
@@ -223,6 +235,12 @@ impl Declares for AveragePower {
         ))
     }
 }
+
+/// The shortest and longest window the suite judges, minutes: the meter
+/// updates its average once a minute, and a window beyond a day is no
+/// demand-metering window.
+const MIN_WINDOW_MIN: f64 = 1.0;
+const MAX_WINDOW_MIN: f64 = 1440.0;
 
 /// The last poll interval, s: the meter's update instant is found within it.
 const UPDATE_FOUND_TO_S: f64 = 0.1;

@@ -393,3 +393,54 @@ fn file_reads_are_bounded_and_errors_stay_short() {
         );
     }
 }
+
+/// A profile whose average window choices are no window (negative, zero,
+/// under the meter's one-minute update, beyond a day) is refused at
+/// planning, naming the profile file, the setting and the range: never a
+/// panic (a negative window once reached `Duration::from_secs_f64`), never
+/// an error verdict in a record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn average_windows_that_are_no_window_are_refused_naming_the_profile() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/meters/legrand-412083.toml"),
+    )
+    .expect("profile");
+    for bad in ["-5", "0", "0.01", "1e9"] {
+        let text = shipped.replace(
+            "  { value = 5, code = 0 },",
+            &format!("  {{ value = {bad}, code = 0 }},"),
+        );
+        assert_ne!(text, shipped, "the window choice was replaced");
+        let path = dir.path().join(format!("window-{bad}.toml"));
+        std::fs::write(&path, text).expect("written");
+        let profile = std::sync::Arc::new(harness::profile::load_profile(&path).expect("loads"));
+        let plan = harness::run::parse_plan(
+            "[plan]\nname = \"w\"\ndecision_rule = \"guarded-binary\"\n\n[[suites]]\nid = \"average-power\"\n",
+            Path::new("w.toml"),
+            &suites::catalogue(),
+        )
+        .expect("plan");
+        let ctx = harness::run::PlanContext {
+            plan: &plan,
+            params: &plan.suites[0].params,
+            repetitions: 1,
+            positions: vec![(0, profile)],
+            simulated: true,
+            reference_constant: None,
+            reference: None,
+        };
+        let suite = suites::all()
+            .into_iter()
+            .find(|s| s.id() == "average-power")
+            .expect("average-power");
+        let e = suite.points(&ctx).expect_err(bad);
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("window-{bad}.toml"))
+                && text.contains("average_window")
+                && text.contains("1..=1440 min"),
+            "{text}"
+        );
+    }
+}
