@@ -105,6 +105,9 @@ fn extremes(integer: bool) -> Vec<toml::Value> {
         f64::NEG_INFINITY,
         f64::NAN,
         -1.0,
+        // Negative, yet within the loaders' ±1e9 sanity bound: reaches the
+        // suites' arithmetic (a duration of a negative window once did).
+        -1000.0,
         0.0,
         -1e300,
     ]
@@ -121,13 +124,56 @@ fn extremes(integer: bool) -> Vec<toml::Value> {
     v
 }
 
+/// A plan of every suite with its defaults, built once: what an accepted
+/// profile is planned with.
+static EVERY_SUITE: std::sync::LazyLock<harness::run::Plan> = std::sync::LazyLock::new(|| {
+    let mut text =
+        String::from("[plan]\nname = \"every-suite\"\ndecision_rule = \"guarded-binary\"\n");
+    for d in CATALOGUE.iter() {
+        text.push_str(&format!("\n[[suites]]\nid = \"{}\"\n", d.id));
+    }
+    harness::run::parse_plan(&text, Path::new("every-suite.toml"), &CATALOGUE).expect("plan")
+});
+
+/// Every suite plans its points for `profile`: a refusal is fine, a panic
+/// (caught by the runner, but a bug a value from a file reached) is not.
+fn plan_every_suite(profile: harness::profile::MeterProfile) -> Result<(), String> {
+    let plan = &*EVERY_SUITE;
+    let profile = std::sync::Arc::new(profile);
+    let all = suites::all();
+    for entry in &plan.suites {
+        let suite = all
+            .iter()
+            .find(|s| s.id() == entry.id)
+            .expect("every catalogued suite is built in");
+        let ctx = harness::run::PlanContext {
+            plan,
+            params: &entry.params,
+            repetitions: plan.repetitions_for(&entry.id),
+            positions: vec![(0, profile.clone())],
+            simulated: true,
+            reference_constant: None,
+            reference: None,
+        };
+        if std::panic::catch_unwind(AssertUnwindSafe(|| suite.points(&ctx))).is_err() {
+            return Err(format!("suite {} panicked while planning", suite.id()));
+        }
+    }
+    Ok(())
+}
+
 /// Loads `text` as the file at `path` would be loaded; `Ok(())` for a clean
-/// load, the refusal otherwise. A panic fails the test.
+/// load, the refusal otherwise. A panic fails the test; so does a profile
+/// that loads but makes a suite panic while planning its points.
 fn load(kind: Kind, path: &Path, text: &str) -> Result<(), FileError> {
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| match kind {
         Kind::Plan => harness::run::parse_plan(text, path, &CATALOGUE).map(|_| ()),
         Kind::Rig => harness::station::parse_rig(text, path).map(|_| ()),
-        Kind::Profile => harness::profile::parse_profile(text, path).map(|_| ()),
+        Kind::Profile => harness::profile::parse_profile(text, path).map(|p| {
+            if let Err(e) = plan_every_suite(p) {
+                panic!("{e}");
+            }
+        }),
     }));
     match r {
         Ok(r) => r,
