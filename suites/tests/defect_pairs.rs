@@ -46,20 +46,19 @@ async fn a_good_meter_passes_every_suite_that_applies(#[case] meter: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reactive_error_at_ib_fails_the_inductive_points_at_ib_only() {
-    let faults = "reactive_error_curve = [{ current_a = 1, sin_phi = \"0.5L\", error_pct = 0.0 }, { current_a = 10, sin_phi = \"0.5L\", error_pct = 2.6 }, { current_a = 63, sin_phi = \"0.5L\", error_pct = 0.0 }]";
     let r = common::run(
         &common::plan("guarded-binary", 2, &suites(&["accuracy-reactive"])),
-        &common::rig_text("legrand-412083", "sim-tcp", 3, 0.02, faults),
+        &common::rig_text(
+            "legrand-412083",
+            "sim-tcp",
+            3,
+            0.02,
+            common::REACTIVE_ERROR_AT_IB,
+        ),
     )
     .await;
     // Quadrant III is inductive too (export): the same defect shows there.
-    assert_eq!(
-        common::failing(&r),
-        vec![
-            "accuracy-reactive/q1-sin0.5L-ib",
-            "accuracy-reactive/q3-sin0.5-ib"
-        ]
-    );
+    assert_eq!(common::failing(&r), common::REACTIVE_ERROR_AT_IB_FAILS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -159,20 +159,16 @@ async fn a_good_meter_passes_through_the_finer_register() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reactive_error_is_caught_through_the_finer_register() {
-    // The defect of `defect_pairs`' reactive pair: +2.6 % at Ib, sin φ 0.5 L.
-    let faults = "reactive_error_curve = [{ current_a = 1, sin_phi = \"0.5L\", error_pct = 0.0 }, { current_a = 10, sin_phi = \"0.5L\", error_pct = 2.6 }, { current_a = 63, sin_phi = \"0.5L\", error_pct = 0.0 }]";
+    // The defect of `defect_pairs`' reactive pair.
     for (meter, _, _) in MEASURED {
         let r = common::run(
             &common::plan("guarded-binary", 2, &suites_text(&["accuracy-reactive"])),
-            &common::rig_text(meter, "sim-tcp", 3, 0.02, faults),
+            &common::rig_text(meter, "sim-tcp", 3, 0.02, common::REACTIVE_ERROR_AT_IB),
         )
         .await;
         assert_eq!(
             common::failing(&r),
-            vec![
-                "accuracy-reactive/q1-sin0.5L-ib",
-                "accuracy-reactive/q3-sin0.5-ib"
-            ],
+            common::REACTIVE_ERROR_AT_IB_FAILS,
             "{meter}"
         );
     }

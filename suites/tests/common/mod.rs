@@ -121,6 +121,17 @@ pub fn plan(rule: &str, reps: u32, suites: &str) -> String {
 }
 
 /// Keys of points whose verdict is a failure.
+/// The reactive defect of the defect pairs: +2.6 % at Ib, sin φ 0.5 L, and
+/// nothing at 1 A or Imax.
+pub const REACTIVE_ERROR_AT_IB: &str = "reactive_error_curve = [{ current_a = 1, sin_phi = \"0.5L\", error_pct = 0.0 }, { current_a = 10, sin_phi = \"0.5L\", error_pct = 2.6 }, { current_a = 63, sin_phi = \"0.5L\", error_pct = 0.0 }]";
+
+/// The points that defect fails: the inductive ones at Ib, importing (Q1)
+/// and exporting (Q3).
+pub const REACTIVE_ERROR_AT_IB_FAILS: [&str; 2] = [
+    "accuracy-reactive/q1-sin0.5L-ib",
+    "accuracy-reactive/q3-sin0.5-ib",
+];
+
 pub fn failing(r: &Record) -> Vec<String> {
     r.points
         .iter()
